@@ -1,0 +1,34 @@
+"""minidl: a deep learning framework written from scratch on NumPy (CPU) and CuPy (GPU).
+
+    import minidl
+    import minidl.functional as F
+    x = minidl.tensor([[1.0, -2.0]], requires_grad=True)
+    F.relu(x).sum().backward()
+    x.grad                      # tensor([[1., 0.]])
+
+Rooms, in the order data flows: ``backend`` (NumPy/CuPy, devices) -> ``minidl.kernels``
+(hand-written kernels) -> ``autograd`` + ``ops`` (differentiable ops) -> ``functional`` ->
+``nn`` (layers) -> ``models`` -> ``optim``, ``data``, ``train``.
+"""
+import numpy as np
+
+from . import cuda
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import Device as device
+from .ops import (abs, amax, argmax, cat, exp, flatten, linear, log, matmul, max, maximum, mean,
+                  permute, reshape, sigmoid, squeeze, stack, sum, tanh, transpose, unsqueeze,
+                  where)
+from .random import Generator, default_generator, manual_seed
+from .tensor import Tensor, from_numpy, is_tensor, tensor
+from .factories import (arange, empty, full, ones, ones_like, rand, randn, zeros, zeros_like)
+from .gradcheck import GradcheckError, gradcheck
+
+float16 = np.dtype(np.float16)
+float32 = float = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(bool)
+
+__version__ = "0.1.0"

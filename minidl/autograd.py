@@ -1,0 +1,299 @@
+"""Reverse-mode automatic differentiation: ``Function``, saved tensors and the backward engine.
+
+How it works, in three steps:
+
+1. Every differentiable op is a ``Function`` subclass with a static ``forward(ctx, *arrays)``
+   and ``backward(ctx, grad_output)``. Both work on raw arrays (NumPy or CuPy), not Tensors.
+2. ``Function.apply(*inputs)`` runs ``forward`` and, when gradients are wanted, records the
+   call itself as a node of the graph: the output Tensor's ``grad_fn`` is that node, and the
+   node remembers its input Tensors.
+3. ``Tensor.backward()`` walks the graph from the output in reverse topological order (built
+   iteratively, so a 10,000-op chain needs no recursion), hands each node the sum of the
+   gradients of all its consumers, and accumulates the results into the ``.grad`` of leaves.
+
+**Saved tensors.** A backward needs some forward values (``x`` for ``x * y``, the output for
+``exp``). They are kept through one mechanism only, ``ctx.save_for_backward(*arrays)``, read
+back as ``ctx.saved_tensors``. The engine drops them (and the node's links to its inputs) as
+soon as the node's backward has run, so memory is freed while backward is still under way.
+Storing an array as an ad-hoc attribute (``ctx.x = x``) raises an error; plain settings such as
+``ctx.stride = 2`` are fine.
+
+**Accumulation.** As in PyTorch, gradients *add up* in ``.grad`` across ``backward()`` calls
+until you zero them (``optimizer.zero_grad()`` or ``t.grad = None``).
+"""
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+from .backend import is_cupy_array
+
+# ---------------------------------------------------------------------------------------------
+# Grad mode
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    return getattr(_state, "enabled", True)
+
+
+@contextmanager
+def set_grad_enabled(mode):
+    previous = is_grad_enabled()
+    _state.enabled = bool(mode)
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def no_grad():
+    """Context manager: ops inside record no graph (inference, parameter updates)."""
+    return set_grad_enabled(False)
+
+
+def enable_grad():
+    return set_grad_enabled(True)
+
+
+def _is_array(value):
+    return isinstance(value, np.ndarray) or is_cupy_array(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Function: one node of the graph
+
+
+class Function:
+    """Base class of every differentiable op. Subclass it like ``torch.autograd.Function``::
+
+        class Exp(Function):
+            @staticmethod
+            def forward(ctx, x):            # x: a raw array
+                y = np.exp(x)
+                ctx.save_for_backward(y)
+                return y
+            @staticmethod
+            def backward(ctx, gy):          # gy: gradient w.r.t. the output, same shape
+                (y,) = ctx.saved_tensors
+                return gy * y               # one gradient (or None) per forward input
+
+        y = Exp.apply(x_tensor)
+
+    Non-Tensor arguments (strides, axes, ...) are passed through to ``forward`` unchanged and
+    get ``None`` as their gradient.
+    """
+
+    # Only these names may be set on a node by the engine; ops may add non-array settings.
+    def __init__(self):
+        object.__setattr__(self, "_saved", ())
+        object.__setattr__(self, "_freed", False)
+        object.__setattr__(self, "inputs", ())
+        object.__setattr__(self, "needs_input_grad", ())
+
+    def __setattr__(self, name, value):
+        if _is_array(value):
+            raise TypeError(
+                f"{type(self).__name__}: keep arrays for backward with ctx.save_for_backward(...), "
+                f"not as the attribute ctx.{name}")
+        object.__setattr__(self, name, value)
+
+    def save_for_backward(self, *arrays):
+        """Keep `arrays` (or None) until this node's backward has run."""
+        for a in arrays:
+            if a is not None and not _is_array(a):
+                raise TypeError(f"{type(self).__name__}.save_for_backward takes arrays, "
+                                f"got {type(a).__name__}")
+        object.__setattr__(self, "_saved", arrays)
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                f"{type(self).__name__}: its saved tensors were freed after a first backward; "
+                "call backward(retain_graph=True) to backpropagate through the graph twice")
+        return self._saved
+
+    def release(self):
+        """Free what the node holds: saved arrays and links to inputs."""
+        object.__setattr__(self, "_saved", ())
+        object.__setattr__(self, "inputs", ())
+        object.__setattr__(self, "_freed", True)
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        from .tensor import Tensor
+
+        ctx = cls()
+        device = None
+        raw = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if device is None:
+                    device = a.device
+                elif a.device != device:
+                    raise RuntimeError(f"{cls.__name__}: expected all tensors on one device, "
+                                       f"got {device} and {a.device}")
+                raw.append(a.data)
+            else:
+                raw.append(a)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        track = is_grad_enabled() and any(needs)
+        object.__setattr__(ctx, "needs_input_grad", needs)
+        out = cls.forward(ctx, *raw)
+        result = Tensor._make(out, requires_grad=track)
+        if track:
+            object.__setattr__(ctx, "inputs", tuple(a if n else None for a, n in zip(args, needs)))
+            result.grad_fn = ctx
+        else:
+            ctx.release()
+        return result
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+
+# ---------------------------------------------------------------------------------------------
+# The backward engine
+
+
+def _topological_nodes(roots):
+    """Nodes reachable from `roots`, with how many graph edges point at each.
+
+    An explicit stack instead of recursion: a chain of 10,000 ops is fine.
+    """
+    consumers = {}
+    stack = [n for n in roots if n is not None]
+    seen = set(id(n) for n in stack)
+    for n in stack:
+        consumers.setdefault(n, 0)
+    while stack:
+        node = stack.pop()
+        for t in node.inputs:
+            if t is None or t.grad_fn is None:
+                continue
+            parent = t.grad_fn
+            consumers[parent] = consumers.get(parent, 0) + 1
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return consumers
+
+
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Backpropagate `root_grads` (arrays) from the Tensors `roots`.
+
+    Leaves accumulate into ``.grad``; or, when `capture` is a dict keyed by ``id(tensor)``,
+    gradients of those tensors are collected there instead and ``.grad`` is left alone
+    (``autograd.grad``).
+    """
+    from .tensor import Tensor
+
+    pending = {}  # node -> gradient of its output, summed over consumers so far
+
+    def deliver(t, g):
+        if capture is not None and id(t) in capture:
+            prev = capture[id(t)]
+            capture[id(t)] = g if prev is None else prev + g
+            if t.grad_fn is None:
+                return
+        if t.grad_fn is not None:
+            node = t.grad_fn
+            pending[node] = g if node not in pending else pending[node] + g
+        elif capture is None:
+            # A leaf: accumulate (out of place, so arrays shared by two leaves never alias).
+            if t.grad is None:
+                t.grad = Tensor._make(g)
+            else:
+                t.grad = Tensor._make(t.grad.data + g)
+
+    consumers = _topological_nodes([r.grad_fn for r in roots])
+    for r, g in zip(roots, root_grads):
+        deliver(r, g)
+
+    ready = [n for n in consumers if consumers[n] == 0]
+    while ready:
+        node = ready.pop()
+        grad_out = pending.pop(node, None)
+        if grad_out is None:  # no gradient reached this node: its inputs get none from it
+            grads = (None,) * len(node.inputs)
+        else:
+            if node._freed:
+                raise RuntimeError(
+                    f"{type(node).__name__}: backward through this graph a second time; its "
+                    "buffers were freed after the first (use backward(retain_graph=True))")
+            grads = type(node).backward(node, grad_out)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            if len(grads) != len(node.inputs):
+                raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} "
+                                   f"gradients for {len(node.inputs)} inputs")
+        for t, g in zip(node.inputs, grads):
+            if t is None:
+                continue
+            if g is not None:
+                if g.shape != t.shape:
+                    raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of "
+                                       f"shape {tuple(g.shape)} for an input of shape {t.shape}")
+                if g.dtype != t.dtype:
+                    g = g.astype(t.dtype)
+                deliver(t, g)
+            if t.grad_fn is not None:
+                parent = t.grad_fn
+                consumers[parent] -= 1
+                if consumers[parent] == 0:
+                    ready.append(parent)
+        if not retain_graph:
+            node.release()
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+    """Gradients of `outputs` w.r.t. `inputs`, returned (not accumulated into ``.grad``).
+
+    Like ``torch.autograd.grad``: `outputs` a Tensor or list of Tensors, `inputs` likewise;
+    returns a tuple with one array-backed Tensor (or None when unreachable) per input.
+    """
+    from .tensor import Tensor
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    roots, root_grads = [], []
+    for out, g in zip(outputs, grad_outputs):
+        roots.append(out)
+        root_grads.append(_root_grad(out, g))
+    capture = {id(t): None for t in inputs}
+    run_backward(roots, root_grads, retain_graph=retain_graph, capture=capture)
+    return tuple(None if capture[id(t)] is None else Tensor._make(capture[id(t)]) for t in inputs)
+
+
+def _root_grad(out, gradient):
+    """The starting gradient for backward from `out`: explicit, or 1 for a scalar."""
+    from .tensor import Tensor
+
+    if not out.requires_grad:
+        raise RuntimeError("backward through a tensor that does not require grad: none of its "
+                           "inputs has requires_grad=True (or it was computed under no_grad)")
+    if gradient is None:
+        if out.data.size != 1:
+            raise RuntimeError(f"backward() on a non-scalar tensor of shape {out.shape} needs an "
+                               "explicit gradient of that shape: out.backward(gradient)")
+        return out.xp.ones_like(out.data)
+    g = gradient.data if isinstance(gradient, Tensor) else out.xp.asarray(gradient)
+    if g.shape != out.data.shape:
+        raise RuntimeError(f"backward(gradient): gradient has shape {tuple(g.shape)}, "
+                           f"the tensor has shape {out.shape}")
+    return g.astype(out.dtype, copy=False)

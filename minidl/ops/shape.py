@@ -1,0 +1,152 @@
+"""Shape ops: reshape, permute/transpose, indexing, cat, stack, pad, device moves.
+
+None of these compute anything: their backward moves the gradient back to where each element
+came from (reshape it back, permute it back, scatter it back into zeros).
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import device_of, get_array_module, to_device
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot view a tensor of shape {tuple(a.shape)} "
+                             f"({a.size} elements) as {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, dims):
+        if sorted(dims) != list(range(a.ndim)):
+            raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the "
+                             f"{a.ndim} dimensions of a tensor of shape {tuple(a.shape)}")
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(np.argsort(ctx.dims)), None
+
+
+def _is_advanced(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(hasattr(p, "shape") or isinstance(p, (list, np.ndarray)) for p in parts)
+
+
+class GetItem(Function):
+    """a[index]: basic slicing or NumPy advanced (integer / boolean array) indexing."""
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape, ctx.index = a.shape, index
+        try:
+            return get_array_module(a).asarray(a[index])
+        except IndexError as e:
+            raise IndexError(f"indexing a tensor of shape {tuple(a.shape)}: {e}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        gx = xp.zeros(ctx.shape, dtype=g.dtype)
+        if _is_advanced(ctx.index):
+            # an index may repeat: add.at accumulates where plain assignment would overwrite
+            if xp is np:
+                np.add.at(gx, ctx.index, g)
+            else:
+                import cupyx
+                cupyx.scatter_add(gx, ctx.index, g)
+        else:
+            gx[ctx.index] = g
+        return gx, None
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        xp = get_array_module(arrays[0])
+        ref = arrays[0].shape
+        for i, a in enumerate(arrays):
+            if a.ndim != len(ref) or any(s != r for d, (s, r) in enumerate(zip(a.shape, ref))
+                                         if d != axis):
+                raise ValueError(f"cat along dim {axis}: tensor {i} has shape {tuple(a.shape)}, "
+                                 f"expected {tuple(ref[:axis])} + (any,) + {tuple(ref[axis+1:])}")
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return xp.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        splits = xp.split(g, np.cumsum(ctx.sizes)[:-1].tolist(), axis=ctx.axis)
+        return (None, *splits)
+
+
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        for i, a in enumerate(arrays):
+            if a.shape != arrays[0].shape:
+                raise ValueError(f"stack: tensor {i} has shape {tuple(a.shape)}, "
+                                 f"tensor 0 has {tuple(arrays[0].shape)}; all must match")
+        ctx.axis = axis
+        return get_array_module(arrays[0]).stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
+
+
+class Pad(Function):
+    """Constant padding, ``pad`` as PyTorch's F.pad: (left, right) of the last dim, then
+    (top, bottom) of the one before, and so on. Negative amounts crop."""
+
+    @staticmethod
+    def forward(ctx, a, pad, value):
+        if len(pad) % 2 or len(pad) // 2 > a.ndim:
+            raise ValueError(f"pad: {tuple(pad)} must hold (before, after) pairs for at most "
+                             f"{a.ndim} dimensions")
+        widths = [(0, 0)] * a.ndim
+        for i in range(len(pad) // 2):
+            widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        xp = get_array_module(a)
+        grow = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        y = xp.pad(a, grow, mode="constant", constant_values=value)
+        crop = tuple(slice(-min(lo, 0), y.shape[d] + min(hi, 0))
+                     for d, (lo, hi) in enumerate(widths))
+        y = y[crop]
+        if any(n <= 0 for n in y.shape):
+            raise ValueError(f"pad: {tuple(pad)} leaves nothing of shape {tuple(a.shape)}")
+        ctx.widths, ctx.shape = widths, a.shape
+        return xp.ascontiguousarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        # the inverse: crop what forward grew, zero-pad what it cropped
+        grow = [(max(-lo, 0), max(-hi, 0)) for lo, hi in ctx.widths]
+        g = xp.pad(g, grow, mode="constant")
+        crop = tuple(slice(max(lo, 0), g.shape[d] - max(hi, 0))
+                     for d, (lo, hi) in enumerate(ctx.widths))
+        return g[crop], None, None
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.source = device_of(a)
+        return to_device(a, device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return to_device(g, ctx.source), None

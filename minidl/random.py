@@ -1,0 +1,49 @@
+"""Random number generators: ``minidl.Generator``, ``minidl.manual_seed``.
+
+A ``Generator`` wraps a NumPy ``PCG64`` bit generator. Everything random in minidl (``randn``,
+weight initialisation, dropout masks, shuffling) draws from an explicit generator or from the
+default one, so ``minidl.manual_seed(0)`` makes a run reproduce. Its state is a small dict of
+integers (``get_state``/``set_state``), which is how checkpoints save it (as JSON, no pickle).
+"""
+import numpy as np
+
+
+class Generator:
+    """A seedable source of random numbers, like ``torch.Generator``."""
+
+    def __init__(self, seed=None):
+        self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if seed < 0:
+            raise ValueError(f"seed must be non-negative, got {seed}")
+        self._seed = seed
+        self.np = np.random.Generator(np.random.PCG64(seed))  # the NumPy generator underneath
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        """The generator's state as a JSON-friendly dict."""
+        return {"seed": self._seed, "bit_generator": self.np.bit_generator.state}
+
+    def set_state(self, state):
+        self._seed = int(state["seed"])
+        self.np.bit_generator.state = state["bit_generator"]
+
+    def __repr__(self):
+        return f"Generator(seed={self._seed})"
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed):
+    """Seed the default generator (all randomness that is not given its own generator)."""
+    return default_generator.manual_seed(seed)
+
+
+def get_generator(generator=None):
+    return default_generator if generator is None else generator

@@ -1,0 +1,412 @@
+"""``minidl.Tensor``: an array (NumPy or CuPy) plus what autograd needs to know about it.
+
+A Tensor holds
+
+- ``data``: the array itself (``numpy.ndarray`` on "cpu", ``cupy.ndarray`` on "cuda");
+- ``requires_grad``: whether gradients should flow to it;
+- ``grad_fn``: the graph node (a ``Function``) that produced it, None for leaves;
+- ``grad``: after ``backward()``, a Tensor with the gradient. Gradients **accumulate** across
+  ``backward()`` calls, as in PyTorch: zero them between steps (``optimizer.zero_grad()``).
+
+The tensor knows no math: every method below hands the work to a ``Function`` in ``minidl.ops``.
+"""
+import numbers
+
+import numpy as np
+
+from . import autograd
+from .backend import CPU, Device, device_of, get_array_module, to_device
+
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+def _as_dtype(dtype):
+    return None if dtype is None else np.dtype(dtype)
+
+
+class Tensor:
+    __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__, not numpy's add
+
+    def __init__(self, data, requires_grad=False):
+        """Wrap an array. Most code should call ``minidl.tensor(...)`` instead."""
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = get_array_module(data)
+        self.data = data if isinstance(data, xp.ndarray) else np.asarray(data)
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, array, requires_grad=False):
+        """Wrap an array an op produced (no checks: the op knows what it made)."""
+        t = cls.__new__(cls)
+        t.data, t.grad, t.grad_fn, t.requires_grad = array, None, None, requires_grad
+        return t
+
+    # -- what a tensor is -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return device_of(self.data)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def xp(self):
+        """The array module of this tensor's data (numpy or cupy)."""
+        return get_array_module(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype.kind not in "fc":
+            raise RuntimeError(f"only floating-point tensors can require gradients, "
+                               f"this one is {self.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be switched off on leaf tensors: "
+                               "use detach()")
+        self.requires_grad = requires_grad
+        return self
+
+    # -- leaving the graph, changing device or dtype ------------------------------------------
+    def detach(self):
+        """The same data, cut off from the graph."""
+        return Tensor._make(self.data)
+
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU when needed; shared on the CPU)."""
+        if self.requires_grad:
+            raise RuntimeError("numpy() on a tensor that requires grad: call detach().numpy()")
+        return to_device(self.data, CPU)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return to_device(self.data, CPU).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = to_device(self.data, CPU)
+        return a if dtype is None else a.astype(dtype)
+
+    def to(self, device=None, dtype=None):
+        """A copy on `device` and/or with `dtype` (self when nothing changes); differentiable."""
+        from .ops.shape import ToDevice
+        from .ops.elementwise import Cast
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = Cast.apply(out, np.dtype(dtype))
+        if device is not None and Device(device) != self.device:
+            out = ToDevice.apply(out, Device(device))
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def float(self):
+        return self.to(dtype=np.float32)
+
+    def double(self):
+        return self.to(dtype=np.float64)
+
+    def long(self):
+        return self.to(dtype=np.int64)
+
+    def astype(self, dtype):
+        return self.to(dtype=dtype)
+
+    # -- in place, outside the graph ---------------------------------------------------------
+    def _check_inplace(self, what):
+        if self.requires_grad and autograd.is_grad_enabled():
+            raise RuntimeError(f"{what} on a tensor that requires grad: do it under "
+                               "minidl.no_grad() (e.g. when updating parameters)")
+
+    def zero_(self):
+        self._check_inplace("zero_()")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_()")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_()")
+        src = src.data if isinstance(src, Tensor) else src
+        if tuple(src.shape) != self.shape:
+            raise ValueError(f"copy_(): source shape {tuple(src.shape)} != tensor shape {self.shape}")
+        self.data[...] = to_device(src, self.device)
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("item assignment")
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_raw_index(index)] = value
+
+    # -- printing ----------------------------------------------------------------------------
+    def __repr__(self):
+        body = np.array2string(to_device(self.data, CPU), separator=", ", precision=4,
+                               prefix="tensor(")
+        extras = []
+        if self.dtype != DEFAULT_DTYPE and self.dtype.kind == "f":
+            extras.append(f"dtype={self.dtype}")
+        if self.device != CPU:
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # -- autograd ----------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Backpropagate from this tensor; leaves' ``.grad`` accumulate (zero them yourself).
+
+        A scalar needs no `gradient`; any other shape needs one of its own shape.
+        """
+        root = autograd._root_grad(self, gradient)
+        autograd.run_backward([self], [root], retain_graph=retain_graph)
+
+    # -- arithmetic (each a Function in minidl.ops) --------------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, other):
+        return ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return ops.pow(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    # comparisons give boolean tensors outside the graph
+    def _compare(self, other, fn):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(fn(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, lambda a, b: a < b)
+
+    def __le__(self, other):
+        return self._compare(other, lambda a, b: a <= b)
+
+    def __gt__(self, other):
+        return self._compare(other, lambda a, b: a > b)
+
+    def __ge__(self, other):
+        return self._compare(other, lambda a, b: a >= b)
+
+    def __eq__(self, other):
+        return self._compare(other, lambda a, b: a == b)
+
+    def __ne__(self, other):
+        return self._compare(other, lambda a, b: a != b)
+
+    # -- math --------------------------------------------------------------------------------
+    def exp(self):
+        return ops.exp(self)
+
+    def log(self):
+        return ops.log(self)
+
+    def tanh(self):
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        return ops.sigmoid(self)
+
+    def relu(self):
+        return ops.relu(self)
+
+    def abs(self):
+        return ops.abs(self)
+
+    def sqrt(self):
+        return ops.pow(self, 0.5)
+
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=None, keepdim=False):
+        return ops.amax(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return ops.argmax(self, dim, keepdim)
+
+    def matmul(self, other):
+        return ops.matmul(self, other)
+
+    # -- shape -------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        return ops.reshape(self, *shape)
+
+    view = reshape
+
+    def transpose(self, dim0, dim1):
+        return ops.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return ops.permute(self, *dims)
+
+    @property
+    def T(self):
+        return ops.permute(self, *reversed(range(self.ndim)))
+
+    def t(self):
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dimensions, got {self.ndim}")
+        return self.T
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return ops.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        return ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return ops.squeeze(self, dim)
+
+    def contiguous(self):
+        return self
+
+
+def _raw_index(index):
+    """An index with Tensors replaced by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new leaf tensor holding a copy of `data` (a list, number, array or Tensor).
+
+    Python floats become float32 (the default dtype); NumPy arrays keep their floating dtype,
+    so float64 stays float64. Python integers become int64, booleans bool.
+    """
+    dtype = _as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = get_array_module(data)
+    if xp is np:
+        from_python = not isinstance(data, (np.ndarray, np.generic))
+        array = np.array(data, dtype=dtype)
+        if dtype is None and from_python and array.dtype == np.float64:
+            array = array.astype(DEFAULT_DTYPE)
+        if dtype is None and array.dtype.kind == "i":
+            array = array.astype(np.int64)
+    else:
+        array = data.astype(dtype) if dtype is not None else data.copy()
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"minidl.tensor: cannot make a tensor of dtype {array.dtype}")
+    if device is not None:
+        array = to_device(array, Device(device))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array (keeps its dtype)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_number(obj):
+    return isinstance(obj, numbers.Number) and not isinstance(obj, bool)
+
+
+from . import ops  # noqa: E402  (ops need Tensor defined first)

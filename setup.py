@@ -1,0 +1,28 @@
+"""minidl: a deep learning framework written from scratch on NumPy and CuPy.
+
+`kernels/` at the top of the repository is installed as the subpackage `minidl.kernels`
+(through `package_dir`), so no top-level package called plain `kernels` is installed.
+"""
+from setuptools import find_packages, setup
+
+core_packages = find_packages(include=["minidl", "minidl.*"])
+kernel_packages = ["minidl." + p for p in find_packages(include=["kernels", "kernels.*"])]
+
+setup(
+    name="minidl",
+    version="0.1.0",
+    description="A readable deep learning framework on NumPy/CuPy with hand-written Numba kernels",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=core_packages + kernel_packages,
+    package_dir={"minidl.kernels": "kernels"},
+    package_data={"minidl.data": ["embedded/*.gz", "embedded/*.json"]},
+    install_requires=["numpy>=1.24", "numba>=0.59"],
+    extras_require={
+        "cuda": ["cupy-cuda12x"],
+        "examples": ["tqdm", "matplotlib", "pillow"],
+        "test": ["pytest", "hypothesis", "tqdm", "matplotlib", "pillow", "safetensors"],
+        "bench": ["threadpoolctl", "psutil"],
+    },
+)
