@@ -1,0 +1,38 @@
+"""``Linear``: y = x Wᵀ + b."""
+import math
+
+from .. import functional as F
+from ..factories import empty
+from . import init
+from ._check import check_input
+from .module import Module
+from .parameter import Parameter
+
+
+class Linear(Module):
+    """x (..., in_features) -> y (..., out_features); weight (out, in), bias (out,).
+
+    Initialised as PyTorch does: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
+        self.register_parameter("bias", Parameter(empty(out_features, dtype=dtype)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        check_input(f"Linear({self.in_features}→{self.out_features})", x,
+                    channels=self.in_features, channel_dim=-1, what="features")
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
