@@ -1,0 +1,44 @@
+"""minidl.data: datasets read from local files, NumPy image transforms, and the DataLoader.
+
+Rooms, in the order they import each other::
+
+    rng.py          which NumPy Generator a random transform draws from (per batch, seeded)
+    transforms/     HWC NumPy images -> augmented -> CHW float32 (``ToTensor``)
+    dataset.py      Dataset, ArrayDataset, Subset, random_split
+    datasets/       MNIST, FashionMNIST (+ the embedded subset), CIFAR10, ImageFolder
+    collate.py      samples -> stacked NumPy batch
+    workers.py      thread / process pools that build batches in the background
+    dataloader.py   DataLoader: order, batching, workers, NumPy -> minidl.Tensor
+
+Quick start, no download needed::
+
+    from minidl.data import DataLoader, FashionMNIST, default_fashion_mnist_root
+    from minidl.data.transforms import Compose, RandomCrop, RandomHorizontalFlip, Normalize, ToTensor
+
+    tf = Compose([RandomCrop(28, padding=2), RandomHorizontalFlip(), Normalize(0.286, 0.353), ToTensor()])
+    train = FashionMNIST(default_fashion_mnist_root(), train=True, transform=tf)  # None -> embedded
+    for images, labels in DataLoader(train, batch_size=128, shuffle=True, num_workers=2, seed=0):
+        ...   # images (128, 1, 28, 28) float32, labels (128,) int64
+"""
+from . import transforms
+from .collate import default_collate
+from .dataloader import DataLoader
+from .dataset import ArrayDataset, Dataset, Subset, random_split
+from .datasets import (CIFAR10, MNIST, CorruptFileError, FashionMNIST, ImageFolder,
+                       default_fashion_mnist_root, embedded_fashion_mnist, embedded_info,
+                       embedded_root, read_idx, write_idx)
+from .rng import batch_rng, current_rng, using_rng
+from .transforms import (CenterCrop, Compose, Lambda, Normalize, PCAColorAugmentation,
+                         RandomCrop, RandomHorizontalFlip, RandomScale, Resize, TenCrop,
+                         ToTensor, Transform, compute_pca)
+
+__all__ = [
+    "Dataset", "ArrayDataset", "Subset", "random_split",
+    "DataLoader", "default_collate",
+    "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "CorruptFileError", "read_idx", "write_idx",
+    "embedded_fashion_mnist", "embedded_root", "embedded_info", "default_fashion_mnist_root",
+    "current_rng", "using_rng", "batch_rng",
+    "transforms", "Transform", "Compose", "Lambda", "Resize", "RandomScale", "RandomCrop",
+    "CenterCrop", "RandomHorizontalFlip", "TenCrop", "PCAColorAugmentation", "compute_pca",
+    "Normalize", "ToTensor",
+]
