@@ -18,6 +18,20 @@ from minidl.data.datasets.idx import read_idx, write_idx
 from minidl.data.datasets.mnist import SPLITS, FashionMNIST, find_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Carried inside subset.json because only *.gz and *.json are installed with the package.
+MIT_TEXT = (
+    "Copyright (c) 2017 Zalando SE. Permission is hereby granted, free of charge, to any person "
+    "obtaining a copy of this software and associated documentation files (the \"Software\"), to "
+    "deal in the Software without restriction, including without limitation the rights to use, "
+    "copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and "
+    "to permit persons to whom the Software is furnished to do so, subject to the following "
+    "conditions: The above copyright notice and this permission notice shall be included in all "
+    "copies or substantial portions of the Software. THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT "
+    "WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF "
+    "MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE "
+    "AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN "
+    "AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE "
+    "SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.")
 
 
 def first_per_class(labels, per_class, num_classes=10):
@@ -45,7 +59,8 @@ def main(argv=None):
         "name": "Fashion-MNIST subset embedded in minidl",
         "source": "Fashion-MNIST, Zalando Research, https://github.com/zalandoresearch/fashion-mnist "
                   "(read from Debian's dataset-fashion-mnist package)",
-        "license": "MIT (Expat), Copyright (c) 2017 Zalando SE; see README.md",
+        "license": "MIT (Expat), Copyright (c) 2017 Zalando SE",
+        "license_text": MIT_TEXT,
         "selection": "from each split, the first N images of each class in the original file "
                      "order, kept in that order",
         "classes": FashionMNIST.classes,
