@@ -47,8 +47,8 @@ def compute_pca(data):
     """
     n, total, outer = 0, None, None
     for img in _images(data):
-        x = to_float(as_hwc(img, "compute_pca"))
-        x = x.reshape(-1, x.shape[-1]).astype(np.float64)
+        x = as_hwc(img, "compute_pca")
+        x = x.reshape(-1, x.shape[-1]).astype(np.float64) / (255.0 if x.dtype == np.uint8 else 1.0)
         if total is None:
             total, outer = np.zeros(x.shape[1]), np.zeros((x.shape[1], x.shape[1]))
         total += x.sum(axis=0)
