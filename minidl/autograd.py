@@ -101,6 +101,8 @@ class Function:
 
     def save_for_backward(self, *arrays):
         """Keep `arrays` (or None) until this node's backward has run."""
+        # NumPy returns 0-d results as scalars; keep them as 0-d arrays
+        arrays = tuple(np.asarray(a) if isinstance(a, np.generic) else a for a in arrays)
         for a in arrays:
             if a is not None and not _is_array(a):
                 raise TypeError(f"{type(self).__name__}.save_for_backward takes arrays, "

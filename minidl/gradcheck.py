@@ -138,7 +138,7 @@ def _column(fn, inputs, directions, eps):
         for sign in (1.0, -1.0):
             for t, base, u in zip(inputs, saved, directions):
                 if u is not None:
-                    t.data = base + sign * eps * t.xp.asarray(u)
+                    t.data = t.xp.asarray(base + sign * eps * t.xp.asarray(u))
             outs.append(to_device(_output(fn, inputs).data, CPU).astype(np.float64).reshape(-1))
             for t, base, u in zip(inputs, saved, directions):
                 if u is not None:

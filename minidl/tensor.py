@@ -42,6 +42,8 @@ class Tensor:
     @classmethod
     def _make(cls, array, requires_grad=False):
         """Wrap an array an op produced (no checks: the op knows what it made)."""
+        if isinstance(array, np.generic):  # NumPy turns 0-d results into scalars
+            array = np.asarray(array)
         t = cls.__new__(cls)
         t.data, t.grad, t.grad_fn, t.requires_grad = array, None, None, requires_grad
         return t

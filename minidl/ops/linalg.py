@@ -3,6 +3,8 @@
 For C = A @ B the gradients are dA = dC @ Bᵀ and dB = Aᵀ @ dC, summed over any batch
 dimensions that broadcasting added.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ._util import sum_to_shape
@@ -36,21 +38,16 @@ class MatMul(Function):
         sa, sb = ctx.shapes
         xp = get_array_module(g)
         na, nb = ctx.needs_input_grad
-        # Treat vectors as matrices (a row for the left operand, a column for the right).
-        g2 = g
-        if len(sa) == 1:
-            g2 = xp.expand_dims(g2, -2)
-        if len(sb) == 1:
-            g2 = xp.expand_dims(g2, -1)
+        # Treat a vector as a matrix: a row on the left, a column on the right.
+        sa2 = (1,) + sa if len(sa) == 1 else sa
+        sb2 = sb + (1,) if len(sb) == 1 else sb
+        batch = np.broadcast_shapes(sa2[:-2], sb2[:-2])
+        g2 = g.reshape(batch + (sa2[-2], sb2[-1]))
         ga = gb = None
         if na:
-            b2 = b[:, None] if b.ndim == 1 else b
-            ga = xp.matmul(g2, xp.swapaxes(b2, -1, -2))
-            ga = sum_to_shape(ga.reshape(ga.shape[:-2] + (sa[-1],)) if len(sa) == 1 else ga, sa)
+            ga = sum_to_shape(xp.matmul(g2, xp.swapaxes(b.reshape(sb2), -1, -2)), sa2).reshape(sa)
         if nb:
-            a2 = a[None, :] if a.ndim == 1 else a
-            gb = xp.matmul(xp.swapaxes(a2, -1, -2), g2)
-            gb = sum_to_shape(gb.reshape(gb.shape[:-2] + (sb[0],)) if len(sb) == 1 else gb, sb)
+            gb = sum_to_shape(xp.matmul(xp.swapaxes(a.reshape(sa2), -1, -2), g2), sb2).reshape(sb)
         return ga, gb
 
 

@@ -38,35 +38,45 @@ class Permute(Function):
         return g.transpose(np.argsort(ctx.dims)), None
 
 
-def _is_advanced(index):
-    parts = index if isinstance(index, tuple) else (index,)
-    return any(hasattr(p, "shape") or isinstance(p, (list, np.ndarray)) for p in parts)
+_ARRAY = object()  # marks where an index array sat in the index tuple
 
 
 class GetItem(Function):
-    """a[index]: basic slicing or NumPy advanced (integer / boolean array) indexing."""
+    """a[index]: basic slicing or NumPy advanced (integer / boolean array) indexing.
+
+    Index arrays are kept through save_for_backward; the rest of the index (slices, ints,
+    Ellipsis) is a plain setting.
+    """
 
     @staticmethod
     def forward(ctx, a, index):
-        ctx.shape, ctx.index = a.shape, index
+        xp = get_array_module(a)
+        parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(xp.asarray(p) if isinstance(p, list) else p for p in parts)
+        arrays = [p for p in parts if hasattr(p, "shape")]
+        ctx.template = tuple(_ARRAY if hasattr(p, "shape") else p for p in parts)
+        ctx.shape = a.shape
+        ctx.save_for_backward(*arrays)
         try:
-            return get_array_module(a).asarray(a[index])
+            return xp.asarray(a[parts if isinstance(index, tuple) else parts[0]])
         except IndexError as e:
             raise IndexError(f"indexing a tensor of shape {tuple(a.shape)}: {e}") from None
 
     @staticmethod
     def backward(ctx, g):
         xp = get_array_module(g)
+        arrays = iter(ctx.saved_tensors)
+        index = tuple(next(arrays) if p is _ARRAY else p for p in ctx.template)
         gx = xp.zeros(ctx.shape, dtype=g.dtype)
-        if _is_advanced(ctx.index):
+        if ctx.saved_tensors:
             # an index may repeat: add.at accumulates where plain assignment would overwrite
             if xp is np:
-                np.add.at(gx, ctx.index, g)
+                np.add.at(gx, index, g)
             else:
                 import cupyx
-                cupyx.scatter_add(gx, ctx.index, g)
+                cupyx.scatter_add(gx, index, g)
         else:
-            gx[ctx.index] = g
+            gx[index] = g
         return gx, None
 
 
