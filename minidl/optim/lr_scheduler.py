@@ -1,0 +1,233 @@
+"""Learning-rate schedules: ``StepLR``, ``MultiStepLR``, ``ReduceLROnPlateau`` (PyTorch's).
+
+A scheduler changes ``group["lr"]`` in its optimizer's parameter groups. Call ``step()`` once
+per epoch, *after* that epoch's ``optimizer.step()`` calls::
+
+    scheduler = StepLR(optimizer, step_size=30, gamma=0.1)   # lr: 0.1 x30, 0.01 x30, ...
+    for epoch in range(90):
+        train_one_epoch(...)
+        scheduler.step()
+
+The papers' rule, "divide the learning rate by 10 when the validation error stops improving"
+(AlexNet, VGG), is ``ReduceLROnPlateau(optimizer, mode="min", factor=0.1)`` stepped with the
+validation error: ``scheduler.step(val_error)``.
+
+Every scheduler has ``state_dict()`` / ``load_state_dict()`` holding plain numbers and lists
+(JSON-friendly: a checkpoint stores them as metadata).
+"""
+import math
+
+from .optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: `last_epoch` counts ``step()`` calls, `base_lrs` are the groups' initial lrs.
+
+    Creating a scheduler records each group's ``initial_lr`` (unless already there, e.g. from a
+    loaded optimizer state) and performs the first ``step()``, which sets epoch 0's rates.
+    """
+
+    _state_keys = ("base_lrs", "last_epoch", "_step_count", "_last_lr")
+
+    def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"param_groups[{i}] has no 'initial_lr': resuming a scheduler "
+                                   f"(last_epoch={last_epoch}) needs the optimizer's state loaded "
+                                   "first")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self.step()
+
+    def get_lr(self):
+        """The rates for epoch ``last_epoch``, computed from the groups' current rates."""
+        raise NotImplementedError
+
+    def step(self):
+        self._step_count += 1
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The rates the last ``step()`` set, one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        return {k: _copy(getattr(self, k)) for k in self._state_keys}
+
+    def load_state_dict(self, state_dict):
+        """Load a ``state_dict()``; a missing entry is an error and changes nothing.
+
+        Extra entries are ignored (PyTorch's scheduler state dicts carry private bookkeeping).
+        """
+        self._check_state_dict(state_dict)
+        for k in self._state_keys:
+            setattr(self, k, _copy(state_dict[k]))
+
+
+    def _check_state_dict(self, state_dict):
+        """Raise ValueError unless `state_dict` fits this scheduler and its optimizer."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        missing = [k for k in self._state_keys if k not in state_dict]
+        if missing:
+            raise ValueError(f"{name}: missing {missing}")
+        n = len(self.optimizer.param_groups)
+        for k in ("base_lrs", "_last_lr", "min_lrs"):
+            if k in self._state_keys and len(state_dict[k]) != n:
+                raise ValueError(f"{name}: {k} has {len(state_dict[k])} entries, the optimizer "
+                                 f"has {n} parameter groups")
+
+
+def _copy(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+class StepLR(LRScheduler):
+    """Multiply the rate by `gamma` every `step_size` epochs.
+
+    With one schedule alone, ``lr(epoch) = initial_lr * gamma ** (epoch // step_size)``.
+    Like PyTorch it multiplies the *current* rate (so it composes with other changes).
+    """
+
+    _state_keys = LRScheduler._state_keys + ("step_size", "gamma")
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        if int(step_size) != step_size or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
+        self.step_size = int(step_size)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return lrs
+        return [lr * self.gamma for lr in lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the rate by `gamma` at each epoch listed in `milestones`.
+
+    ``MultiStepLR(opt, milestones=[30, 60], gamma=0.1)``: lr 0.1 for epochs 0-29, 0.01 for
+    30-59, 0.001 from 60 on. A milestone listed twice multiplies by ``gamma ** 2``.
+    Alone: ``lr(epoch) = initial_lr * gamma ** (number of milestones <= epoch)``.
+    """
+
+    _state_keys = LRScheduler._state_keys + ("milestones", "gamma")
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones = sorted(int(m) for m in milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        hits = self.milestones.count(self.last_epoch)
+        return [group["lr"] * self.gamma ** hits if hits else group["lr"]
+                for group in self.optimizer.param_groups]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """Multiply the rate by `factor` when a metric has not improved for `patience` epochs.
+
+    ``step(metric)`` once per epoch (e.g. the validation loss, or error in ``mode="min"``;
+    accuracy in ``mode="max"``). A value counts as an improvement over the best so far only
+    by more than `threshold`: relative (``best * (1 - threshold)`` in min mode) or absolute
+    (``best - threshold``). After more than `patience` bad epochs in a row the rate becomes
+    ``max(lr * factor, min_lr)`` (changes smaller than `eps` are skipped) and the next
+    `cooldown` epochs are not counted. NaN never counts as an improvement.
+
+    AlexNet's schedule: ``ReduceLROnPlateau(opt, mode="min", factor=0.1)`` on the validation
+    error. Unlike the other schedulers this one does not record ``initial_lr`` (as in PyTorch).
+    """
+
+    _state_keys = ("factor", "min_lrs", "default_min_lr", "patience", "cooldown",
+                   "cooldown_counter", "mode", "threshold", "threshold_mode", "best",
+                   "num_bad_epochs", "mode_worse", "eps", "last_epoch", "_last_lr")
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        self.factor = factor
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n:
+                raise ValueError(f"ReduceLROnPlateau: expected {n} min_lrs, got {len(min_lr)}")
+            self.default_min_lr, self.min_lrs = None, list(min_lr)
+        else:
+            self.default_min_lr, self.min_lrs = min_lr, [min_lr] * n
+        self.patience, self.cooldown, self.eps = patience, cooldown, eps
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._init_is_better(mode, threshold, threshold_mode)
+        self.best, self.cooldown_counter, self.num_bad_epochs = self.mode_worse, 0, 0
+
+    def _init_is_better(self, mode, threshold, threshold_mode):
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode {mode!r} is unknown (min or max)")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold_mode {threshold_mode!r} is unknown "
+                             "(rel or abs)")
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
+        self.mode_worse = math.inf if mode == "min" else -math.inf
+
+    def is_better(self, a, best):
+        if self.mode == "min":
+            bar = best * (1.0 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold
+            return a < bar
+        bar = best * (self.threshold + 1.0) if self.threshold_mode == "rel" else best + self.threshold
+        return a > bar
+
+    @property
+    def in_cooldown(self):
+        return self.cooldown_counter > 0
+
+    def step(self, metrics):
+        current = float(metrics)  # also takes a one-element Tensor
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs in cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self):
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.min_lrs):
+            if self.default_min_lr is None:
+                raise RuntimeError(f"ReduceLROnPlateau: the optimizer now has {len(groups)} "
+                                   f"parameter groups but min_lr lists {len(self.min_lrs)}")
+            self.min_lrs = [self.default_min_lr] * len(groups)
+        for group, min_lr in zip(groups, self.min_lrs):
+            old = float(group["lr"])
+            new = max(old * self.factor, min_lr)
+            if old - new > self.eps:
+                group["lr"] = new
+
+    def _check_state_dict(self, state_dict):
+        super()._check_state_dict(state_dict)
+        for key, allowed in (("mode", ("min", "max")), ("threshold_mode", ("rel", "abs"))):
+            if state_dict[key] not in allowed:
+                raise ValueError(f"ReduceLROnPlateau.load_state_dict: {key} "
+                                 f"{state_dict[key]!r} is not one of {allowed}")
