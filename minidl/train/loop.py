@@ -1,0 +1,269 @@
+"""``Trainer``: the training loop, written out once so every example script shares it.
+
+    trainer = Trainer(model, optimizer, scheduler=ReduceLROnPlateau(optimizer, "max"),
+                      out_dir="runs/alexnet")
+    trainer.fit(train_loader, val_loader, epochs=10)     # resume="runs/alexnet/checkpoint_last.safetensors"
+    trainer.evaluate(test_loader)                        # {"loss": .., "acc1": .., "acc5": .., ...}
+
+One epoch of ``fit``:
+
+1. ``train_one_epoch``: for each batch, ``outputs = model(images)``, ``loss = loss_fn(outputs,
+   labels)``, stop with ``TrainingDiverged`` if the loss is NaN or inf, ``zero_grad``,
+   ``backward``, ``optimizer.step()``; a progress bar shows loss, top-1 and images/s;
+2. ``evaluate`` on the validation loader (eval mode, no graph): loss, top-1, top-5;
+3. the scheduler steps once (``ReduceLROnPlateau`` is given the validation top-1 when its mode is
+   ``"max"``, the validation loss when ``"min"``: the papers' "divide by 10 when validation error
+   stops improving");
+4. with an ``out_dir``: a record appended to ``log.jsonl``, ``curves.png`` redrawn,
+   ``checkpoint_last.safetensors`` written, and copied to ``checkpoint_best.safetensors`` when
+   validation top-1 improved.
+
+**Resuming continues exactly.** Everything the next epoch depends on is in the checkpoint: the
+weights, SGD's momentum buffers and learning rates, the scheduler's counters, the state of
+``minidl.default_generator`` (dropout masks) and of any generator a module holds, and the epoch
+number. The DataLoader needs nothing saved: its order and augmentations for epoch ``e`` are a
+function of ``(seed, e)`` (``minidl/data/rng.py``), and ``fit`` calls ``set_epoch(e)`` each
+epoch. So epochs 1..k, stop, resume, epochs k+1..n gives bit-identical weights to epochs 1..n in
+one go, given the same loader seed (``tests/train/test_resume.py`` checks it).
+
+Models that return several outputs while training (GoogLeNet's auxiliary classifiers) work
+through ``loss_fn(outputs, target)``; accuracy is measured on the first output.
+"""
+import math
+import os
+import shutil
+import time
+
+from .. import nn
+from ..autograd import no_grad
+from ..backend import Device
+from ..optim.lr_scheduler import ReduceLROnPlateau
+from . import checkpointing
+from .log import JsonLinesLog, read_log
+from .metrics import AverageMeter, topk_correct
+from .plot import plot_curves
+from .progress import progress
+
+LAST, BEST = "checkpoint_last.safetensors", "checkpoint_best.safetensors"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the weights are those before the bad step."""
+
+
+def _logits(outputs):
+    """The main output of a model that may return a tuple (GoogLeNet: main, aux1, aux2)."""
+    return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
+
+
+class Trainer:
+    """``Trainer(model, optimizer, loss_fn=None, scheduler=None, device="cpu", out_dir=None,
+    topk=(1, 5), log_every=50, progress=True, verbose=True, plot=True)``.
+
+    - ``loss_fn(outputs, target)``: a scalar Tensor; default ``nn.CrossEntropyLoss()``.
+    - ``scheduler``: stepped once per epoch, after validation (see the module docstring).
+    - ``out_dir``: where the log, curves and checkpoints go; None writes nothing.
+    - ``log_every``: also log a record every that many training iterations (0: only epochs).
+    - ``progress``: show tqdm bars; ``verbose``: print a summary line per epoch;
+      ``plot``: redraw ``curves.png`` each epoch.
+
+    After ``fit``, ``history`` holds one record per epoch (the ``"epoch"`` records of the log).
+    """
+
+    def __init__(self, model, optimizer, loss_fn=None, scheduler=None, device="cpu", out_dir=None,
+                 topk=(1, 5), log_every=50, progress=True, verbose=True, plot=True):
+        self.device = Device(device)
+        self.model = model.to(self.device)
+        self.optimizer, self.scheduler = optimizer, scheduler
+        self.loss_fn = loss_fn if loss_fn is not None else nn.CrossEntropyLoss()
+        self.out_dir = None if out_dir is None else os.fspath(out_dir)
+        self.topk, self.log_every = tuple(topk), int(log_every)
+        self.show_progress, self.verbose, self.plot = progress, verbose, plot
+        self.history, self.epoch, self.best_acc1 = [], 0, -math.inf
+        self.log = JsonLinesLog(os.path.join(self.out_dir, "log.jsonl")) if self.out_dir else None
+
+    # -- one pass over the training data -------------------------------------------------------
+    def train_one_epoch(self, loader, epoch=None, desc=None):
+        """Train on every batch of ``loader`` once; returns ``{"loss", "acc1", ..., "images_per_s"}``.
+
+        ``epoch`` (0-based) picks the DataLoader epoch (its shuffle and augmentations) and
+        labels the log records; default ``self.epoch``.
+        """
+        epoch = self.epoch if epoch is None else epoch
+        if hasattr(loader, "set_epoch"):
+            loader.set_epoch(epoch)
+        self.model.train()
+        loss_meter = AverageMeter("loss")
+        correct, seen = [0] * len(self.topk), 0
+        bar = progress(loader, desc=desc or f"epoch {epoch + 1}", enabled=self.show_progress)
+        start = time.perf_counter()
+        try:
+            for i, (images, labels) in enumerate(bar, 1):
+                images, labels = images.to(self.device), labels.to(self.device)
+                outputs = self.model(images)
+                loss = self.loss_fn(outputs, labels)
+                value = loss.item()
+                if not math.isfinite(value):
+                    self._diverged(bar, value, epoch, i)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+
+                n = labels.shape[0]
+                loss_meter.update(value, n)
+                correct = [c + k for c, k in zip(correct, topk_correct(_logits(outputs), labels, self.topk))]
+                seen += n
+                speed = seen / (time.perf_counter() - start)
+                bar.set_postfix({"loss": f"{loss_meter.avg:.4f}", "acc1": f"{100 * correct[0] / seen:.2f}",
+                                 "img/s": f"{speed:.0f}"}, refresh=False)
+                if self.log and self.log_every and i % self.log_every == 0:
+                    self.log.write({"event": "iteration", "epoch": epoch + 1, "iteration": i,
+                                    "loss": loss_meter.avg, "acc1": 100 * correct[0] / seen,
+                                    "lr": self.lr, "images_per_s": speed})
+        finally:
+            bar.close()
+        elapsed = time.perf_counter() - start
+        result = {"loss": loss_meter.avg, "time_s": elapsed, "images_per_s": seen / max(elapsed, 1e-9)}
+        result.update({f"acc{k}": 100 * c / max(seen, 1) for k, c in zip(self.topk, correct)})
+        return result
+
+    def _diverged(self, bar, value, epoch, iteration):
+        where = os.path.join(self.out_dir, LAST) if self.out_dir else None
+        message = (f"Training diverged: the loss became {value} at epoch {epoch + 1}, iteration "
+                   f"{iteration} (lr {self.lr:g}). Stopped before that step. Try a smaller "
+                   f"learning rate" + (f"; the last good weights are in {where}" if where and
+                                       os.path.exists(where) else "") + ".")
+        bar.write(message)
+        raise TrainingDiverged(message)
+
+    # -- measuring -----------------------------------------------------------------------------
+    def evaluate(self, loader, predict=None, desc="eval"):
+        """Loss and top-k accuracy of the model over ``loader``, in eval mode and without a graph.
+
+        ``predict(model, images) -> scores (N, num_classes)`` replaces ``model(images)``, for
+        evaluations such as AlexNet's ten-crop averaging; the loss is then not computed (it is
+        None), since such scores are usually averaged probabilities, not logits.
+        """
+        self.model.eval()
+        loss_meter = AverageMeter("loss")
+        correct, seen = [0] * len(self.topk), 0
+        bar = progress(loader, desc=desc, enabled=self.show_progress)
+        start = time.perf_counter()
+        try:
+            with no_grad():
+                for images, labels in bar:
+                    images, labels = images.to(self.device), labels.to(self.device)
+                    if predict is None:
+                        scores = _logits(self.model(images))
+                        loss_meter.update(self.loss_fn(scores, labels).item(), labels.shape[0])
+                    else:
+                        scores = predict(self.model, images)
+                    correct = [c + k for c, k in zip(correct, topk_correct(scores, labels, self.topk))]
+                    seen += labels.shape[0]
+                    bar.set_postfix({"acc1": f"{100 * correct[0] / seen:.2f}"}, refresh=False)
+        finally:
+            bar.close()
+        elapsed = time.perf_counter() - start
+        result = {"loss": loss_meter.avg if predict is None else None}
+        result.update({f"acc{k}": 100 * c / max(seen, 1) for k, c in zip(self.topk, correct)})
+        result.update({"images": seen, "time_s": elapsed, "images_per_s": seen / max(elapsed, 1e-9)})
+        return result
+
+    @property
+    def lr(self):
+        return self.optimizer.param_groups[0]["lr"]
+
+    # -- the whole run -------------------------------------------------------------------------
+    def fit(self, train_loader, val_loader=None, epochs=1, resume=None):
+        """Train until ``epochs`` epochs are done in total; returns ``history``.
+
+        ``resume``: a checkpoint written by a previous run (or its ``out_dir``): training
+        continues after the epoch it holds, exactly as if it had never stopped.
+        """
+        if resume is not None:
+            self.load_checkpoint(resume)
+            if self.log:
+                self.log.truncate_after(self.epoch)   # drop what the stopped run logged after it
+            self._say(f"resumed from {resume} after epoch {self.epoch}")
+        if self.epoch >= epochs:
+            self._say(f"nothing to do: {self.epoch} of {epochs} epochs already done")
+        try:
+            while self.epoch < epochs:
+                self._run_epoch(train_loader, val_loader, epochs)
+        except KeyboardInterrupt:
+            if self.out_dir and self.epoch > 0:
+                self._say(f"interrupted; continue with --resume {os.path.join(self.out_dir, LAST)}")
+            raise
+        return self.history
+
+    def _run_epoch(self, train_loader, val_loader, epochs):
+        e = self.epoch
+        lr = self.lr
+        train = self.train_one_epoch(train_loader, e, desc=f"epoch {e + 1}/{epochs}")
+        record = {"event": "epoch", "epoch": e + 1, "lr": lr}
+        record.update({f"train_{k}": v for k, v in train.items() if k != "images_per_s"})
+        record["train_images_per_s"] = train["images_per_s"]
+        if val_loader is not None:
+            val = self.evaluate(val_loader, desc=f"val {e + 1}/{epochs}")
+            record.update({f"val_{k}": v for k, v in val.items() if k.startswith(("loss", "acc"))})
+        if self.scheduler is not None:
+            if isinstance(self.scheduler, ReduceLROnPlateau):
+                watch = "acc1" if self.scheduler.mode == "max" else "loss"
+                self.scheduler.step(record.get(f"val_{watch}", record[f"train_{watch}"]))
+            else:
+                self.scheduler.step()
+        acc1 = record.get("val_acc1", record.get("train_acc1"))
+        record["best"] = acc1 > self.best_acc1
+        self.best_acc1 = max(self.best_acc1, acc1)
+        self.epoch = e + 1
+        self.history.append(record)
+        self._say(self._summary(record))
+        if self.out_dir:
+            self.log.write(record)
+            if self.plot:
+                plot_curves(self.history, os.path.join(self.out_dir, "curves.png"))
+            self.save_checkpoint(os.path.join(self.out_dir, LAST))
+            if record["best"]:
+                _copy_atomic(os.path.join(self.out_dir, LAST), os.path.join(self.out_dir, BEST))
+
+    @staticmethod
+    def _summary(r):
+        parts = [f"epoch {r['epoch']}", f"lr {r['lr']:g}",
+                 f"train loss {r['train_loss']:.4f} top-1 {r['train_acc1']:.2f}%"]
+        if "val_acc1" in r:
+            parts.append(f"val loss {r['val_loss']:.4f} top-1 {r['val_acc1']:.2f}%"
+                         + (f" top-5 {r['val_acc5']:.2f}%" if "val_acc5" in r else ""))
+        parts.append(f"{r['train_time_s']:.1f} s ({r['train_images_per_s']:.0f} img/s)")
+        return " | ".join(parts) + ("  *best*" if r["best"] else "")
+
+    def _say(self, message):
+        if self.verbose:
+            print(message, flush=True)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def save_checkpoint(self, path):
+        """Everything ``fit(resume=path)`` needs to continue exactly (see the module docstring)."""
+        checkpointing.save(path, self.model, self.optimizer, self.scheduler, self.epoch,
+                           {"history": self.history, "best_acc1": self.best_acc1})
+
+    def load_checkpoint(self, path):
+        """Restore a checkpoint written by ``save_checkpoint`` (a file, or an ``out_dir``)."""
+        if os.path.isdir(path):
+            path = os.path.join(path, LAST)
+        epoch, metrics = checkpointing.load(path, self.model, self.optimizer, self.scheduler)
+        self.epoch = epoch
+        self.history = list(metrics.get("history", []))
+        best = metrics.get("best_acc1")
+        self.best_acc1 = -math.inf if best is None else best
+        return epoch
+
+
+def _copy_atomic(src, dst):
+    tmp = dst + ".tmp"
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def history_from_log(out_dir):
+    """The epoch records of a run's ``log.jsonl``."""
+    return read_log(os.path.join(out_dir, "log.jsonl"), event="epoch")

@@ -1,0 +1,21 @@
+"""Tiny models and data for the training-loop tests: a run takes a fraction of a second."""
+import numpy as np
+
+from minidl import nn
+from minidl.data import ArrayDataset
+
+
+def blobs(n=96, seed=0):
+    """n 1x4x4 "images" in 3 classes: class c has its mean raised in row c (learnable at once)."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = rng.standard_normal((n, 1, 4, 4)).astype(np.float32) * 0.5
+    x[np.arange(n), 0, y, :] += 1.5
+    return ArrayDataset(x, y.astype(np.int64))
+
+
+def mlp(dropout=0.0):
+    layers = [nn.Flatten(), nn.Linear(16, 32), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(32, 3))
