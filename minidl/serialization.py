@@ -1,0 +1,331 @@
+"""``minidl.save`` / ``minidl.load``: state dicts in the safetensors format, written by hand.
+
+**The format** (https://github.com/huggingface/safetensors), byte by byte::
+
+    [8 bytes]   N, the header's length, an unsigned little-endian 64-bit integer
+    [N bytes]   the header: a JSON object, padded with spaces
+                {"__metadata__": {"key": "value", ...},             (optional, str -> str)
+                 "features.0.weight": {"dtype": "F32", "shape": [96, 3, 11, 11],
+                                       "data_offsets": [0, 139392]},
+                 ...}
+    [the rest]  the data buffer: every tensor's bytes, little-endian, C order, back to back;
+                data_offsets are [begin, end) within this buffer, which they tile exactly
+
+Nothing in it can run code, unlike a pickle (``torch.save``): loading a file from a stranger
+is safe. PyTorch reads and writes the same files with ``safetensors.torch`` and NumPy with
+``safetensors.numpy``; minidl needs neither.
+
+**What minidl adds.** A plain state dict (str -> Tensor or array) is stored exactly as above,
+so ``minidl.save(model.state_dict(), "vgg.safetensors")`` is an ordinary safetensors file. For
+anything else (a training checkpoint: nested dicts, lists, numbers, strings), the tensors go in
+the data buffer under their path joined by dots (``optimizer.state.0.momentum_buffer``) and
+the whole structure goes in the metadata, as JSON with the tensors replaced by
+``{"__tensor__": name}``. ``load`` rebuilds the structure, with ``minidl.Tensor``s on the CPU.
+
+**Safety.** ``save`` writes a temporary file next to the target, flushes it to disk, then
+renames it over the target (``os.replace``, atomic): a crash mid-save leaves the previous file
+whole. ``load`` checks the header before reading any data: a truncated or corrupt file raises
+``CheckpointError`` naming the file and what is wrong.
+"""
+import contextlib
+import json
+import math
+import os
+import secrets
+
+import numpy as np
+
+from .backend import CPU, is_cupy_array, to_device
+from .tensor import Tensor
+
+DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "C64": np.complex64,
+          "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8,
+          "U64": np.uint64, "U32": np.uint32, "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_}
+_CODES = {np.dtype(t): code for code, t in DTYPES.items()}
+# valid safetensors dtypes that NumPy cannot hold
+_NO_NUMPY = {"BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4"}
+STRUCTURE_KEY = "minidl.structure"
+MAX_HEADER_BYTES = 100_000_000  # the limit the reference implementation enforces
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid safetensors file or checkpoint, or does not fit its target."""
+
+
+# -- save -----------------------------------------------------------------------------------
+
+def save(obj, path, metadata=None):
+    """Write `obj` (a dict: name -> Tensor/array, or a nested structure) to `path`, atomically.
+
+    `metadata` (str -> str) lands in the header's ``__metadata__``, readable by any
+    safetensors tool (``load_metadata``).
+    """
+    if not isinstance(obj, dict):
+        raise TypeError(f"minidl.save expects a dict (e.g. a state dict), got {type(obj).__name__}")
+    arrays = {}
+    structure = _encode(obj, [], arrays)
+    meta = dict(metadata or {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise TypeError("minidl.save: metadata must map str to str")
+    if STRUCTURE_KEY in meta:
+        raise ValueError(f"minidl.save: the metadata key {STRUCTURE_KEY!r} is minidl's own")
+    if not _is_flat(obj):
+        meta[STRUCTURE_KEY] = json.dumps(structure, allow_nan=False, separators=(",", ":"))
+    header = {"__metadata__": meta} if meta else {}
+    offset = 0
+    for name, a in arrays.items():
+        dtype = np.dtype(a.dtype).newbyteorder("=")
+        if dtype not in _CODES:
+            raise TypeError(f"minidl.save: tensor {name!r} has dtype {dtype}, which safetensors "
+                            f"cannot store (it stores {', '.join(sorted(DTYPES))})")
+        nbytes = int(a.size) * dtype.itemsize
+        header[name] = {"dtype": _CODES[dtype], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + nbytes]}
+        offset += nbytes
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    head += b" " * (-len(head) % 8)  # pad so the data starts 8-byte aligned, as safetensors does
+
+    def write(f):
+        f.write(len(head).to_bytes(8, "little"))
+        f.write(head)
+        for a in arrays.values():
+            _write_array(f, a)
+
+    atomic_write(path, write)
+
+
+def _write_array(f, a):
+    a = to_device(a, CPU)
+    a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<"))
+    f.write(a.reshape(-1).view(np.uint8).data)
+
+
+def atomic_write(path, write):
+    """Call ``write(f)`` on a temporary file beside `path`, make it durable, rename it over `path`.
+
+    The rename is atomic, so `path` always holds either the old file or the complete new one;
+    on any error (or Ctrl-C) the temporary file is removed and `path` is untouched.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}."
+                                  f"{secrets.token_hex(4)}.tmp")
+    # os.open rather than tempfile.mkstemp: the file gets the usual permissions (umask), not 0600
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX only)
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+# -- the structure as JSON ------------------------------------------------------------------
+
+def _is_array(v):
+    return isinstance(v, (Tensor, np.ndarray)) or is_cupy_array(v)
+
+
+def _is_plain_key(k):
+    return isinstance(k, str) and not (k.startswith("__") and k.endswith("__"))
+
+
+def _is_flat(obj):
+    """A plain state dict, which needs no structure in the metadata."""
+    return all(_is_plain_key(k) and _is_array(v) for k, v in obj.items())
+
+
+def _encode(value, path, arrays):
+    """`value` as JSON, its arrays moved into `arrays` (name -> array) and replaced by tags.
+
+    Tags, so that everything comes back as it went in: ``{"__tensor__": name}``,
+    ``{"__float__": "inf"}`` (JSON has no inf/nan), ``{"__tuple__": [...]}``, and
+    ``{"__items__": [[key, value], ...]}`` for dicts with non-string keys (an optimizer's
+    state is keyed by parameter number).
+    """
+    where = ".".join(path) or "the top level"
+    if _is_array(value):
+        if arrays is None:
+            raise TypeError(f"minidl.save: a tensor cannot be a dict key (at {where})")
+        name = ".".join(path)
+        if name in arrays or name == "__metadata__":
+            raise ValueError(f"minidl.save: two tensors would be stored under the name {name!r}")
+        arrays[name] = value.data if isinstance(value, Tensor) else value
+        return {"__tensor__": name}
+    if value is None or isinstance(value, (bool, str, np.bool_)):
+        return bool(value) if isinstance(value, np.bool_) else value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, list):
+        return [_encode(v, path + [str(i)], arrays) for i, v in enumerate(value)]
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, path + [str(i)], arrays) for i, v in enumerate(value)]}
+    if isinstance(value, dict):
+        if all(_is_plain_key(k) for k in value):
+            return {k: _encode(v, path + [k], arrays) for k, v in value.items()}
+        return {"__items__": [[_encode(k, path, None), _encode(v, path + [str(k)], arrays)]
+                              for k, v in value.items()]}
+    raise TypeError(f"minidl.save: cannot store a {type(value).__name__} (at {where}); "
+                    "checkpoints hold tensors, arrays, numbers, strings, lists and dicts "
+                    "(no pickle)")
+
+
+def _decode(node, tensors, used):
+    if isinstance(node, list):
+        return [_decode(v, tensors, used) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1:
+        (tag, v), = node.items()
+        if tag == "__tensor__":
+            if v not in tensors:
+                raise KeyError(f"the structure names a tensor {v!r} that the file lacks")
+            used.add(v)
+            return tensors[v]
+        if tag == "__float__":
+            return float(v)
+        if tag == "__tuple__":
+            return tuple(_decode(x, tensors, used) for x in v)
+        if tag == "__items__":
+            return {_decode(k, tensors, used): _decode(x, tensors, used) for k, x in v}
+    return {k: _decode(v, tensors, used) for k, v in node.items()}
+
+
+# -- load -----------------------------------------------------------------------------------
+
+def load(path):
+    """Read a file written by ``save`` (or any safetensors file): tensors come back as CPU
+    ``minidl.Tensor``s, in the structure they were saved in."""
+    with open(path, "rb") as f:
+        entries, metadata, data_start = _read_header(f, path)
+        tensors = {name: _read_array(f, path, name, data_start, *e) for name, e in entries.items()}
+    if STRUCTURE_KEY not in metadata:
+        return tensors
+    used = set()
+    try:
+        obj = _decode(json.loads(metadata[STRUCTURE_KEY]), tensors, used)
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: the minidl structure in the metadata is corrupt ({e})")
+    unused = [name for name in tensors if name not in used]
+    if unused:
+        raise CheckpointError(f"{path}: tensors {unused[:5]} are not in the file's structure")
+    return obj
+
+
+def load_metadata(path):
+    """The header's ``__metadata__`` (str -> str), without minidl's own structure entry."""
+    with open(path, "rb") as f:
+        _, metadata, _ = _read_header(f, path)
+    return {k: v for k, v in metadata.items() if k != STRUCTURE_KEY}
+
+
+def _read_array(f, path, name, data_start, dtype, shape, begin, end):
+    a = np.empty(shape, dtype=dtype.newbyteorder("<"))
+    buf = a.reshape(-1).view(np.uint8)
+    f.seek(data_start + begin)
+    done = 0
+    while done < len(buf):
+        n = f.readinto(buf[done:])
+        if not n:
+            raise CheckpointError(f"{path}: the file ends inside tensor {name!r} (changed "
+                                  "while reading?)")
+        done += n
+    return Tensor(a.astype(dtype.newbyteorder("="), copy=False))
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey(f"key {next(k for k in keys if keys.count(k) > 1)!r} appears twice")
+    return dict(pairs)
+
+
+def _read_header(f, path):
+    """Parse and check the header: (name -> (dtype, shape, begin, end), metadata, data start).
+
+    Every check happens here, before any data is read; each failure names the file.
+    """
+    def error(message):
+        return CheckpointError(f"{path}: {message}")
+
+    size = os.fstat(f.fileno()).st_size
+    if size < 8:
+        raise error(f"truncated: {size} bytes, but a safetensors file starts with an 8-byte "
+                    "header length")
+    n = int.from_bytes(f.read(8), "little")
+    if n > MAX_HEADER_BYTES:
+        raise error(f"header length {n} is over the {MAX_HEADER_BYTES}-byte limit: not a "
+                    "safetensors file?")
+    if 8 + n > size:
+        raise error(f"header length {n} runs past the end of the file ({size} bytes): "
+                    "truncated?")
+    try:
+        header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise error(f"the header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise error(f"the header should be a JSON object, not {type(header).__name__}")
+    metadata = header.pop("__metadata__", None) or {}
+    if not (isinstance(metadata, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
+        raise error("__metadata__ should map strings to strings")
+    data_len = size - 8 - n
+    entries = {name: _check_entry(name, info, data_len, error) for name, info in header.items()}
+    # the tensors must tile the data buffer: no overlaps, no gaps, nothing left over
+    expected, previous = 0, None
+    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: kv[1][2:]):
+        if begin < expected:
+            raise error(f"tensor {name!r} (bytes {begin}-{end}) overlaps tensor {previous!r}")
+        if begin > expected:
+            raise error(f"{begin - expected} unused bytes before tensor {name!r}")
+        expected, previous = end, name
+    if expected != data_len:
+        raise error(f"{data_len - expected} bytes after the last tensor")
+    return entries, metadata, 8 + n
+
+
+def _check_entry(name, info, data_len, error):
+    if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+        raise error(f"tensor {name!r}: expected dtype, shape and data_offsets, got {info!r}")
+    code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if code in _NO_NUMPY:
+        raise error(f"tensor {name!r} has dtype {code}, which NumPy cannot hold")
+    if code not in DTYPES:
+        raise error(f"tensor {name!r} has unknown dtype {code!r}")
+    if not (isinstance(shape, list) and all(_is_count(d) for d in shape)):
+        raise error(f"tensor {name!r}: shape {shape!r} is not a list of non-negative integers")
+    if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
+            and offsets[0] <= offsets[1]):
+        raise error(f"tensor {name!r}: data_offsets {offsets!r} is not [begin, end] with "
+                    "0 <= begin <= end")
+    dtype = np.dtype(DTYPES[code])
+    begin, end = offsets
+    need = math.prod(shape) * dtype.itemsize
+    if end - begin != need:
+        raise error(f"tensor {name!r}: shape {shape} of {code} needs {need} bytes, but "
+                    f"data_offsets {offsets} span {end - begin}")
+    if end > data_len:
+        raise error(f"tensor {name!r} ends at byte {end} of the data, which holds only "
+                    f"{data_len} bytes: truncated?")
+    return dtype, tuple(shape), begin, end
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
