@@ -187,11 +187,10 @@ class ReduceLROnPlateau(LRScheduler):
         self.mode_worse = math.inf if mode == "min" else -math.inf
 
     def is_better(self, a, best):
+        rel = self.threshold_mode == "rel"
         if self.mode == "min":
-            bar = best * (1.0 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold
-            return a < bar
-        bar = best * (self.threshold + 1.0) if self.threshold_mode == "rel" else best + self.threshold
-        return a > bar
+            return a < (best * (1.0 - self.threshold) if rel else best - self.threshold)
+        return a > (best * (self.threshold + 1.0) if rel else best + self.threshold)
 
     @property
     def in_cooldown(self):

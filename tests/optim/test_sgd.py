@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import minidl
 from minidl.optim import SGD
 
 from optim_helpers import cubic_grad, param, set_grad

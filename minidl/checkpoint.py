@@ -1,0 +1,168 @@
+"""Training checkpoints: model, optimizer, scheduler, epoch, metrics and RNG states in one file.
+
+    save_checkpoint("runs/last.safetensors", model=model, optimizer=opt, scheduler=sched,
+                    epoch=epoch, metrics={"val_top1": 0.61},
+                    rng={"default_generator": minidl.default_generator, "data": np_rng})
+    ...
+    info = load_checkpoint("runs/last.safetensors", model=model, optimizer=opt,
+                           scheduler=sched, rng={"default_generator": minidl.default_generator,
+                                                 "data": np_rng})
+    start = info["epoch"] + 1
+
+The file is an ordinary safetensors file (``minidl.serialization``): the model's weights under
+``model.<name>``, the momentum buffers under ``optimizer.state.<i>.momentum_buffer``, and
+everything else (hyperparameters, scheduler counters, epoch, metrics, RNG states) as JSON in
+its metadata. It is written atomically, so a crash mid-save keeps the previous checkpoint.
+
+**Loading checks everything before it changes anything**: the file itself, the model's keys
+and shapes, the optimizer's groups, parameter counts and buffer shapes, the scheduler's
+state, the generators' kinds. Only when all of them fit are the objects loaded, so a
+checkpoint that does not fit raises ``CheckpointError`` and leaves every object as it was,
+never half-loaded.
+
+The model, optimizer and scheduler are duck-typed: anything with ``state_dict()`` and
+``load_state_dict()`` (the model's with ``strict=True``) works.
+"""
+import numpy as np
+
+from .random import Generator, default_generator
+from .serialization import CheckpointError, load, save
+
+FORMAT = "minidl.checkpoint"
+VERSION = 1
+DEFAULT_RNG = "default_generator"
+
+
+def save_checkpoint(path, model=None, optimizer=None, scheduler=None, epoch=None, metrics=None,
+                    rng=None, extra=None):
+    """Write a training checkpoint to `path` (atomically).
+
+    - `model`, `optimizer`, `scheduler`: their ``state_dict()`` is stored (a dict given instead
+      is taken as the state dict itself);
+    - `epoch`, `metrics`, `extra`: numbers, strings, lists, dicts (``extra`` may hold tensors);
+    - `rng`: ``{name: generator}`` for ``minidl.Generator``s and NumPy ``Generator``s (or
+      ``{name: state}`` with states already taken). ``minidl.default_generator`` is always
+      saved, as ``"default_generator"``, unless `rng` has that name already.
+    """
+    ckpt = {"format": FORMAT, "version": VERSION}
+    for key, obj in (("model", model), ("optimizer", optimizer), ("scheduler", scheduler)):
+        if obj is not None:
+            ckpt[key] = obj if isinstance(obj, dict) else obj.state_dict()
+    states = {name: _rng_state(name, g) for name, g in (rng or {}).items()}
+    states.setdefault(DEFAULT_RNG, default_generator.get_state())
+    ckpt.update(epoch=epoch, metrics=metrics, rng=states, extra=extra)
+    save(ckpt, path)
+
+
+def load_checkpoint(path, model=None, optimizer=None, scheduler=None, rng=None):
+    """Restore a checkpoint into the given objects; return everything it holds, as a dict.
+
+    The dict has ``epoch``, ``metrics``, ``extra``, ``rng`` (name -> state) and the raw
+    ``model``/``optimizer``/``scheduler`` states. Generators named in `rng`
+    (``{name: generator}``) get their saved states back; others are left alone (pass
+    ``{"default_generator": minidl.default_generator}`` to restore the default one).
+    Raises ``CheckpointError`` (a ValueError naming the file) when anything does not fit;
+    then nothing has been changed.
+    """
+    ckpt = load(path)
+    if ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a minidl training checkpoint (a plain state dict? "
+                              "load it with minidl.load)")
+    if ckpt.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {ckpt.get('version')!r}, this minidl "
+                              f"reads version {VERSION}")
+    # first check everything, collecting what to do; then do it
+    actions = []
+    if model is not None:
+        model_state = _section(ckpt, "model", path)
+        _check_model(model, model_state, path)
+        actions.append(lambda: model.load_state_dict(model_state, strict=True))
+    if optimizer is not None:
+        actions.append(_plan_optimizer(optimizer, _section(ckpt, "optimizer", path), path))
+    if scheduler is not None:
+        sched_state = _section(ckpt, "scheduler", path)
+        check = getattr(scheduler, "_check_state_dict", None)
+        if check is not None:
+            _check(lambda: check(sched_state), path, "scheduler")
+        actions.append(lambda: scheduler.load_state_dict(sched_state))
+    saved_rng = ckpt.get("rng") or {}
+    for name, g in (rng or {}).items():
+        if name not in saved_rng:
+            raise CheckpointError(f"{path}: no state for generator {name!r} (the checkpoint "
+                                  f"has {sorted(saved_rng)})")
+        actions.append(_plan_rng(name, g, saved_rng[name], path))
+    for act in actions:
+        act()
+    return ckpt
+
+
+def _section(ckpt, key, path):
+    if ckpt.get(key) is None:
+        raise CheckpointError(f"{path}: the checkpoint holds no {key} state")
+    return ckpt[key]
+
+
+def _check(fn, path, what):
+    """Run a check, turning its complaint into a CheckpointError that names the file."""
+    try:
+        return fn()
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: the {what} state does not fit: {e}") from e
+
+
+def _check_model(model, state, path):
+    """Keys and shapes of `state` against ``model.state_dict()``; the error lists every problem."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [f"{k}: checkpoint {tuple(np.shape(state[k]))}, model {tuple(np.shape(v))}"
+             for k, v in own.items()
+             if k in state and tuple(np.shape(state[k])) != tuple(np.shape(v))]
+    problems = ([f"missing keys {missing}"] if missing else []) + \
+               ([f"unexpected keys {unexpected}"] if unexpected else []) + \
+               ([f"shape mismatches: {'; '.join(wrong)}"] if wrong else [])
+    if problems:
+        raise CheckpointError(f"{path}: the model state does not fit {type(model).__name__} "
+                              f"({', '.join(problems)}); nothing was loaded")
+
+
+def _plan_optimizer(optimizer, state, path):
+    prepare = getattr(optimizer, "_prepare_load", None)
+    if prepare is None:  # a foreign optimizer: it checks (or not) by itself
+        return lambda: optimizer.load_state_dict(state)
+    groups, per_param = _check(lambda: prepare(state), path, "optimizer")
+
+    def install():
+        optimizer.param_groups, optimizer.state = groups, per_param
+    return install
+
+
+def _rng_state(name, g):
+    if isinstance(g, Generator):
+        return g.get_state()
+    if isinstance(g, np.random.Generator):
+        return g.bit_generator.state
+    if isinstance(g, dict):
+        return g  # a state taken already
+    raise TypeError(f"save_checkpoint: rng[{name!r}] is a {type(g).__name__}; expected a "
+                    "minidl.Generator, a numpy.random.Generator or a state dict")
+
+
+def _plan_rng(name, g, state, path):
+    """Check that `state` suits generator `g`; return the function that installs it."""
+    if isinstance(g, Generator):
+        inner = state.get("bit_generator") if isinstance(state, dict) else None
+        ok = isinstance(inner, dict) and "seed" in state and \
+            inner.get("bit_generator") == type(g.np.bit_generator).__name__
+        setter = g.set_state
+    elif isinstance(g, np.random.Generator):
+        ok = isinstance(state, dict) and \
+            state.get("bit_generator") == type(g.bit_generator).__name__
+        setter = lambda s: setattr(g.bit_generator, "state", s)  # noqa: E731
+    else:
+        raise TypeError(f"load_checkpoint: rng[{name!r}] is a {type(g).__name__}; expected a "
+                        "minidl.Generator or a numpy.random.Generator")
+    if not ok:
+        raise CheckpointError(f"{path}: the saved state of generator {name!r} does not suit "
+                              f"a {type(g).__name__}")
+    return lambda: setter(state)
