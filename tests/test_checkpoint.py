@@ -252,3 +252,21 @@ def test_crash_while_saving_keeps_the_last_good_checkpoint(trained, monkeypatch)
         save_checkpoint(path, model=model, optimizer=opt, scheduler=sched, epoch=3)
     assert path.read_bytes() == good
     assert os.listdir(path.parent) == [path.name]
+
+
+def test_plateau_scheduler_survives_the_file(tmp_path):
+    model, opt, _ = make_training()
+    sched = ReduceLROnPlateau(opt, patience=1, factor=0.5)
+    for metric in [1.0, 0.8, 0.9]:
+        sched.step(metric)
+    save_checkpoint(tmp_path / "c.safetensors", model=model, optimizer=opt, scheduler=sched)
+    model2, opt2, _ = make_training(seed=5)
+    sched2 = ReduceLROnPlateau(opt2, patience=7, mode="max")
+    load_checkpoint(tmp_path / "c.safetensors", model=model2, optimizer=opt2, scheduler=sched2)
+    assert sched2.state_dict() == sched.state_dict()
+    for s in (sched, sched2):
+        s.step(0.95)  # the second bad epoch in a row: the rate halves
+    assert sched2.get_last_lr() == sched.get_last_lr() == [0.05, 0.025]
+    fresh = ReduceLROnPlateau(make_training()[1])
+    save_checkpoint(tmp_path / "fresh.safetensors", scheduler=fresh)  # best is still +inf
+    assert load_checkpoint(tmp_path / "fresh.safetensors")["scheduler"]["best"] == float("inf")

@@ -154,14 +154,17 @@ class Optimizer:
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups', got {got}")
-        saved_groups = state_dict["param_groups"]
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not isinstance(saved_state, dict):
+            raise ValueError(f"{name}: 'param_groups' should be a list and 'state' a dict, got "
+                             f"{type(saved_groups).__name__} and {type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}: the state dict has {len(saved_groups)} parameter groups, "
                              f"the optimizer has {len(self.param_groups)}")
         by_index = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             ids = saved.get("params") if isinstance(saved, dict) else None
-            if ids is None:
+            if not isinstance(ids, (list, tuple)):
                 raise ValueError(f"{name}: parameter group {i} has no 'params'")
             if len(ids) != len(group["params"]):
                 raise ValueError(f"{name}: parameter group {i} has {len(ids)} parameters in the "
@@ -174,7 +177,7 @@ class Optimizer:
                     raise ValueError(f"{name}: parameter {k} is listed twice")
                 by_index[_as_index(k)] = p
         state = defaultdict(dict)
-        for k, saved in state_dict["state"].items():
+        for k, saved in saved_state.items():
             p = by_index.get(_as_index(k))
             if p is None:
                 raise ValueError(f"{name}: state for parameter {k}, which no group lists")

@@ -137,3 +137,36 @@ def test_mismatched_state_dict_is_refused_and_changes_nothing(corrupt, message):
     assert opt2.param_groups is groups_before and opt2.param_groups[0]["lr"] == 0.5
     for p in ps2:
         np.testing.assert_array_equal(opt2.state[p]["momentum_buffer"].data, buffers_before[id(p)])
+
+
+@pytest.mark.parametrize("sd", [
+    {"state": [], "param_groups": []},
+    {"state": {}, "param_groups": {"lr": 0.1}},
+    {"state": {}, "param_groups": [{"lr": 0.1}, {"params": 3}]},
+])
+def test_malformed_state_dicts_raise_value_errors(sd):
+    _, opt = make()
+    with pytest.raises(ValueError):
+        opt.load_state_dict(sd)
+
+
+@pytest.mark.skipif(not __import__("minidl").cuda.is_available(), reason="needs a GPU")
+def test_sgd_on_the_gpu_matches_the_cpu():
+    import minidl
+    ps, opt = make()
+    gps, gopt = make()
+    for p in gps:
+        p.data = minidl.tensor(p.data).to("cuda").data
+    gopt.load_state_dict(opt.state_dict())
+    for _ in range(3):
+        for p, g in zip(ps, gps):
+            set_grad(p, cubic_grad(p.data))
+            g.grad = minidl.tensor(cubic_grad(p.data)).to("cuda")
+        opt.step()
+        gopt.step()
+    for p, g in zip(ps, gps):
+        assert g.device == "cuda:0"
+        np.testing.assert_allclose(minidl.tensor(g.data).numpy(), p.data, rtol=1e-6)
+    # a state dict taken on the GPU loads on the CPU, with the buffers moved
+    opt.load_state_dict(gopt.state_dict())
+    assert all(s["momentum_buffer"].device == "cpu" for s in opt.state.values())
