@@ -1,0 +1,252 @@
+"""2-D convolution on the CPU: Numba im2col/col2im around OpenBLAS GEMMs.
+
+Same functions and shapes as `reference.py` (read that first: it explains im2col with AlexNet
+conv1 as the example). What makes this version fast:
+
+* The batch is cut into chunks of output rows (a row is one (n, oh): OW output pixels), sized so
+  the column buffer stays under `COL_BUFFER_BYTES`. The buffer is reused from chunk to chunk and
+  call to call (`_workspace`): it stays in cache between im2col writing it and the GEMM reading
+  it, memory stays bounded (VGG-16's first layers would need 115 MB per image otherwise), and
+  no fresh pages are faulted in on every call.
+* im2col and col2im are parallel Numba loops that write straight into the GEMM's layout
+  (C*KH*KW, rows*OW) and compute the valid range of each row once, so the inner loop is a
+  plain copy with no bounds test and no padded copy of the input.
+* The GEMM's (OC, rows*OW) result is scattered into the NCHW output in one pass that also adds
+  the bias; in backward the gather of gy into (OC, rows*OW) also sums the bias gradient.
+* Backward reuses one buffer for col and gcol: per group, gw needs col_g, then
+  gcol_g = w_g.T @ gy_g overwrites exactly those rows before col2im reads them.
+"""
+import numpy as np
+from numba import njit, prange
+from numba import uint64 as u
+
+from ..shapes import conv_output_size
+
+COL_BUFFER_BYTES = 8 << 20   # upper bound of the column buffer (one chunk), bytes
+
+_buffers = {}
+
+
+def _workspace(name, shape, dtype):
+    """A reusable scratch array of `shape`; grows when needed, never shrinks."""
+    size = int(np.prod(shape))
+    buf = _buffers.get((name, np.dtype(dtype)))
+    if buf is None or buf.size < size:
+        buf = _buffers[(name, np.dtype(dtype))] = np.empty(size, dtype=dtype)
+    return buf[:size].reshape(shape)
+
+
+@njit(cache=True)
+def _valid_range(off, stride, size, out):
+    """The ows with 0 <= ow*stride + off < size, as [lo, hi) clipped to [0, out)."""
+    lo = 0 if off >= 0 else (-off + stride - 1) // stride
+    hi = (size - off + stride - 1) // stride
+    lo = min(lo, out)
+    hi = max(lo, min(hi, out))
+    return lo, hi
+
+
+# Indexing note: the kernels index flat views with `u(...)` (an unsigned cast). Numba wraps a
+# negative signed index around (as Python does), and that per-element test stops LLVM from
+# vectorising the copy loops; with unsigned indices they run 3-6x faster. Views made inside the
+# loops would avoid it too, but each one costs a reference-count update.
+
+
+@njit(cache=True, parallel=True)
+def _im2col_rows(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
+    """col[(c, kh, kw), (r - r0)*OW + ow] = x[n, c, ih, iw] for output rows r = n*OH + oh."""
+    _, C, H, W = x.shape
+    J = (r1 - r0) * OW
+    xf, cf = x.ravel(), col.ravel()
+    n0 = r0 // OH
+    for k in prange(C * KH * KW):
+        c, kh, kw = k // (KH * KW), (k // KW) % KH, k % KW
+        off = kw * dw - pw
+        lo, hi = _valid_range(off, sw, W, OW)
+        n, oh = n0, r0 - n0 * OH
+        d = k * J
+        for _ in range(r1 - r0):
+            ih = oh * sh - ph + kh * dh
+            if ih < 0 or ih >= H:              # the whole row reads padding
+                for i in range(OW):
+                    cf[u(d + i)] = 0
+            else:
+                s = ((n * C + c) * H + ih) * W + off
+                for i in range(lo):
+                    cf[u(d + i)] = 0
+                if sw == 1:                    # contiguous: a vectorised copy
+                    for i in range(lo, hi):
+                        cf[u(d + i)] = xf[u(s + i)]
+                else:
+                    for i in range(lo, hi):
+                        cf[u(d + i)] = xf[u(s + i * sw)]
+                for i in range(hi, OW):
+                    cf[u(d + i)] = 0
+            d += OW
+            oh += 1
+            if oh == OH:
+                oh, n = 0, n + 1
+
+
+@njit(cache=True, parallel=True)
+def _col2im_rows(col, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, gx):
+    """gx[n, c] += every column entry of output rows [r0, r1) (the adjoint of _im2col_rows).
+
+    One thread per (n, c) plane, so overlapping windows never race and the sum is deterministic.
+    """
+    _, C, H, W = gx.shape
+    J = (r1 - r0) * OW
+    gf, cf = gx.ravel(), col.ravel()
+    n0, n1 = r0 // OH, (r1 - 1) // OH + 1
+    for t in prange((n1 - n0) * C):
+        n, c = n0 + t // C, t % C
+        ra, rb = max(r0, n * OH), min(r1, (n + 1) * OH)
+        plane = (n * C + c) * H * W
+        for kh in range(KH):
+            for kw in range(KW):
+                k = (c * KH + kh) * KW + kw
+                off = kw * dw - pw
+                lo, hi = _valid_range(off, sw, W, OW)
+                for r in range(ra, rb):
+                    ih = (r - n * OH) * sh - ph + kh * dh
+                    if ih < 0 or ih >= H:
+                        continue
+                    s = k * J + (r - r0) * OW
+                    d = plane + ih * W + off
+                    if sw == 1:
+                        for i in range(lo, hi):
+                            gf[u(d + i)] += cf[u(s + i)]
+                    else:
+                        for i in range(lo, hi):
+                            gf[u(d + i * sw)] += cf[u(s + i)]
+
+
+@njit(cache=True, parallel=True)
+def _rows_to_nchw(out, b, r0, r1, OH, OW, y):
+    """y[n, o, p] = out[o, n*P + p - r0*OW] + b[o] for the pixels of output rows [r0, r1).
+
+    The chunk's pixels are one contiguous range of the flattened (n, p) index, so each
+    (o, n) pair is one contiguous copy.
+    """
+    N, OC, P = y.shape
+    J = (r1 - r0) * OW
+    q0, q1 = r0 * OW, r1 * OW
+    yf, of = y.ravel(), out.ravel()
+    for o in prange(OC):
+        bo = b[o]
+        for n in range(q0 // P, (q1 - 1) // P + 1):
+            pa, pb = max(q0, n * P) - n * P, min(q1, (n + 1) * P) - n * P
+            d, s = (n * OC + o) * P, o * J + n * P - q0
+            for p in range(pa, pb):
+                yf[u(d + p)] = of[u(s + p)] + bo
+
+
+@njit(cache=True, parallel=True)
+def _nchw_to_rows(gy, r0, r1, OH, OW, out, gb):
+    """out[o, n*P + p - r0*OW] = gy[n, o, p] (the inverse of _rows_to_nchw); gb[o] += their sum."""
+    N, OC, P = gy.shape
+    J = (r1 - r0) * OW
+    q0, q1 = r0 * OW, r1 * OW
+    gf, of = gy.ravel(), out.ravel()
+    for o in prange(OC):
+        acc = 0.0
+        for n in range(q0 // P, (q1 - 1) // P + 1):
+            pa, pb = max(q0, n * P) - n * P, min(q1, (n + 1) * P) - n * P
+            s, d = (n * OC + o) * P, o * J + n * P - q0
+            for p in range(pa, pb):
+                v = gf[u(s + p)]
+                of[u(d + p)] = v
+                acc += v
+        gb[o] += acc
+
+
+def _geometry(x_shape, kernel_size, stride, padding, dilation):
+    N, C, H, W = x_shape
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    OH = conv_output_size(H, KH, sh, ph, dh)
+    OW = conv_output_size(W, KW, sw, pw, dw)
+    return (KH, KW, sh, sw, ph, pw, dh, dw, OH, OW)
+
+
+def _chunks(rows, row_bytes):
+    """Split `rows` output rows into near-equal chunks of at most COL_BUFFER_BYTES each."""
+    per = max(1, COL_BUFFER_BYTES // max(1, row_bytes))
+    count = -(-rows // per)
+    per = -(-rows // count)
+    return [(r, min(rows, r + per)) for r in range(0, rows, per)]
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    """x (N, C, H, W) -> col (C*KH*KW, N*OH*OW), the same layout as the reference."""
+    x = np.ascontiguousarray(x)
+    N, C, _, _ = x.shape
+    geo = _geometry(x.shape, kernel_size, stride, padding, dilation)
+    KH, KW, OH, OW = geo[0], geo[1], geo[8], geo[9]
+    col = np.empty((C * KH * KW, N * OH * OW), dtype=x.dtype)
+    _im2col_rows(x, 0, N * OH, *geo, col)
+    return col
+
+
+def col2im(col, x_shape, kernel_size, stride, padding, dilation):
+    """col (C*KH*KW, N*OH*OW) -> x (N, C, H, W), summing the copies of each cell."""
+    N = x_shape[0]
+    geo = _geometry(x_shape, kernel_size, stride, padding, dilation)
+    gx = np.zeros(x_shape, dtype=col.dtype)
+    _col2im_rows(np.ascontiguousarray(col), 0, N * geo[8], *geo, gx)
+    return gx
+
+
+def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+    """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, KH, KW)) + b."""
+    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
+    N, C, _, _ = x.shape
+    OC, Cg, KH, KW = w.shape
+    geo = _geometry(x.shape, (KH, KW), stride, padding, dilation)
+    OH, OW = geo[8], geo[9]
+    K, OCg = Cg * KH * KW, OC // groups
+    wg = w.reshape(groups, OCg, K)
+    b = np.zeros(OC, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
+    y = np.empty((N, OC, OH * OW), dtype=x.dtype)
+    for r0, r1 in _chunks(N * OH, C * KH * KW * OW * x.itemsize):
+        J = (r1 - r0) * OW
+        col = _workspace("col", (C * KH * KW, J), x.dtype)
+        out = _workspace("out", (OC, J), x.dtype)
+        _im2col_rows(x, r0, r1, *geo, col)
+        for g in range(groups):
+            np.matmul(wg[g], col[g * K:(g + 1) * K], out=out[g * OCg:(g + 1) * OCg])
+        _rows_to_nchw(out, b, r0, r1, OH, OW, y)
+    return y.reshape(N, OC, OH, OW)
+
+
+def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its flag is False."""
+    gy, x, w = (np.ascontiguousarray(a) for a in (gy, x, w))
+    N, C, _, _ = x.shape
+    OC, Cg, KH, KW = w.shape
+    geo = _geometry(x.shape, (KH, KW), stride, padding, dilation)
+    OH, OW = geo[8], geo[9]
+    K, OCg = Cg * KH * KW, OC // groups
+    wg = w.reshape(groups, OCg, K)
+    gy3 = gy.reshape(N, OC, OH * OW)
+    gb = np.zeros(OC, np.float64)
+    gw = np.zeros((groups, OCg, K), dtype=w.dtype) if need_w else None
+    gx = np.zeros(x.shape, dtype=x.dtype) if need_x else None
+    for r0, r1 in _chunks(N * OH, C * KH * KW * OW * x.itemsize):
+        J = (r1 - r0) * OW
+        gyr = _workspace("out", (OC, J), gy.dtype)
+        _nchw_to_rows(gy3, r0, r1, OH, OW, gyr, gb)
+        if not (need_w or need_x):
+            continue
+        col = _workspace("col", (C * KH * KW, J), x.dtype)
+        if need_w:
+            _im2col_rows(x, r0, r1, *geo, col)
+        for g in range(groups):
+            gyr_g, col_g = gyr[g * OCg:(g + 1) * OCg], col[g * K:(g + 1) * K]
+            if need_w:
+                gw[g] += gyr_g @ col_g.T
+            if need_x:
+                np.matmul(wg[g].T, gyr_g, out=col_g)   # gcol_g replaces col_g, used up above
+        if need_x:
+            _col2im_rows(col, r0, r1, *geo, gx)
+    gw = gw.reshape(w.shape) if need_w else None
+    return gx, gw, (gb.astype(gy.dtype) if need_b else None)

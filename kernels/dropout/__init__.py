@@ -1,0 +1,1 @@
+"""Inverted dropout with a counter-based hash: `reference.py`, `cpu.py`, `cuda.py`."""

@@ -1,0 +1,1 @@
+"""Local response normalisation across channels (AlexNet): `reference.py`, `cpu.py`, `cuda.py`."""
