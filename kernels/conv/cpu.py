@@ -21,6 +21,9 @@ from numba import njit, prange
 from numba import uint64 as u
 
 from ..shapes import conv_output_size
+from ..threads import configure
+
+configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 COL_BUFFER_BYTES = 8 << 20   # upper bound of the column buffer (one chunk), bytes
 

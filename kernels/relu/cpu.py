@@ -6,6 +6,10 @@ a select (two passes, one temporary); here the test and the select are one loop.
 import numpy as np
 from numba import njit, prange
 
+from ..threads import configure
+
+configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
+
 
 @njit(cache=True, parallel=True)
 def _relu(x, y):

@@ -1,19 +1,23 @@
-"""ReLU, f(x) = max(0, x). (Temporary plain-array version; the kernel-backed one replaces it.)"""
+"""``relu``: max(0, x), through the fused kernels of ``minidl.kernels.relu``.
+
+Backward needs only the output: the gradient passes where y > 0. Saving y rather than x costs
+nothing extra in a network, where the next layer keeps y anyway.
+"""
 from ..autograd import Function
-from ..backend import get_array_module
+from ..kernels import select
 
 
 class ReLU(Function):
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).maximum(x, 0)
+        y = select("relu", x).relu_forward(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, gy):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return select("relu", gy).relu_backward(gy, y)
 
 
 def relu(input):

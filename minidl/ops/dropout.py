@@ -1,0 +1,44 @@
+"""``dropout``: inverted dropout, p = probability of DROPPING an element (PyTorch's meaning).
+
+While training, each element is zeroed with probability p and the survivors are scaled by
+1 / (1 - p), so the expected activation is unchanged and evaluation uses the network as is
+(``training=False`` returns the input untouched). The mask is a bool array (one byte per
+element), kept for backward.
+
+Randomness: each call draws one 64-bit key from a ``minidl.Generator`` (the default one unless
+`generator` is given; ``minidl.manual_seed`` seeds it), and the kernels hash (key, element
+index) into the mask (``minidl.kernels.dropout.reference`` explains the hash), so a seeded run
+reproduces its masks, and the CPU and CUDA kernels give the same mask for the same key.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import select
+from ..random import get_generator
+
+
+class Dropout(Function):
+    @staticmethod
+    def forward(ctx, x, p, key):
+        y, mask = select("dropout", x).dropout_forward(x, p, key)
+        ctx.p = p
+        ctx.save_for_backward(mask)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (mask,) = ctx.saved_tensors
+        return select("dropout", gy).dropout_backward(gy, mask, ctx.p), None, None
+
+
+def dropout(input, p=0.5, training=True, generator=None):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p is the probability of dropping an element and must be in "
+                         f"[0, 1), got {p}")
+    if input.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dropout: expected a float32 or float64 input, got {input.dtype}")
+    if not training or p == 0:
+        return input
+    key = int(get_generator(generator).np.integers(0, 2 ** 64, dtype=np.uint64))
+    return Dropout.apply(input, float(p), key)

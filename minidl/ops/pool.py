@@ -1,0 +1,125 @@
+"""Pooling ops: ``max_pool2d``, ``avg_pool2d``, ``adaptive_avg_pool2d`` (PyTorch's arguments).
+
+The loops live in ``minidl.kernels.pool`` (its ``reference.py`` states the window rules:
+padding never wins a max, ``ceil_mode`` keeps a last partial window that starts inside the
+input, ``count_include_pad`` decides the average's divisor). This file holds the autograd nodes
+and the argument checks.
+
+    input (N, C, H, W) -> output (N, C, OH, OW),  OH = (H + 2*padding - kernel) // stride + 1
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import select
+from ..kernels.shapes import pair, pool_output_size
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _check_input(op, x):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+    if x.dtype not in FLOATS:
+        raise TypeError(f"{op}: expected a float32 or float64 input, got {x.dtype}")
+
+
+def _check_window(op, x, kernel_size, stride, padding, ceil_mode):
+    _check_input(op, x)
+    if min(kernel_size) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{op}: kernel_size and stride must be >= 1 and padding >= 0, got "
+                         f"kernel_size={kernel_size}, stride={stride}, padding={padding}")
+    if padding[0] > kernel_size[0] // 2 or padding[1] > kernel_size[1] // 2:
+        # a window could then lie entirely in the padding
+        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size "
+                         f"{kernel_size}")
+    H, W = x.shape[2:]
+    out = tuple(pool_output_size(n, k, s, p, ceil_mode)
+                for n, k, s, p in zip((H, W), kernel_size, stride, padding))
+    if min(out) < 1:
+        raise ValueError(f"{op}: kernel {kernel_size[0]}×{kernel_size[1]} is larger than the "
+                         f"padded input {H + 2 * padding[0]}×{W + 2 * padding[1]} (input "
+                         f"{H}×{W}, padding {padding[0]}×{padding[1]})")
+
+
+def _window_args(kernel_size, stride, padding):
+    kernel_size = pair(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None else pair(stride, "stride")
+    return kernel_size, stride, pair(padding, "padding")
+
+
+class MaxPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode):
+        _check_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode)
+        y, argmax = select("pool", x).max_pool2d_forward(x, kernel_size, stride, padding,
+                                                         ceil_mode)
+        ctx.args = (x.shape, kernel_size, stride, padding, ceil_mode)
+        ctx.save_for_backward(argmax)          # int32 winners: the input need not be kept
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        (argmax,) = ctx.saved_tensors
+        gx = select("pool", gy).max_pool2d_backward(gy, argmax, *ctx.args)
+        return gx, None, None, None, None
+
+
+class AvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+        _check_window("avg_pool2d", x, kernel_size, stride, padding, ceil_mode)
+        ctx.args = (x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad)
+        return select("pool", x).avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode,
+                                                    count_include_pad)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return (select("pool", gy).avg_pool2d_backward(gy, *ctx.args),) + (None,) * 5
+
+
+class AdaptiveAvgPool2d(Function):
+    @staticmethod
+    def forward(ctx, x, output_size):
+        _check_input("adaptive_avg_pool2d", x)
+        ctx.args = (x.shape, output_size)
+        return select("pool", x).adaptive_avg_pool2d_forward(x, output_size)
+
+    @staticmethod
+    def backward(ctx, gy):
+        return select("pool", gy).adaptive_avg_pool2d_backward(gy, *ctx.args), None
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False):
+    """Max over each kernel_size window, windows `stride` apart (default: kernel_size).
+
+    AlexNet pools 3×3 windows 2 apart (overlapping), VGG 2×2 windows 2 apart.
+    """
+    kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
+    return MaxPool2d.apply(input, kernel_size, stride, padding, bool(ceil_mode))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over each window; count_include_pad=True counts padding cells in the divisor."""
+    kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
+    return AvgPool2d.apply(input, kernel_size, stride, padding, bool(ceil_mode),
+                           bool(count_include_pad))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (an int, a pair, None keeps that input side).
+
+    adaptive_avg_pool2d(x, 1) is global average pooling (GoogLeNet's last pooling layer).
+    """
+    if input.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got shape "
+                         f"{tuple(input.shape)}")
+    if not isinstance(output_size, (tuple, list)):
+        output_size = (output_size, output_size)
+    if len(output_size) != 2:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
+                         f"got {output_size!r}")
+    size = tuple(int(input.shape[2 + i] if o is None else o) for i, o in enumerate(output_size))
+    if min(size) < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
+    return AdaptiveAvgPool2d.apply(input, size)
