@@ -9,7 +9,9 @@ DataLoader needs nothing: its epoch ``e`` is a function of ``(seed, e)`` alone.
 The file itself -- safetensors tensors plus JSON metadata, written atomically -- is
 ``minidl.checkpoint``'s business; this module only decides what goes in.
 """
+from ..checkpoint import FORMAT, load_checkpoint, save_checkpoint
 from ..random import Generator, default_generator
+from ..serialization import load as load_file
 
 
 def generators(model):
@@ -22,30 +24,25 @@ def generators(model):
     return found
 
 
-def rng_state(model):
-    return {name: g.get_state() for name, g in generators(model).items()}
-
-
-def set_rng_state(model, state):
-    own = generators(model)
-    missing = sorted(set(own) - set(state))
-    if missing:
-        raise ValueError(f"checkpoint has no random state for {', '.join(missing)}: it was "
-                         "written for a different model, so the run cannot continue exactly")
-    for name, g in own.items():
-        g.set_state(state[name])
-
-
 def save(path, model, optimizer, scheduler, epoch, metrics):
-    from ..checkpoint import save_checkpoint
     save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, epoch=epoch,
-                    rng=rng_state(model), metrics=metrics)
+                    metrics=metrics, rng=generators(model))
 
 
 def load(path, model, optimizer=None, scheduler=None):
-    """Restore ``path`` into the given objects; returns ``(epoch, metrics)``."""
-    from ..checkpoint import load_checkpoint
-    info = load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler)
-    if info.get("rng") is not None:
-        set_rng_state(model, info["rng"])
+    """Restore ``path`` into the given objects and generators, all or nothing (a checkpoint
+    that does not fit raises ``CheckpointError`` and changes nothing); returns
+    ``(epoch, metrics)``."""
+    info = load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler,
+                           rng=generators(model))
     return int(info.get("epoch") or 0), dict(info.get("metrics") or {})
+
+
+def load_weights(path, model):
+    """Only the weights, from a training checkpoint or a plain state-dict file (``minidl.save``)."""
+    state = load_file(path)
+    if state.get("format") == FORMAT:
+        load_checkpoint(path, model=model)
+    else:
+        model.load_state_dict(state)
+    return model

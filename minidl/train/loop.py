@@ -79,7 +79,7 @@ class Trainer:
         self.out_dir = None if out_dir is None else os.fspath(out_dir)
         self.topk, self.log_every = tuple(topk), int(log_every)
         self.show_progress, self.verbose, self.plot = progress, verbose, plot
-        self.history, self.epoch, self.best_acc1 = [], 0, -math.inf
+        self.history, self.epoch, self.best_acc1, self.data_seed = [], 0, -math.inf, None
         self.log = JsonLinesLog(os.path.join(self.out_dir, "log.jsonl")) if self.out_dir else None
 
     # -- one pass over the training data -------------------------------------------------------
@@ -180,8 +180,13 @@ class Trainer:
         ``resume``: a checkpoint written by a previous run (or its ``out_dir``): training
         continues after the epoch it holds, exactly as if it had never stopped.
         """
+        self.data_seed = getattr(train_loader, "seed", None)
         if resume is not None:
-            self.load_checkpoint(resume)
+            saved_seed = self.load_checkpoint(resume)
+            if saved_seed is not None and saved_seed != self.data_seed:
+                self._say(f"warning: the checkpoint was trained with DataLoader seed {saved_seed}, "
+                          f"this loader has {self.data_seed}: the following epochs will see "
+                          "other batches than an uninterrupted run would")
             if self.log:
                 self.log.truncate_after(self.epoch)   # drop what the stopped run logged after it
             self._say(f"resumed from {resume} after epoch {self.epoch}")
@@ -244,10 +249,12 @@ class Trainer:
     def save_checkpoint(self, path):
         """Everything ``fit(resume=path)`` needs to continue exactly (see the module docstring)."""
         checkpointing.save(path, self.model, self.optimizer, self.scheduler, self.epoch,
-                           {"history": self.history, "best_acc1": self.best_acc1})
+                           {"history": self.history, "data_seed": self.data_seed,
+                            "best_acc1": None if self.best_acc1 == -math.inf else self.best_acc1})
 
     def load_checkpoint(self, path):
-        """Restore a checkpoint written by ``save_checkpoint`` (a file, or an ``out_dir``)."""
+        """Restore a checkpoint written by ``save_checkpoint`` (a file, or an ``out_dir``);
+        returns the DataLoader seed it was trained with."""
         if os.path.isdir(path):
             path = os.path.join(path, LAST)
         epoch, metrics = checkpointing.load(path, self.model, self.optimizer, self.scheduler)
@@ -255,7 +262,7 @@ class Trainer:
         self.history = list(metrics.get("history", []))
         best = metrics.get("best_acc1")
         self.best_acc1 = -math.inf if best is None else best
-        return epoch
+        return metrics.get("data_seed")
 
 
 def _copy_atomic(src, dst):

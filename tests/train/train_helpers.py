@@ -3,15 +3,21 @@ import numpy as np
 
 from minidl import nn
 from minidl.data import ArrayDataset
+from minidl.data.transforms import Lambda
 
 
-def blobs(n=96, seed=0):
+def jitter(img, rng):
+    """A random augmentation: noise drawn from the generator the DataLoader installs."""
+    return img + rng.normal(0, 0.1, img.shape).astype(np.float32)
+
+
+def blobs(n=96, seed=0, augment=False):
     """n 1x4x4 "images" in 3 classes: class c has its mean raised in row c (learnable at once)."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 3, n)
     x = rng.standard_normal((n, 1, 4, 4)).astype(np.float32) * 0.5
     x[np.arange(n), 0, y, :] += 1.5
-    return ArrayDataset(x, y.astype(np.int64))
+    return ArrayDataset(x, y.astype(np.int64), transform=Lambda(jitter, random=True) if augment else None)
 
 
 def mlp(dropout=0.0):
