@@ -22,6 +22,8 @@ from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
 from .factories import (arange, empty, full, ones, ones_like, rand, randn, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import CheckpointError, load, save
+from . import functional, nn, optim  # noqa: E402  (subpackages that need the names above)
 
 float16 = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)

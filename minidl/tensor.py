@@ -385,7 +385,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         array = np.array(data, dtype=dtype)
         if dtype is None and from_python and array.dtype == np.float64:
             array = array.astype(DEFAULT_DTYPE)
-        if dtype is None and array.dtype.kind == "i":
+        if dtype is None and from_python and array.dtype.kind == "i":
             array = array.astype(np.int64)
     else:
         array = data.astype(dtype) if dtype is not None else data.copy()
