@@ -1,0 +1,91 @@
+"""Convolution kernels: Numba CPU == NumPy reference == the direct definition, forward and back."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kernel_cases import assert_close, conv2d_direct, conv_args, conv_arrays, conv_cases
+from minidl.kernels.conv import cpu, reference
+
+
+@settings(max_examples=15)
+@given(conv_cases(max_side=6))
+def test_reference_matches_the_direct_definition(case):
+    x, w, b = conv_arrays(case)
+    assert_close(reference.conv2d_forward(x, w, b, *conv_args(case)),
+                 conv2d_direct(x, w, b, *conv_args(case)))
+
+
+@given(conv_cases(), st.sampled_from([np.float64, np.float32]), st.booleans())
+def test_cpu_forward_and_backward_match_reference(case, dtype, tiny_buffer):
+    x, w, b = conv_arrays(case, dtype)
+    args = conv_args(case)
+    old = cpu.COL_BUFFER_BYTES
+    cpu.COL_BUFFER_BYTES = 1 if tiny_buffer else old    # 1 byte: one output row per chunk
+    try:
+        y = cpu.conv2d_forward(x, w, b, *args)
+        assert y.dtype == dtype and y.flags.c_contiguous
+        assert_close(y, reference.conv2d_forward(x, w, b, *args), dtype)
+        gy = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
+        got = cpu.conv2d_backward(gy, x, w, *args, True, True, True)
+        want = reference.conv2d_backward(gy, x, w, *args, True, True, True)
+    finally:
+        cpu.COL_BUFFER_BYTES = old
+    for g, r, a in zip(got, want, (x, w, b)):
+        assert g.shape == a.shape and g.dtype == dtype
+        assert_close(g, r, dtype)
+
+
+@given(conv_cases(), st.sampled_from([(True, False, False), (False, True, False),
+                                      (False, False, True), (False, True, True)]))
+def test_backward_computes_only_what_is_asked(case, needs):
+    x, w, _ = conv_arrays(case)
+    gy = np.ones((case["N"], case["OC"]) + cpu.conv2d_forward(x, w, None, *conv_args(case)).shape[2:])
+    got = cpu.conv2d_backward(gy, x, w, *conv_args(case), *needs)
+    want = reference.conv2d_backward(gy, x, w, *conv_args(case), True, True, True)
+    for need, g, r in zip(needs, got, want):
+        if need:
+            assert_close(g, r)
+        else:
+            assert g is None
+
+
+@given(conv_cases())
+def test_im2col_and_col2im_match_reference_and_are_adjoint(case):
+    x, w, _ = conv_arrays(case)
+    geo = ((case["KH"], case["KW"]), case["stride"], case["padding"], case["dilation"])
+    col = cpu.im2col(x, *geo)
+    np.testing.assert_array_equal(col, reference.im2col(x, *geo))
+    c = np.random.default_rng(2).standard_normal(col.shape)
+    gx = cpu.col2im(c, x.shape, *geo)
+    assert_close(gx, reference.col2im(c, x.shape, *geo))
+    # col2im is im2col's transpose: <im2col(x), c> == <x, col2im(c)>
+    assert_close((col * c).sum(), (x * gx).sum())
+
+
+def test_alexnet_conv1_column_matrix_is_363_by_3025():
+    x = np.zeros((1, 3, 227, 227), np.float32)
+    col = cpu.im2col(x, (11, 11), (4, 4), (0, 0), (1, 1))
+    assert col.shape == (363, 3025) and col.dtype == np.float32
+
+
+def test_non_contiguous_inputs_and_buffer_reuse_across_shapes():
+    rng = np.random.default_rng(3)
+    for H, C in ((9, 4), (5, 2), (12, 6)):        # the workspace grows and is reused
+        x = rng.standard_normal((2, H, H, C)).transpose(0, 3, 1, 2)   # NHWC memory, NCHW view
+        w = rng.standard_normal((3, C, 3, 3))[:, :, ::-1]
+        args = ((1, 1), (1, 1), (1, 1), 1)
+        assert_close(cpu.conv2d_forward(x, w, None, *args), reference.conv2d_forward(x, w, None, *args))
+
+
+@pytest.mark.parametrize("layer", [(3, 96, 11, 4, 2, 1, 35), (96, 256, 5, 1, 2, 2, 13)])
+def test_alexnet_layer_shapes_float32(layer):
+    C, OC, k, s, p, g, size = layer
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, C, size, size), dtype=np.float32)
+    w = rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.1
+    b = rng.standard_normal(OC, dtype=np.float32)
+    args = ((s, s), (p, p), (1, 1), g)
+    assert_close(cpu.conv2d_forward(x, w, b, *args),
+                 reference.conv2d_forward(x.astype(np.float64), w.astype(np.float64),
+                                          b.astype(np.float64), *args), np.float32, atol=1e-3)
