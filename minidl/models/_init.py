@@ -25,12 +25,23 @@ def weight_layers(model):
     return [m for m in model.modules() if isinstance(m, (Conv2d, Linear))]
 
 
-def init_weights(layers, scheme, bias=0.0):
-    """Re-initialise each layer's weight by `scheme` and set its bias to `bias`."""
+def init_weights(layers, scheme, bias=0.0, output=None):
+    """Re-initialise each layer's weight by `scheme` and set its bias to `bias`.
+
+    `output`, the net's last layer, if it is in `layers`, gets N(0, 0.01²) under "kaiming" and
+    "xavier" too: logits near zero, so the loss starts at log(classes). A He-scaled output layer
+    gives a deep plain net (VGG-16 without batch norm) logits large enough that its first SGD
+    steps diverge.
+    """
     if scheme is None:
         return
     with no_grad():
         for m in layers:
+            if m is output:
+                init.normal_(m.weight, 0.0, 0.01)
+                if m.bias is not None:
+                    init.constant_(m.bias, bias)
+                continue
             if scheme == "paper":
                 init.normal_(m.weight, 0.0, 0.01)
             elif scheme == "kaiming":

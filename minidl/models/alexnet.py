@@ -102,7 +102,7 @@ class AlexNet(nn.Module):
             init_weights([conv1, conv3, fc8], "paper", bias=0.0)
             init_weights([conv2, conv4, conv5, fc6, fc7], "paper", bias=1.0)
         else:
-            init_weights(self.conv_layers() + self.fc_layers(), init)
+            init_weights(self.conv_layers() + self.fc_layers(), init, output=fc8)
 
     def forward(self, x):
         h, w = x.shape[-2:]
@@ -180,7 +180,7 @@ class AlexNetTorchvision(nn.Module):
             nn.Linear(4096, num_classes),
         )
         if init is not None:  # default: the layers' PyTorch-style init, as torchvision
-            init_weights(weight_layers(self), init)
+            init_weights(weight_layers(self), init, output=self.classifier[6])
 
     def forward(self, x):
         x = self.avgpool(self.features(x))

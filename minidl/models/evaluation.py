@@ -143,6 +143,7 @@ class FullyConvolutionalVGG(nn.Module):
         dropout = vgg_model.classifier[2].p
         self.classifier = nn.Sequential(convs[0], nn.ReLU(), nn.Dropout(dropout),
                                         convs[1], nn.ReLU(), nn.Dropout(dropout), convs[2])
+        self.train(vgg_model.training)  # a new module would train: follow the source's mode
 
     def forward(self, x):
         """(N, C, H, W) -> class score map (N, classes, H', W')."""

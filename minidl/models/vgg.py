@@ -100,7 +100,7 @@ class VGG(nn.Module):
     def reset_parameters(self, init="paper"):
         """Paper: weights N(0, 0.01²), biases 0. That trains A; the deeper nets needed A's
         layers (``init_from``) -- or ``init="kaiming"``, which later work found sufficient."""
-        init_weights(weight_layers(self), init)
+        init_weights(weight_layers(self), init, output=self.fc_layers()[-1])
 
     def forward(self, x):
         x = self.avgpool(self.features(x))
