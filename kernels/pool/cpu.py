@@ -18,24 +18,49 @@ from . import windows
 configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 
+@njit(cache=True)
+def _beats(v, i, m, b):
+    """Does cell (value v, index i) beat the best so far (m, b)? Larger wins, NaN wins, and
+    on a tie the smaller row-major index: the first maximum, as a plain scan finds it.
+    Written with & and | rather than `and`/`or`, so it compiles to selects, not branches."""
+    return (v > m) | ((v != v) & (m == m)) | (((v == m) | ((v != v) & (m != m))) & (i < b))
+
+
 @njit(cache=True, parallel=True)
 def _max_forward(x, hs, he, ws, we, y, argmax):
+    """Max pooling in two passes per output row, both over small buffers in L1:
+
+    1. down the window's rows: the best cell of every input column (contiguous, vectorised);
+    2. across each window's columns: the best of those column winners.
+
+    A direct scan of each window costs one unpredictable branch per cell; this is ~3x faster.
+    """
     NC, H, W = x.shape
     OH, OW = hs.size, ws.size
     xf, yf, af = x.ravel(), y.ravel(), argmax.ravel()
     for t in prange(NC):
         src, dst = t * H * W, t * OH * OW
+        col_max = np.empty(W, x.dtype)
+        col_arg = np.empty(W, np.int32)
         for oh in range(OH):
+            for w in range(W):
+                col_max[w] = xf[u(src + hs[oh] * W + w)]
+                col_arg[w] = hs[oh] * W + w
+            for h in range(hs[oh] + 1, he[oh]):
+                for w in range(W):
+                    v, m = xf[u(src + h * W + w)], col_max[w]
+                    take = (v > m) | ((v != v) & (m == m))      # lower rows come later
+                    col_max[w] = v if take else m
+                    col_arg[w] = h * W + w if take else col_arg[w]
             for ow in range(OW):
-                best = hs[oh] * W + ws[ow]
-                m = xf[u(src + best)]
-                for h in range(hs[oh], he[oh]):
-                    for w in range(ws[ow], we[ow]):
-                        v = xf[u(src + h * W + w)]
-                        if v > m or (v != v and m == m):    # first maximum; NaN wins
-                            m, best = v, h * W + w
+                m, b = col_max[ws[ow]], col_arg[ws[ow]]
+                for w in range(ws[ow] + 1, we[ow]):
+                    v, i = col_max[w], col_arg[w]
+                    take = _beats(v, i, m, b)
+                    m = v if take else m
+                    b = i if take else b
                 yf[u(dst + oh * OW + ow)] = m
-                af[u(dst + oh * OW + ow)] = best
+                af[u(dst + oh * OW + ow)] = b
 
 
 @njit(cache=True, parallel=True)
