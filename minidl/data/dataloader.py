@@ -96,11 +96,13 @@ class DataLoader:
             yield build_batch(self.dataset, indices, batch_rng(self.seed, epoch, b), self.collate_fn)
 
     def _parallel(self, epoch, batches):
-        pool = WORKER_TYPES[self.worker_type](self.num_workers, self.dataset, self.collate_fn, self.seed)
+        depth = self.num_workers * self.prefetch_factor   # batches in flight, at most
+        pool = WORKER_TYPES[self.worker_type](self.num_workers, self.dataset, self.collate_fn,
+                                              self.seed, depth)
         finished, ready, sent = False, {}, 0
         try:
             for b in range(len(batches)):
-                while sent < len(batches) and sent < b + self.num_workers * self.prefetch_factor:
+                while sent < len(batches) and sent < b + depth:
                     pool.submit((epoch, sent, batches[sent]))
                     sent += 1
                 while b not in ready:   # results arrive in any order; hand them out in order
