@@ -16,6 +16,8 @@ conv1 as the example). What makes this version fast:
 * Backward reuses one buffer for col and gcol: per group, gw needs col_g, then
   gcol_g = w_g.T @ gy_g overwrites exactly those rows before col2im reads them.
 """
+import threading
+
 import numpy as np
 from numba import njit, prange
 from numba import uint64 as u
@@ -27,15 +29,16 @@ configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 COL_BUFFER_BYTES = 8 << 20   # upper bound of the column buffer (one chunk), bytes
 
-_buffers = {}
+_local = threading.local()   # one set of buffers per thread: convolutions may run in several
 
 
 def _workspace(name, shape, dtype):
     """A reusable scratch array of `shape`; grows when needed, never shrinks."""
+    buffers = _local.__dict__.setdefault("buffers", {})
     size = int(np.prod(shape))
-    buf = _buffers.get((name, np.dtype(dtype)))
+    buf = buffers.get((name, np.dtype(dtype)))
     if buf is None or buf.size < size:
-        buf = _buffers[(name, np.dtype(dtype))] = np.empty(size, dtype=dtype)
+        buf = buffers[(name, np.dtype(dtype))] = np.empty(size, dtype=dtype)
     return buf[:size].reshape(shape)
 
 
@@ -144,7 +147,7 @@ def _rows_to_nchw(out, b, r0, r1, OH, OW, y):
                 yf[u(d + p)] = of[u(s + p)] + bo
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath={"reassoc"})   # reassoc: lets the sum vectorise
 def _nchw_to_rows(gy, r0, r1, OH, OW, out, gb):
     """out[o, n*P + p - r0*OW] = gy[n, o, p] (the inverse of _rows_to_nchw); gb[o] += their sum."""
     N, OC, P = gy.shape
