@@ -120,6 +120,10 @@ def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropo
 
     input_size 227 (conv1 unpadded, the exact arithmetic) or 224 (conv1 padded by 2); both give
     55×55 after conv1 and 6×6×256 = 9216 features into fc6.
+
+    The paper's N(0, 0.01²) init was sized for its inputs: mean-subtracted raw pixels (0-255,
+    std about 60). Inputs scaled to unit variance start conv1's outputs ~60× smaller; with
+    those, ``init="kaiming"`` is the safer choice.
     """
     if input_size not in (224, 227):
         raise ValueError(f"alexnet: input_size must be 227 (or 224, conv1 padded by 2), got "
@@ -130,19 +134,26 @@ def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropo
 
 
 def alexnet_small(num_classes=10, in_channels=1, input_size=28, width=0.25, hidden=512,
-                  init="paper", dropout=0.5):
+                  init="kaiming", dropout=0.5):
     """AlexNet for 28×28 (Fashion-MNIST) or 32×32 (CIFAR) images, small enough for a CPU.
 
     Everything that makes it AlexNet stays: ReLU + LRN after conv1 and conv2, two groups in
-    conv2/4/5 and one in conv3, overlapping 3×3 stride-2 max-pooling, dropout on fc6/fc7, the
-    paper's initialisation. What changes: conv1 is 5×5 stride 1 padding 2 (a 28-pixel image
-    cannot afford AlexNet's 4× downsampling at the first layer), channels are the paper's ×
-    `width` (0.25: 24-64-96-96-64) and fc6/fc7 have `hidden` units.
+    conv2/4/5 and one in conv3, overlapping 3×3 stride-2 max-pooling, dropout on fc6/fc7. What
+    changes: conv1 is 5×5 stride 1 padding 2 (a 28-pixel image cannot afford AlexNet's 4×
+    downsampling at the first layer), channels are the paper's × `width` (0.25: 24-64-96-96-64)
+    and fc6/fc7 have `hidden` units.
 
         28×28: conv1 28 -> pool 13 -> conv2 13 -> pool 6 -> conv3-5 6 -> pool 2: 64×2×2 = 256
         32×32: conv1 32 -> pool 15 -> conv2 15 -> pool 7 -> conv3-5 7 -> pool 3: 64×3×3 = 576
 
-    At 28×28, width 0.25: about 8.6M multiply-accumulates per image, 0.66M parameters.
+    28×28, width 0.25: 543,930 parameters (10 classes), 8.6M multiply-accumulates per image;
+    32×32: 708,970 and 12.8M.
+
+    Init defaults to "kaiming", not the paper's: N(0, 0.01²) multiplies a signal's size by about
+    0.01·sqrt(fan_in) per layer, near 0.5-1 for the paper's fan-ins (2304 to 9216) but 0.05-0.3
+    for these narrow layers, so at init every image gives the same logits to six digits and
+    the net stays at chance (measured: 10% test accuracy after 3 epochs; "kaiming": 80%).
+    ``init="paper"`` is there to show it.
     """
     channels = tuple(scaled(c, width) for c in PAPER_CHANNELS)
     channels = tuple(c + c % 2 for c in channels)  # groups=2 needs even channel counts
