@@ -23,7 +23,7 @@ from .vgg import VGG
 
 
 def _tensor(images):
-    return images if isinstance(images, Tensor) else Tensor(np.asarray(images))
+    return images if isinstance(images, Tensor) else Tensor(images)  # NumPy or CuPy array
 
 
 def hflip(images):
