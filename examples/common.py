@@ -1,0 +1,205 @@
+"""What the three example scripts share: the command line, finding the data, and the run.
+
+Each ``train_<net>.py`` keeps what is particular to its paper in view -- the model, the
+augmentations, how the paper evaluated -- and hands the rest to the functions here:
+
+    args = parse_args(make_parser(...), argv)      # PyTorch's ImageNet-example flags
+    data = find_data(args.data)                    # Fashion-MNIST IDX, CIFAR-10 binary, ImageFolder
+    train_loader, val_loader = make_loaders(args, data, train_tf, val_tf)
+    run(args, model, train_loader, val_loader)     # fit (or -e: evaluate) with minidl.train
+
+As in PyTorch's ImageNet example, the held-out split (Fashion-MNIST/CIFAR-10 "test", an
+ImageFolder's ``val/``) is the validation set: its top-1 is what the learning-rate schedule
+watches and what the scripts report.
+"""
+import argparse
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import minidl
+from minidl import nn
+from minidl.data import CIFAR10, DataLoader, FashionMNIST, ImageFolder, Subset
+from minidl.data.transforms import (CenterCrop, Normalize, RandomCrop, RandomHorizontalFlip, Resize,
+                                    ToTensor)
+from minidl.optim import SGD
+from minidl.optim.lr_scheduler import ReduceLROnPlateau
+from minidl.train import Trainer, save_filter_grid
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+# -- the command line ------------------------------------------------------------------------
+def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, patience=1,
+                workers=0):
+    """The flags of PyTorch's ``imagenet/main.py`` plus ``--device``, ``--input-size``,
+    ``--out``, ``--limit``; the defaults are each script's paper recipe scaled to small data."""
+    p = argparse.ArgumentParser(description=description,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="a Fashion-MNIST/MNIST IDX folder, a CIFAR-10 binary folder, or an "
+                        "ImageFolder with train/ and val/; default: the Fashion-MNIST subset "
+                        "embedded in minidl")
+    p.add_argument("-a", "--arch", default=default_arch, choices=archs)
+    p.add_argument("--epochs", type=int, default=epochs, help="total epochs to train")
+    p.add_argument("-b", "--batch-size", type=int, default=batch_size)
+    p.add_argument("--lr", "--learning-rate", type=float, default=lr, help="initial learning rate")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--wd", "--weight-decay", type=float, default=5e-4, dest="weight_decay")
+    p.add_argument("--patience", type=int, default=patience,
+                   help="epochs without a better validation top-1 before the rate is divided by 10")
+    p.add_argument("--resume", metavar="PATH", default=None,
+                   help="checkpoint to continue from (or, with -e, to evaluate)")
+    p.add_argument("-e", "--evaluate", action="store_true",
+                   help="evaluate the --resume checkpoint on the validation set, as the paper did")
+    p.add_argument("--seed", type=int, default=0, help="seeds the weights, dropout and data order")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
+    p.add_argument("--input-size", default=None,
+                   help="'small' (the narrowed net on 28x28/32x32 images; default on cpu) or the "
+                        "paper's input side, e.g. 224 or 227 (default on cuda)")
+    p.add_argument("-j", "--workers", type=int, default=workers,
+                   help="background processes that load and augment batches")
+    p.add_argument("-p", "--print-freq", type=int, default=50,
+                   help="also log a record every this many iterations")
+    p.add_argument("--out", metavar="DIR", default=None, help="output folder; default runs/<arch>")
+    p.add_argument("--limit", type=int, default=None,
+                   help="use only the first N training and N validation images (quick checks)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (log files)")
+    return p
+
+
+def parse_args(parser, argv=None, paper_size=224):
+    args = parser.parse_args(argv)
+    if args.input_size is None:
+        args.input_size = "small" if args.device == "cpu" else str(paper_size)
+    if args.input_size != "small":
+        if not args.input_size.isdigit():
+            parser.error(f"--input-size must be 'small' or a number, got {args.input_size!r}")
+        args.input_size = int(args.input_size)
+    if args.evaluate and args.resume is None:
+        parser.error("-e/--evaluate needs --resume CHECKPOINT (the weights to evaluate)")
+    args.out = args.out or os.path.join("runs", args.arch)
+    return args
+
+
+# -- the data --------------------------------------------------------------------------------
+@dataclass
+class Data:
+    """A dataset found on disk: ``open(train, transform)`` builds either split."""
+    name: str
+    open: object
+    num_classes: int
+    channels: int
+    image_size: int      # native side (28, 32); 32 for ImageFolder at the small size
+    mean: tuple
+    std: tuple
+
+
+def _stats(images):
+    """Per-channel mean and std in 0..1 units of an (N, H, W, C) uint8 array."""
+    x = images.reshape(-1, images.shape[-1]).astype(np.float64) / 255
+    return tuple(x.mean(axis=0)), tuple(x.std(axis=0))
+
+
+def find_data(path):
+    """Which dataset ``--data`` is, by the files in it (``None``: the embedded subset)."""
+    if path is None:
+        return _arrays("Fashion-MNIST (the subset embedded in minidl)",
+                       lambda train, tf: FashionMNIST(None, train, tf))
+    if not os.path.isdir(path):
+        raise SystemExit(f"--data {path}: not a folder")
+    for name, cls in (("Fashion-MNIST/MNIST (IDX files)", FashionMNIST), ("CIFAR-10 (binary)", CIFAR10)):
+        try:
+            cls(path, train=False)
+        except FileNotFoundError:
+            continue
+        return _arrays(f"{name} from {path}", lambda train, tf, cls=cls: cls(path, train, tf))
+    train_dir, val_dir = os.path.join(path, "train"), os.path.join(path, "val")
+    if os.path.isdir(train_dir) and os.path.isdir(val_dir):
+        classes = ImageFolder(train_dir).classes
+        return Data(f"ImageFolder {path}", lambda train, tf: ImageFolder(train_dir if train else val_dir, tf),
+                    len(classes), 3, 32, IMAGENET_MEAN, IMAGENET_STD)
+    raise SystemExit(f"--data {path}: found neither IDX files (train-images-idx3-ubyte[.gz]), "
+                     "nor CIFAR-10 binary batches (data_batch_1.bin), nor train/ and val/ "
+                     "class folders")
+
+
+def _arrays(name, open_split):
+    train = open_split(True, None)
+    mean, std = _stats(train.data)
+    return Data(name, open_split, len(train.classes), train.data.shape[-1], train.data.shape[1],
+                mean, std)
+
+
+def small_side(data):
+    """The side the small nets train on: the images' own 28 or 32 (an ImageFolder: 32)."""
+    return data.image_size
+
+
+def small_steps(data, train):
+    """Augmentation for the small nets: the papers' random crops and mirror images, scaled
+    down -- pad by 2 pixels and crop back at a random offset, flip half of the images. An
+    ImageFolder's photos are first shrunk to 32 pixels."""
+    side = small_side(data)
+    resize = [Resize(side), CenterCrop(side)] if data.name.startswith("ImageFolder") else []
+    if not train:
+        return resize
+    return resize + [RandomCrop(side, padding=2), RandomHorizontalFlip()]
+
+
+def finish_steps(data):
+    """Every pipeline ends the same: per-channel mean and std of the training set, then CHW."""
+    return [Normalize(data.mean, data.std), ToTensor()]
+
+
+def make_loaders(args, data, train_tf, val_tf):
+    train, val = data.open(True, train_tf), data.open(False, val_tf)
+    if args.limit:
+        train = Subset(train, range(min(args.limit, len(train))))
+        val = Subset(val, range(min(args.limit, len(val))))
+    # the loader's seed fixes every epoch's order and augmentations: a resumed run sees the
+    # same batches as an uninterrupted one
+    train_loader = DataLoader(train, args.batch_size, shuffle=True, num_workers=args.workers,
+                              seed=args.seed)
+    val_loader = DataLoader(val, args.batch_size, num_workers=args.workers, seed=args.seed)
+    return train_loader, val_loader
+
+
+# -- the run ---------------------------------------------------------------------------------
+def first_conv(model):
+    return next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+
+
+def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_loader=None,
+        describe=""):
+    """Train with the papers' recipe (SGD + momentum + weight decay, rate / 10 on a plateau of
+    validation top-1), or with ``-e`` evaluate a checkpoint (``predict``/``eval_loader``: the
+    paper's evaluation, e.g. ten crops). Returns the final validation metrics."""
+    optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
+                    weight_decay=args.weight_decay)
+    scheduler = ReduceLROnPlateau(optimizer, mode="max", factor=0.1, patience=args.patience)
+    trainer = Trainer(model, optimizer, loss_fn, scheduler, device=args.device, out_dir=args.out,
+                      log_every=args.print_freq, progress=not args.no_progress)
+    if describe:
+        print(describe)
+    if args.evaluate:
+        trainer.load_checkpoint(args.resume)
+        how = "the paper's way" if predict is not None else "one centred view per image"
+        print(f"evaluating {args.resume} (after epoch {trainer.epoch}), {how}")
+        m = trainer.evaluate(eval_loader or val_loader, predict=predict)
+        print(f"* top-1 {m['acc1']:.2f}%  top-5 {m['acc5']:.2f}%  on {m['images']} images "
+              f"({m['time_s']:.1f} s)")
+        return m
+    start = time.perf_counter()
+    history = trainer.fit(train_loader, val_loader, args.epochs, resume=args.resume)
+    filters = os.path.join(args.out, "filters_conv1.png")
+    save_filter_grid(first_conv(model).weight, filters,
+                     title=f"{args.arch}: first-layer filters after {trainer.epoch} epochs")
+    last = history[-1] if history else {}
+    print(f"* final validation top-1 {last.get('val_acc1', float('nan')):.2f}%  "
+          f"top-5 {last.get('val_acc5', float('nan')):.2f}%  "
+          f"({time.perf_counter() - start:.0f} s); wrote {args.out}/: log.jsonl, curves.png, "
+          f"checkpoint_last.safetensors, checkpoint_best.safetensors, filters_conv1.png")
+    return last
