@@ -89,3 +89,18 @@ def test_alexnet_layer_shapes_float32(layer):
     assert_close(cpu.conv2d_forward(x, w, b, *args),
                  reference.conv2d_forward(x.astype(np.float64), w.astype(np.float64),
                                           b.astype(np.float64), *args), np.float32, atol=1e-3)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pointwise_1x1_path_skips_im2col_and_agrees(groups, dtype):
+    case = dict(N=3, C=4, OC=6, H=5, W=6, KH=1, KW=1, stride=(1, 1), padding=(0, 0),
+                dilation=(1, 1), groups=groups)
+    x, w, b = conv_arrays(case, dtype)
+    args = conv_args(case)
+    assert_close(cpu.conv2d_forward(x, w, b, *args), reference.conv2d_forward(x, w, b, *args), dtype)
+    gy = np.random.default_rng(5).standard_normal((3, 6, 5, 6)).astype(dtype)
+    for got, want in zip(cpu.conv2d_backward(gy, x, w, *args, True, True, True),
+                         reference.conv2d_backward(gy, x, w, *args, True, True, True)):
+        assert got.dtype == dtype
+        assert_close(got, want, dtype)
