@@ -2,9 +2,9 @@
 
 One forward pass of a zero image, batch 1, in eval mode and without gradients. Each module has
 its ``forward`` wrapped for the duration to record what it returns; the wrappers are removed
-afterwards. Leaf modules (no children: Conv2d, ReLU, Linear, ...) are the table's rows; a block
-of several layers with its own ``forward`` (an Inception module) gets a row too, after its layers, showing the
-shape it hands on (its parameters are already in its layers' rows: the block row shows none).
+afterwards. Leaf modules (no children: Conv2d, ReLU, Linear, ...) are the table's rows; a
+block of several layers with its own ``forward`` (an Inception module) gets a row too, after
+its layers, showing the shape it hands on (its parameters are already in its layers' rows).
 Sequential containers and the model itself get no row.
 
 Multiply-accumulates (MACs) per image, counting only the layers with weights:

@@ -174,6 +174,7 @@ def vgg_small(config="A", num_classes=10, in_channels=1, input_size=28, width=0.
     (``ceil_mode``) so both sizes reach 1×1: 28 -> 14 -> 7 -> 4 -> 2 -> 1 and
     32 -> 16 -> 8 -> 4 -> 2 -> 1; fc6 then sees 128×1×1. Kaiming init by default: the paper's
     N(0, 0.01²) does not train the deeper configurations from scratch.
+    10 classes: A 910,666 parameters, 8.8M MACs at 28×28; D 1,254,618 and 20.2M at 32×32.
     """
     if input_size < 17:
         raise ValueError(f"vgg_small: input_size {input_size} is too small for five pools")
