@@ -82,65 +82,99 @@ def _zero_wrapped(cf, d, rows, OW, lo, hi):
 
 
 @njit(cache=True, parallel=True)
-def _im2col_rows(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
-    """col[(c, kh, kw), (r - r0)*OW + ow] = x[n, c, ih, iw] for output rows r = n*OH + oh.
+def _im2col_runs(x, r0, r1, KH, KW, ph, pw, dh, dw, OH, OW, col):
+    """im2col for stride 1 with OW == W ("same" padding: AlexNet conv2-5, all of VGG).
 
-    Two ways to fill a row (c, kh, kw) of col for one image:
-    * "runs", for stride 1 with OW == W ("same" padding: AlexNet conv2-5, all of VGG): output
-      rows oh, oh+1, ... read input rows ih, ih+1, ... at one offset, so the image's whole
-      stretch is ONE contiguous copy; afterwards the |offset| cells at each row's end that
-      wrapped into the neighbouring input row are zeroed (they are padding).
-    * otherwise, one short copy per output row (OW cells, a strided read for stride > 1).
+    Output rows oh, oh+1, ... read input rows ih, ih+1, ... at one column offset, so an image's
+    whole stretch of a col row (c, kh, kw) is ONE contiguous copy; afterwards the |offset|
+    cells at each row's end, which wrapped into the neighbouring input row, are zeroed.
     """
     _, C, H, W = x.shape
     J = (r1 - r0) * OW
     xf, cf = x.ravel(), col.ravel()
-    runs = sh == 1 and sw == 1 and OW == W
     for k in prange(C * KH * KW):
         c, kh, kw = k // (KH * KW), (k // KW) % KH, k % KW
         off = kw * dw - pw
-        lo, hi = _valid_range(off, sw, W, OW)
+        lo, hi = _valid_range(off, 1, W, OW)
         for n in range(r0 // OH, (r1 - 1) // OH + 1):
             oa, ob = max(r0, n * OH) - n * OH, min(r1, (n + 1) * OH) - n * OH
             d = k * J + (n * OH + oa - r0) * OW        # col index of (oa, ow=0)
-            plane = (n * C + c) * H * W
-            if runs:
-                va, vb = _oh_valid(oa, ob, kh, ph, dh, H)
-                for i in range((va - oa) * OW):                  # rows reading the padding
-                    cf[u(d + i)] = 0
-                for i in range((vb - oa) * OW, (ob - oa) * OW):
-                    cf[u(d + i)] = 0
-                dv = d + (va - oa) * OW
-                s = plane + (va - ph + kh * dh) * W + off
-                for i in range(lo, (vb - va) * OW - (OW - hi)):  # the one long copy
-                    cf[u(dv + i)] = xf[u(s + i)]
-                _zero_wrapped(cf, dv, vb - va, OW, lo, hi)       # cells that wrapped around
-                continue
-            for oh in range(oa, ob):
-                ih = oh * sh - ph + kh * dh
-                if ih < 0 or ih >= H:                            # the row reads padding
+            va, vb = _oh_valid(oa, ob, kh, ph, dh, H)
+            for i in range((va - oa) * OW):                  # rows reading the padding
+                cf[u(d + i)] = 0
+            for i in range((vb - oa) * OW, (ob - oa) * OW):
+                cf[u(d + i)] = 0
+            dv = d + (va - oa) * OW
+            s = ((n * C + c) * H + va - ph + kh * dh) * W + off
+            for i in range(lo, (vb - va) * OW - (OW - hi)):  # the one long copy
+                cf[u(dv + i)] = xf[u(s + i)]
+            _zero_wrapped(cf, dv, vb - va, OW, lo, hi)
+
+
+@njit(cache=True, parallel=True)
+def _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
+    """im2col in general: one thread per (c, kh), one input row at a time.
+
+    With stride sw > 1 each kw would read the row with a stride-sw gather (AlexNet conv1:
+    11 gathers of 55 cells from every 224-cell row). Instead the row is first split into its
+    sw phases, cell iw = m*sw + r going to phase r at m; every kw then copies a contiguous run
+    of one phase: cell iw = ow*sw + off is phase off % sw, position ow + off // sw.
+    Each kw's valid range and phase position are worked out once, before the row loop
+    (integer divisions in the loop cost more than the copies).
+    """
+    _, C, H, W = x.shape
+    J = (r1 - r0) * OW
+    Wp = (W + sw - 1) // sw                      # cells per phase
+    xf, cf = x.ravel(), col.ravel()
+    for t in prange(C * KH):
+        c, kh = t // KH, t % KH
+        phases = np.empty(sw * Wp, x.dtype)
+        los, his, srcs = np.empty(KW, np.int64), np.empty(KW, np.int64), np.empty(KW, np.int64)
+        for kw in range(KW):
+            off = kw * dw - pw
+            los[kw], his[kw] = _valid_range(off, sw, W, OW)
+            srcs[kw] = (off % sw) * Wp + off // sw
+        n, oh = r0 // OH, r0 % OH
+        for r in range(r0, r1):
+            ih = oh * sh - ph + kh * dh
+            inside = 0 <= ih < H
+            if inside:
+                s = ((n * C + c) * H + ih) * W
+                for q in range(sw):
+                    for m in range((W - q + sw - 1) // sw):
+                        phases[u(q * Wp + m)] = xf[u(s + m * sw + q)]
+            for kw in range(KW):
+                d = ((c * KH + kh) * KW + kw) * J + (r - r0) * OW
+                if not inside:                   # the row reads padding
                     for i in range(OW):
                         cf[u(d + i)] = 0
-                else:
-                    s = plane + ih * W + off
-                    for i in range(lo):
-                        cf[u(d + i)] = 0
-                    if sw == 1:                                  # contiguous: vectorised
-                        for i in range(lo, hi):
-                            cf[u(d + i)] = xf[u(s + i)]
-                    else:
-                        for i in range(lo, hi):
-                            cf[u(d + i)] = xf[u(s + i * sw)]
-                    for i in range(hi, OW):
-                        cf[u(d + i)] = 0
-                d += OW
+                    continue
+                lo, hi, src = los[kw], his[kw], srcs[kw]
+                for i in range(lo):
+                    cf[u(d + i)] = 0
+                for i in range(lo, hi):
+                    cf[u(d + i)] = phases[u(src + i)]
+                for i in range(hi, OW):
+                    cf[u(d + i)] = 0
+            oh += 1
+            if oh == OH:
+                oh, n = 0, n + 1
+
+
+def _im2col_rows(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
+    """col[(c, kh, kw), (r - r0)*OW + ow] = x[n, c, ih, iw] for output rows r = n*OH + oh."""
+    if sh == 1 and sw == 1 and OW == x.shape[3]:
+        _im2col_runs(x, r0, r1, KH, KW, ph, pw, dh, dw, OH, OW, col)
+    else:
+        _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col)
 
 
 @njit(cache=True, parallel=True)
 def _col2im_rows(col, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, gx):
     """gx[n, c] += every column entry of output rows [r0, r1) (the adjoint of _im2col_rows).
 
-    One thread per (n, c) plane, so overlapping windows never race and the sum is deterministic.
+    One thread per channel c: it owns the planes gx[:, c], so overlapping windows never race
+    and the sum is deterministic, and it reads its rows (c, kh, kw) of col front to back.
     The "runs" case mirrors im2col's: zero the wrapped-around entries of col (they belong to
     the padding), then add the image's stretch into the plane with one long contiguous loop.
     """
@@ -148,36 +182,35 @@ def _col2im_rows(col, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, gx):
     J = (r1 - r0) * OW
     gf, cf = gx.ravel(), col.ravel()
     runs = sh == 1 and sw == 1 and OW == W
-    n0, n1 = r0 // OH, (r1 - 1) // OH + 1
-    for t in prange((n1 - n0) * C):
-        n, c = n0 + t // C, t % C
-        oa, ob = max(r0, n * OH) - n * OH, min(r1, (n + 1) * OH) - n * OH
-        plane = (n * C + c) * H * W
+    for c in prange(C):
         for kh in range(KH):
             for kw in range(KW):
                 k = (c * KH + kh) * KW + kw
                 off = kw * dw - pw
                 lo, hi = _valid_range(off, sw, W, OW)
-                d = k * J + (n * OH + oa - r0) * OW
-                if runs:
-                    va, vb = _oh_valid(oa, ob, kh, ph, dh, H)
-                    dv = d + (va - oa) * OW
-                    _zero_wrapped(cf, dv, vb - va, OW, lo, hi)
-                    s = plane + (va - ph + kh * dh) * W + off
-                    for i in range(lo, (vb - va) * OW - (OW - hi)):
-                        gf[u(s + i)] += cf[u(dv + i)]
-                    continue
-                for oh in range(oa, ob):
-                    ih = oh * sh - ph + kh * dh
-                    if 0 <= ih < H:
-                        s = plane + ih * W + off
-                        if sw == 1:
-                            for i in range(lo, hi):
-                                gf[u(s + i)] += cf[u(d + i)]
-                        else:
-                            for i in range(lo, hi):
-                                gf[u(s + i * sw)] += cf[u(d + i)]
-                    d += OW
+                for n in range(r0 // OH, (r1 - 1) // OH + 1):
+                    oa, ob = max(r0, n * OH) - n * OH, min(r1, (n + 1) * OH) - n * OH
+                    d = k * J + (n * OH + oa - r0) * OW
+                    plane = (n * C + c) * H * W
+                    if runs:
+                        va, vb = _oh_valid(oa, ob, kh, ph, dh, H)
+                        dv = d + (va - oa) * OW
+                        _zero_wrapped(cf, dv, vb - va, OW, lo, hi)
+                        s = plane + (va - ph + kh * dh) * W + off
+                        for i in range(lo, (vb - va) * OW - (OW - hi)):
+                            gf[u(s + i)] += cf[u(dv + i)]
+                        continue
+                    for oh in range(oa, ob):
+                        ih = oh * sh - ph + kh * dh
+                        if 0 <= ih < H:
+                            s = plane + ih * W + off
+                            if sw == 1:
+                                for i in range(lo, hi):
+                                    gf[u(s + i)] += cf[u(d + i)]
+                            else:
+                                for i in range(lo, hi):
+                                    gf[u(s + i * sw)] += cf[u(d + i)]
+                        d += OW
 
 
 @njit(cache=True, parallel=True)
