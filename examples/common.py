@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import minidl
 from minidl import nn
 from minidl.data import CIFAR10, DataLoader, FashionMNIST, ImageFolder, Subset
 from minidl.data.transforms import (CenterCrop, Normalize, RandomCrop, RandomHorizontalFlip, Resize,
@@ -32,7 +31,7 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 # -- the command line ------------------------------------------------------------------------
-def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, patience=1,
+def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, patience=0,
                 workers=0):
     """The flags of PyTorch's ``imagenet/main.py`` plus ``--device``, ``--input-size``,
     ``--out``, ``--limit``; the defaults are each script's paper recipe scaled to small data."""

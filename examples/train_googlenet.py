@@ -41,7 +41,7 @@ def transforms(args, data):
 
 def main(argv=None):
     parser = common.make_parser(__doc__.splitlines()[0], archs=["googlenet"],
-                                default_arch="googlenet", epochs=5, batch_size=128, lr=0.01)
+                                default_arch="googlenet", epochs=6, batch_size=128, lr=0.01)
     args = common.parse_args(parser, argv, paper_size=224)
     minidl.manual_seed(args.seed)
 

@@ -64,7 +64,7 @@ def dense_predictor():
 
 def main(argv=None):
     parser = common.make_parser(__doc__.splitlines()[0], archs=ARCHS, default_arch="vgg11",
-                                epochs=5, batch_size=128, lr=0.01)
+                                epochs=12, batch_size=128, lr=0.01)
     parser.add_argument("--init-from", metavar="PATH", default=None,
                         help="a trained VGG A (vgg11) checkpoint: copy its first four conv "
                              "layers and last three FC layers into this net, as the paper did")
