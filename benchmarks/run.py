@@ -1,0 +1,174 @@
+"""minidl's benchmark suite: every figure of issue 6, minidl and PyTorch side by side.
+
+    python benchmarks/run.py            # the full suite, under 15 minutes on 2 cores
+    python benchmarks/run.py --quick    # fewer repeats, under 2 minutes
+    python benchmarks/run.py --out /tmp/r.md --sections nets,ops
+
+Writes benchmarks/RESULTS.md: the machine (CPU, cores, BLAS and which of its kernels ran, Numba's
+threading layer), the versions, every figure as median (min–max) over several runs after a
+warm-up, the ratios, and the targets with whether each is met.
+
+**The BLAS kernel.** OpenBLAS picks its GEMM kernel for the CPU it finds, unless
+OPENBLAS_CORETYPE forces one (CI sets it to Haswell so results reproduce across machines; on
+this AVX-512 machine that halves the GEMM rate). Users do not set it, so the suite re-runs
+itself in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the
+environment of that command alone, and reports the kernel that loaded (threadpoolctl).
+
+**A shared machine.** Each run records how much CPU other processes took while it was timed;
+a disturbed run is thrown away and run again (see `measure.py`). A figure that never came out
+clean before the time allowance ran out is kept and marked †.
+
+PyTorch (optional) runs with as many threads as the machine has cores (2 here): the same as
+minidl's Numba and OpenBLAS pools.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+CLEAN_FLAG = "MINIDL_BENCH_REEXEC"   # set in the child: the environment is already clean
+SECTIONS = ("references", "nets", "conv", "ops", "memory", "cache")
+
+
+class Config:
+    """What each mode runs: sizes are issue 6's; quick and smoke cut repeats (and smoke sizes)."""
+
+    def __init__(self, mode, torch_available, budget):
+        self.mode, self.torch, self.budget = mode, torch_available, budget
+        self.nets = ("alexnet", "vgg16")
+        self.alexnet_batch, self.vgg_batch, self.op_batch = 32, 8, 32
+        self.gemm_n, self.copy_mb = 4096, 256
+        self.repeat, self.net_repeat, self.op_repeat, self.attempts = 5, 5, 7, 4
+        self.conv_nets, self.conv_layers = ("AlexNet", "VGG-16"), 99   # all layers
+        self.conv_torch = ("AlexNet", "VGG-16")  # which nets' conv layers PyTorch also times
+        self.rss_steps, self.rss_vgg_torch = 3, True
+        self.cache_batch, self.cache_fresh = 32, True
+        if mode == "quick":
+            self.repeat, self.net_repeat, self.op_repeat, self.attempts = 3, 3, 5, 2
+            self.conv_torch = ("AlexNet",)
+            self.rss_steps, self.rss_vgg_torch = 2, False
+            self.cache_fresh = False
+        elif mode == "smoke":   # the code paths in seconds, for CI: the numbers mean nothing
+            self.nets = ("alexnet",)
+            self.alexnet_batch, self.vgg_batch, self.op_batch = 1, 1, 2
+            self.gemm_n, self.copy_mb = 256, 8
+            self.repeat, self.net_repeat, self.op_repeat, self.attempts = 1, 1, 1, 1
+            self.conv_nets, self.conv_layers = ("AlexNet",), 2
+            self.rss_steps, self.rss_vgg_torch = 1, False
+            self.cache_batch, self.cache_fresh = 1, False
+        self.gemm_rate = self.bandwidth = None   # filled by the references section
+
+
+def reexec_without_blas_overrides(argv):
+    """Run this command again with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; None when the
+    environment is already clean (then the suite runs in this process)."""
+    found = {k: os.environ[k] for k in BLAS_VARS if k in os.environ}
+    if os.environ.get(CLEAN_FLAG) or not found:
+        return None
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
+    env[CLEAN_FLAG] = ", ".join(f"{k}={v}" for k, v in found.items())
+    return subprocess.call([sys.executable, os.path.abspath(__file__)] + list(argv), env=env)
+
+
+def env_note():
+    removed = os.environ.get(CLEAN_FLAG)
+    if removed:
+        return (f"{removed} removed for this run (the caller's environment had them); "
+                "OpenBLAS chose its kernel for this CPU")
+    return "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE not set; OpenBLAS chose its kernel"
+
+
+def parse(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="fewer repeats: under 2 minutes")
+    mode.add_argument("--smoke", action="store_true",
+                      help="tiny sizes, one repeat: checks the suite runs (CI); numbers mean nothing")
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--sections", default=",".join(SECTIONS),
+                    help=f"comma-separated subset of {','.join(SECTIONS)}")
+    ap.add_argument("--no-torch", action="store_true", help="minidl only")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="seconds after which disturbed runs are no longer rerun "
+                         "(default: 80 quick, 600 full, 0 smoke)")
+    args = ap.parse_args(argv)
+    args.mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    args.sections = [s for s in args.sections.split(",") if s]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    return args
+
+
+def torch_or_none(threads):
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def main(argv=None):
+    args = parse(argv)
+    code = reexec_without_blas_overrides(sys.argv[1:] if argv is None else argv)
+    if code is not None:
+        return code
+    sys.path.insert(0, HERE)
+    import figures
+    from machine import describe
+    from measure import Budget
+    from report import Section, render
+
+    start = time.monotonic()
+    torch = None if args.no_torch else torch_or_none(os.cpu_count() or 1)
+    seconds = args.budget if args.budget is not None else \
+        {"quick": 80, "full": 600, "smoke": 0}[args.mode]
+    cfg = Config(args.mode, torch is not None, Budget(seconds))
+    machine = describe(env_note())
+    sections = []
+    order = ["references"] + [s for s in SECTIONS[1:] if s in args.sections]
+    for name in order:
+        t = time.monotonic()
+        print(f"[bench] {name} ...", flush=True)
+        sections.append({"references": figures.references, "nets": figures.net_figures,
+                         "conv": figures.conv_figures, "ops": figures.op_figures,
+                         "memory": figures.memory_figures,
+                         "cache": figures.cache_figures}[name](cfg))
+        print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
+    sections.append(Section("GPU", gpu_note()))
+    elapsed = time.monotonic() - start
+    preamble = [f"Mode: **{args.mode}**, {elapsed / 60:.1f} minutes, written "
+                f"{time.strftime('%Y-%m-%d %H:%M %Z')}. Times in milliseconds: median (min–max) "
+                "after a warm-up. Ratio = minidl / PyTorch (below 1: minidl is faster). "
+                "'others' CPU / reruns': the most CPU (in cores) other processes used during a "
+                "kept run, and how many disturbed runs were thrown away and rerun; † marks a "
+                "figure with a run that stayed disturbed after its reruns.", ""]
+    if args.mode == "smoke":
+        preamble.insert(0, "**Smoke run: tiny sizes, one repeat. These numbers mean nothing.**\n")
+    text = render("minidl benchmarks", machine, sections, preamble)
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(f"[bench] wrote {args.out} in {elapsed:.0f} s")
+    return 0
+
+
+def gpu_note():
+    try:
+        import cupy
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception:   # no CuPy, no driver, or no device
+        count = 0
+    if count:
+        return ("A GPU is present: run `python benchmarks/gpu.py` for target 7 (AlexNet step on "
+                "CuPy vs PyTorch cuDNN, batch 128); it writes `benchmarks/RESULTS_GPU.md`.")
+    return ("Not measured: this machine has no GPU (target 7 is skipped). On a machine with one, "
+            "`python benchmarks/gpu.py` times the AlexNet training step at batch 128 on CuPy and "
+            "in PyTorch with cuDNN, and writes `benchmarks/RESULTS_GPU.md`.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
