@@ -109,7 +109,8 @@ def find_data(path):
                        lambda train, tf: FashionMNIST(None, train, tf))
     if not os.path.isdir(path):
         raise SystemExit(f"--data {path}: not a folder")
-    for name, cls in (("Fashion-MNIST/MNIST (IDX files)", FashionMNIST), ("CIFAR-10 (binary)", CIFAR10)):
+    for name, cls in (("Fashion-MNIST/MNIST (IDX files)", FashionMNIST),
+                      ("CIFAR-10 (binary)", CIFAR10)):
         try:
             cls(path, train=False)
         except FileNotFoundError:
@@ -118,7 +119,8 @@ def find_data(path):
     train_dir, val_dir = os.path.join(path, "train"), os.path.join(path, "val")
     if os.path.isdir(train_dir) and os.path.isdir(val_dir):
         classes = ImageFolder(train_dir).classes
-        return Data(f"ImageFolder {path}", lambda train, tf: ImageFolder(train_dir if train else val_dir, tf),
+        return Data(f"ImageFolder {path}",
+                    lambda train, tf: ImageFolder(train_dir if train else val_dir, tf),
                     len(classes), 3, 32, IMAGENET_MEAN, IMAGENET_STD)
     raise SystemExit(f"--data {path}: found neither IDX files (train-images-idx3-ubyte[.gz]), "
                      "nor CIFAR-10 binary batches (data_batch_1.bin), nor train/ and val/ "

@@ -2,7 +2,7 @@
 
     trainer = Trainer(model, optimizer, scheduler=ReduceLROnPlateau(optimizer, "max"),
                       out_dir="runs/alexnet")
-    trainer.fit(train_loader, val_loader, epochs=10)     # resume="runs/alexnet/checkpoint_last.safetensors"
+    trainer.fit(train_loader, val_loader, epochs=10)     # resume="runs/alexnet" continues a run
     trainer.evaluate(test_loader)                        # {"loss": .., "acc1": .., "acc5": .., ...}
 
 One epoch of ``fit``:
@@ -32,6 +32,7 @@ through ``loss_fn(outputs, target)``; accuracy is measured on the first output.
 import math
 import os
 import shutil
+import sys
 import time
 
 from .. import nn
@@ -111,11 +112,13 @@ class Trainer:
 
                 n = labels.shape[0]
                 loss_meter.update(value, n)
-                correct = [c + k for c, k in zip(correct, topk_correct(_logits(outputs), labels, self.topk))]
+                hits = topk_correct(_logits(outputs), labels, self.topk)
+                correct = [c + h for c, h in zip(correct, hits)]
                 seen += n
                 speed = seen / (time.perf_counter() - start)
-                bar.set_postfix({"loss": f"{loss_meter.avg:.4f}", "acc1": f"{100 * correct[0] / seen:.2f}",
-                                 "img/s": f"{speed:.0f}"}, refresh=False)
+                bar.set_postfix({"loss": f"{loss_meter.avg:.4f}",
+                                 "acc1": f"{100 * correct[0] / seen:.2f}", "img/s": f"{speed:.0f}"},
+                                refresh=False)
                 if self.log and self.log_every and i % self.log_every == 0:
                     self.log.write({"event": "iteration", "epoch": epoch + 1, "iteration": i,
                                     "loss": loss_meter.avg, "acc1": 100 * correct[0] / seen,
@@ -133,7 +136,7 @@ class Trainer:
                    f"{iteration} (lr {self.lr:g}). Stopped before that step. Try a smaller "
                    f"learning rate" + (f"; the last good weights are in {where}" if where and
                                        os.path.exists(where) else "") + ".")
-        bar.write(message)
+        bar.write(message, file=sys.stderr)
         raise TrainingDiverged(message)
 
     # -- measuring -----------------------------------------------------------------------------
@@ -158,7 +161,8 @@ class Trainer:
                         loss_meter.update(self.loss_fn(scores, labels).item(), labels.shape[0])
                     else:
                         scores = predict(self.model, images)
-                    correct = [c + k for c, k in zip(correct, topk_correct(scores, labels, self.topk))]
+                    hits = topk_correct(scores, labels, self.topk)
+                    correct = [c + h for c, h in zip(correct, hits)]
                     seen += labels.shape[0]
                     bar.set_postfix({"acc1": f"{100 * correct[0] / seen:.2f}"}, refresh=False)
         finally:

@@ -10,6 +10,8 @@ the k classes with the highest scores. For scores (N, C) and targets (N,)::
 
 Ties go to the lower class index (a stable sort), so a constant output is never "lucky".
 """
+import numpy as np
+
 from ..backend import get_array_module
 from ..tensor import Tensor
 
@@ -34,8 +36,9 @@ def topk_correct(output, target, topk=(1, 5)):
     xp = get_array_module(out)
     num_classes = out.shape[1]
     maxk = min(max(topk), num_classes)
-    order = xp.argsort(-out, axis=1, kind="stable") if xp.__name__ == "numpy" else xp.argsort(-out, axis=1)
-    hit = order[:, :maxk] == tgt.reshape(-1, 1).astype(order.dtype)   # (N, maxk), one True at most per row
+    # best class first; a stable sort breaks ties by class index (CuPy's argsort takes no kind)
+    order = xp.argsort(-out, axis=1, kind="stable") if xp is np else xp.argsort(-out, axis=1)
+    hit = order[:, :maxk] == tgt.reshape(-1, 1).astype(order.dtype)   # (N, maxk): one True at most
     return [int(hit[:, :min(k, num_classes)].sum()) for k in topk]
 
 

@@ -31,7 +31,8 @@ def plot_curves(history, path, title=None):
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = [r["epoch"] for r in history]
     curves = [(ax_loss, "train_loss", "train", "-"), (ax_loss, "val_loss", "validation", "-"),
-              (ax_acc, "train_acc1", "train top-1", "-"), (ax_acc, "val_acc1", "validation top-1", "-"),
+              (ax_acc, "train_acc1", "train top-1", "-"),
+              (ax_acc, "val_acc1", "validation top-1", "-"),
               (ax_acc, "val_acc5", "validation top-5", "--")]
     for ax, key, label, style in curves:
         values = [r.get(key) for r in history]
@@ -63,7 +64,9 @@ def filter_grid(weight, ncols=None, pad=1):
     if w.ndim != 4:
         raise ValueError(f"filter_grid: expected conv weights (OC, IC, KH, KW), got shape {w.shape}")
     oc, ic, kh, kw = w.shape
-    tiles = w.transpose(0, 2, 3, 1) if ic == 3 else np.repeat(w[:, :1].transpose(0, 2, 3, 1), 3, axis=3)
+    tiles = w.transpose(0, 2, 3, 1)                       # (OC, KH, KW, IC): images, HWC
+    if ic != 3:
+        tiles = np.repeat(tiles[..., :1], 3, axis=3)       # channel 0 as grey
     lo = tiles.min(axis=(1, 2, 3), keepdims=True)
     hi = tiles.max(axis=(1, 2, 3), keepdims=True)
     tiles = (tiles - lo) / np.where(hi > lo, hi - lo, 1.0)

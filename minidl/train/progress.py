@@ -28,7 +28,8 @@ def progress(iterable, total=None, desc=None, enabled=True):
 
 
 def _format(values):
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in values.items())
 
 
 class PlainBar:
@@ -53,8 +54,8 @@ class PlainBar:
     def set_postfix(self, ordered_dict=None, refresh=True, **values):
         self.postfix = dict(ordered_dict or {}, **values)
 
-    def write(self, message):
-        print(message, file=sys.stderr, flush=True)
+    def write(self, message, file=None):
+        print(message, file=file or sys.stderr, flush=True)
 
     def close(self):
         pass

@@ -18,7 +18,8 @@ rng = np.random.default_rng(0)
 
 def make_idx(root, n=40):
     for prefix, count in (("train", n), ("t10k", n // 2)):
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (count, 28, 28), dtype=np.uint8))
+        images = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images)
         write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, count).astype(np.uint8))
 
 

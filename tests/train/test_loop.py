@@ -26,7 +26,8 @@ def test_fit_learns_and_records_history(loaders):
     assert [r["epoch"] for r in history] == [1, 2, 3] and t.epoch == 3
     assert history[-1]["val_loss"] < before["loss"]
     assert history[-1]["val_acc1"] > 90 and history[-1]["val_acc5"] == 100.0   # 3 classes: top-5 = all
-    assert {"train_loss", "train_acc1", "train_time_s", "train_images_per_s", "lr", "best"} <= set(history[0])
+    expected = {"train_loss", "train_acc1", "train_time_s", "train_images_per_s", "lr", "best"}
+    assert expected <= set(history[0])
 
 
 def test_step_scheduler_steps_once_per_epoch(loaders):

@@ -17,7 +17,8 @@ def blobs(n=96, seed=0, augment=False):
     y = rng.integers(0, 3, n)
     x = rng.standard_normal((n, 1, 4, 4)).astype(np.float32) * 0.5
     x[np.arange(n), 0, y, :] += 1.5
-    return ArrayDataset(x, y.astype(np.int64), transform=Lambda(jitter, random=True) if augment else None)
+    transform = Lambda(jitter, random=True) if augment else None
+    return ArrayDataset(x, y.astype(np.int64), transform=transform)
 
 
 def mlp(dropout=0.0):
