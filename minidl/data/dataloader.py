@@ -16,20 +16,30 @@ So an epoch -- its order and every augmentation -- is a function of ``(seed, epo
 the epoch by one, so epochs differ; ``set_epoch(e)`` picks the epoch explicitly (resuming).
 
 ``num_workers > 0`` builds batches in background workers (``workers.py``), at most
-``num_workers * prefetch_factor`` batches ahead. ``worker_type="process"`` (the default, forked
-processes) or ``"thread"``. Measured on this project's CI machine (2 cores, Python 3.11, NumPy
-2.4), images/s for one epoch of the embedded Fashion-MNIST (8,000 28x28 images, batch 128) with
-RandomCrop(28, padding=2) + RandomHorizontalFlip + Normalize + ToTensor, main thread only
-consuming; and for 32x32 RGB with RandomScale(32, 40) + RandomCrop(32) + flip + PCA + ToTensor:
+``num_workers * prefetch_factor`` batches ahead: ``worker_type="process"`` (the default: forked
+processes, batches handed back through shared memory) or ``"thread"``.
 
-    =====================  ============  ==============
-    workers                Fashion-MNIST  RGB + resize
-    =====================  ============  ==============
-    0 (main thread)        WORKERS_TABLE
-    =====================  ============  ==============
+Why processes -- measured with ``tests/data/bench_loader_workers.py`` on the project's 2-core
+machine (Python 3.11, NumPy 2.4), which other jobs shared (load average 3 to 7, so read the
+numbers to +-30%); images/s, median of 5 interleaved epochs, batch 128 (32 for 224):
 
-Per-image transforms are many small NumPy calls, so the GIL serialises threads; processes run
-them in parallel, and sending a finished float32 batch back through a pipe costs little.
+    pipeline                                      0 workers  2 threads  2 processes
+    Fashion-MNIST 28x28: crop (pad 2) + flip         33,000     33,000       27,000
+    RGB 32x32: scale jitter + crop + flip + PCA      12,700     10,800       20,700
+    RGB 256x341 -> 224: crop + flip + PCA             1,630      2,610        1,150
+    Fashion-MNIST feeding a small convnet's SGD     200-330    420-540     710-1050
+
+* Small images: a transform is many small NumPy calls that hold the GIL, so two threads are no
+  faster than none; with real per-image work (the RGB row) two processes nearly double the
+  throughput. Fashion-MNIST's two steps cost so little (30 CPU ms per 1,000 images) that
+  starting workers each epoch and copying batches outweighs them -- but 27,000 images/s is
+  still 25x what the training step consumes.
+* Training: processes leave the main process to the training step (it spends 2-3 CPU ms per
+  1,000 images on loading, against 30-120 ms when threads or the main thread load), and the
+  training row, the project's main job, came out fastest with processes in both runs.
+* Big images reverse it: NumPy releases the GIL on large arrays, so threads run in parallel,
+  while processes copy each 19 MB batch through shared memory. For ImageNet-sized crops, pass
+  ``worker_type="thread"``.
 """
 import numpy as np
 

@@ -12,8 +12,8 @@ contains does not depend on which worker built it, nor on how many there are.
 Processes are started with ``fork``: the child inherits the dataset (its arrays and transforms)
 by copy-on-write, nothing is pickled to start it, and files are read by the dataset code exactly
 as in the parent. Finished batches come back in shared memory (``shared_batch.py``); only small
-descriptions travel on the ``multiprocessing.Queue``. Workers must not touch the GPU: a forked
-child cannot use the parent's CUDA context.
+descriptions travel on the ``multiprocessing.Queue``. Transforms in workers must stay NumPy:
+a forked child cannot use the parent's CUDA context, nor the Numba kernels' thread pool.
 """
 import multiprocessing as mp
 import queue

@@ -11,6 +11,8 @@ Settings are interleaved epoch by epoch and the median epoch is reported, so loa
 programs on the machine hits every setting alike. Numbers go into ``minidl/data/dataloader.py``.
 """
 import argparse
+import os
+import resource
 import time
 
 import numpy as np
@@ -58,23 +60,35 @@ def training_step():
     return step
 
 
+def _cpu_s():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
 def images_per_s(ds, batch, workers, kind, step=None):
-    """One epoch, worker start-up included (every epoch pays it)."""
+    """One epoch, worker start-up included (every epoch pays it): images per wall second, and
+    CPU ms per 1000 images in the main process and in the worker processes (reaped at the end)."""
     loader = DataLoader(ds, batch_size=batch, shuffle=True, seed=0, num_workers=workers,
                         worker_type=kind, as_numpy=True)
-    t = time.perf_counter()
+    (m0, k0), t = _cpu_s(), time.perf_counter()
     for images, labels in loader:
         if step:
             step(images, labels)
-    return len(ds) / (time.perf_counter() - t)
+    wall, (m1, k1) = time.perf_counter() - t, _cpu_s()
+    return len(ds) / wall, 1e6 * (m1 - m0) / len(ds), 1e6 * (k1 - k0) / len(ds)
 
 
 def median_rates(ds, batch, settings, epochs, step=None):
-    rates = [[] for _ in settings]
+    """Per setting: median images/s, main CPU ms/1000 images, worker-process CPU ms/1000 images."""
+    runs = [[] for _ in settings]
     for _ in range(epochs):
         for k, (w, kind) in enumerate(settings):
-            rates[k].append(images_per_s(ds, batch, w, kind, step))
-    return [float(np.median(r)) for r in rates]
+            runs[k].append(images_per_s(ds, batch, w, kind, step))
+    return [tuple(float(np.median(col)) for col in zip(*r)) for r in runs]
+
+
+def row(name, results):
+    return f"{name:36s} " + " ".join(f"{r:7.0f} {m:4.0f}+{k:<4.0f}" for r, m, k in results)
 
 
 def main():
@@ -82,14 +96,15 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     args = ap.parse_args()
     names = ["0 workers"] + [f"{w} {k}{'s' if w > 1 else ''}" for w, k in SETTINGS[1:]]
-    print(f"{'images/s, median epoch':36s} " + " ".join(f"{n:>10s}" for n in names))
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; per setting: images/s, "
+          "CPU ms per 1000 images in the main process + in worker processes (median epoch)")
+    print(f"{'':36s} " + " ".join(f"{n:>17s}" for n in names))
     for name, (ds, batch) in pipelines().items():
-        print(f"{name:36s} " + " ".join(f"{r:10.0f}" for r in median_rates(ds, batch, SETTINGS, args.epochs)),
-              flush=True)
+        print(row(name, median_rates(ds, batch, SETTINGS, args.epochs)), flush=True)
     step, ds = training_step(), Subset(embedded_fashion_mnist(transform=FM), range(2048))
     step(*next(iter(DataLoader(ds, batch_size=128, as_numpy=True))))   # compile the kernels first
-    rates = median_rates(ds, 128, SETTINGS, max(1, args.epochs // 2 + 1), step)
-    print(f"{'fashion-mnist + convnet training step':36s} " + " ".join(f"{r:10.0f}" for r in rates))
+    print(row("fashion-mnist + convnet training step", median_rates(ds, 128, SETTINGS, max(1, args.epochs // 2 + 1), step)))
+    print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
