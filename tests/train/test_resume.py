@@ -122,3 +122,13 @@ def test_resume_when_already_done_trains_nothing(tmp_path, capsys):
     again.verbose = True
     again.fit(train, val, epochs=1, resume=tmp_path / LAST)
     assert again.epoch == 1 and "nothing to do" in capsys.readouterr().out
+
+
+def test_resume_with_another_data_seed_warns(tmp_path, capsys):
+    trainer, train, val = make_run(tmp_path)
+    trainer.fit(train, val, epochs=1)
+    again, train, val = make_run(tmp_path)
+    train.seed = 8                                     # not the order the first epoch used
+    again.verbose = True
+    again.fit(train, val, epochs=2, resume=tmp_path)
+    assert "DataLoader seed 7, this loader has 8" in capsys.readouterr().out
