@@ -31,7 +31,7 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 # -- the command line ------------------------------------------------------------------------
-def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, patience=0,
+def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, patience=1,
                 workers=0):
     """The flags of PyTorch's ``imagenet/main.py`` plus ``--device``, ``--input-size``,
     ``--out``, ``--limit``; the defaults are each script's paper recipe scaled to small data."""

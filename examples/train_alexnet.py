@@ -54,7 +54,7 @@ def transforms(args, data):
 
 def main(argv=None):
     parser = common.make_parser(__doc__.splitlines()[0], archs=["alexnet", "alexnet_torchvision"],
-                                default_arch="alexnet", epochs=12, batch_size=128, lr=0.01)
+                                default_arch="alexnet", epochs=15, batch_size=128, lr=0.01)
     parser.add_argument("--init", choices=["paper", "kaiming", "xavier"], default=None,
                         help="weight initialisation; default: the model's (paper at the paper's "
                              "size, kaiming for the small net)")
