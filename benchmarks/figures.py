@@ -102,7 +102,7 @@ def net_figures(cfg):
             if tnet is not None:
                 fns["torch"] = (nets.torch_train_step(tnet, x, y) if kind == "train"
                                 else nets.torch_inference(tnet, x))
-            ts = _time(cfg, fns, cfg.net_repeat)
+            ts = _time(cfg, fns, cfg.net_repeat if arch == "alexnet" else cfg.vgg_repeat)
             work = "training step" if kind == "train" else "inference"
             row = [NAMES[arch], n, work, spread(ts[0])]
             if tnet is not None:
@@ -175,7 +175,7 @@ def conv_figures(cfg):
             fns = {"minidl": _minidl_conv(*geo)}
             if with_torch:
                 fns["torch"] = _torch_conv(*geo)
-            ts = _time(cfg, fns)
+            ts = _time(cfg, fns, cfg.repeat if net == "AlexNet" else cfg.vgg_repeat)
             oh = conv_output_size(size, k, s, p)
             flops = layer_flops(n, C, OC, k, g, oh, oh) * (2 if first else 3)
             rate = flops / ts[0].median
@@ -310,4 +310,32 @@ def cache_figures(cfg):
                      f"**{r:.2f}**", others(t2)])
     sec.targets.append(Target("6", "second process's first AlexNet step / a warm step",
                               "≤ 2", f"{r:.2f}", r <= 2.0))
+    return sec
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the AlexNet step's time goes (the profile behind a missed target)
+
+
+def profile_figures(cfg):
+    import profile_step
+    n, steps = cfg.alexnet_batch, cfg.profile_steps
+    rows, total = profile_step.minidl_profile("alexnet", n, steps)
+    sec = Section(
+        f"Profile: where the AlexNet training step's time goes (batch {n})",
+        f"minidl: {total * 1e3:.0f} ms per step under the timers (mean of {steps} steps after a "
+        "warm-up); each autograd node's forward and backward, charged to its layer. "
+        "Wall-clock, so on a busy machine these grow with the others' CPU.",
+        ["layer", "op", "forward ms", "backward ms", "share of the step"])
+    for layer, op, f, b in sorted(rows, key=lambda r: -(r[2] + r[3])):
+        if f + b >= 0.0005 * total:
+            sec.rows.append([layer, op, f"{f * 1e3:.1f}", f"{b * 1e3:.1f}",
+                             f"{100 * (f + b) / total:.0f}%"])
+    if cfg.torch:
+        trows, ttotal, _ = profile_step.torch_profile("alexnet", n, steps)
+        lines = [f"PyTorch, the same step: {ttotal * 1e3:.0f} ms under torch.profiler; self CPU "
+                 "time of its busiest ops (its LRN is avg_pool3d, pow, mul, add and div):", "",
+                 "| aten op | ms per step | calls |", "|---|---|---|"]
+        lines += [f"| {key} | {sec_ * 1e3:.1f} | {calls} |" for key, sec_, calls in trows]
+        sec.notes.append("\n".join(lines))
     return sec

@@ -8,7 +8,8 @@ Each timed run reads two clocks around it:
 
 busy minus own is what *other* processes took while the run was timed. A run in which others
 took more than `MAX_OTHERS` of the machine's cores (plus `SLACK` seconds, the tick-sized
-rounding of /proc/stat) is disturbed: it is thrown away and run again, up to `attempts` times.
+rounding of /proc/stat) is disturbed: it is thrown away and, once the machine has been quiet
+for half a second (or a few seconds have passed), run again, up to `attempts` times.
 If it never comes out clean, the cleanest attempt is kept and the figure is flagged, so a
 report never silently mixes a busy machine into its medians.
 
@@ -105,6 +106,22 @@ class Timing:
         return any(not s.clean for s in self.samples)
 
 
+def wait_for_quiet(limit, window=0.5):
+    """Sleep until other processes leave the machine nearly idle for `window` seconds (their
+    busy share under MAX_OTHERS), or `limit` seconds have passed. True if it got quiet."""
+    ncpu = os.cpu_count() or 1
+    end = time.monotonic() + max(0.0, limit)
+    while True:
+        b0, c0 = machine_busy(), own_cpu()
+        time.sleep(window)
+        if b0 is None:
+            return True
+        if (machine_busy() - b0) - (own_cpu() - c0) <= MAX_OTHERS * ncpu * window + SLACK:
+            return True
+        if time.monotonic() >= end:
+            return False
+
+
 def _run_once(fn, inner):
     ncpu = os.cpu_count() or 1
     b0, c0, t0 = machine_busy(), own_cpu(), time.perf_counter()
@@ -130,7 +147,7 @@ def _clean_sample(fn, inner, attempts, budget, timing):
             best = s
         if budget is not None and budget.left() <= 0:
             break
-        time.sleep(0.2 * (attempt + 1))   # let a burst of someone else's work pass
+        wait_for_quiet(min(5.0 * (attempt + 1), budget.left() if budget else 10.0))
     timing.rejected -= 1                  # the one we keep is reported, flagged, not rejected
     return best
 
@@ -190,6 +207,6 @@ def run_clean(fn, attempts=3, budget=None):
         if budget is not None and budget.left() <= 0 or attempt == attempts - 1:
             break
         timing.rejected += 1
-        time.sleep(0.5 * (attempt + 1))
+        wait_for_quiet(min(5.0 * (attempt + 1), budget.left() if budget else 10.0))
     timing.samples.append(best[1])
     return best[0], timing

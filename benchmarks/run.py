@@ -30,7 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CLEAN_FLAG = "MINIDL_BENCH_REEXEC"   # set in the child: the environment is already clean
-SECTIONS = ("references", "nets", "conv", "ops", "memory", "cache")
+SECTIONS = ("references", "nets", "conv", "ops", "memory", "cache", "profile")
 
 
 class Config:
@@ -42,23 +42,29 @@ class Config:
         self.alexnet_batch, self.vgg_batch, self.op_batch = 32, 8, 32
         self.gemm_n, self.copy_mb = 4096, 256
         self.repeat, self.net_repeat, self.op_repeat, self.attempts = 5, 5, 7, 4
+        self.vgg_repeat = 5                      # VGG-16's step and conv layers (slow ones)
         self.conv_nets, self.conv_layers = ("AlexNet", "VGG-16"), 99   # all layers
         self.conv_torch = ("AlexNet", "VGG-16")  # which nets' conv layers PyTorch also times
         self.rss_steps, self.rss_vgg_torch = 3, True
         self.cache_batch, self.cache_fresh = 32, True
+        self.profile_steps = 3
         if mode == "quick":
-            self.repeat, self.net_repeat, self.op_repeat, self.attempts = 3, 3, 5, 2
+            self.repeat, self.net_repeat, self.op_repeat, self.attempts = 3, 3, 3, 2
+            self.vgg_repeat = 2
             self.conv_torch = ("AlexNet",)
             self.rss_steps, self.rss_vgg_torch = 2, False
             self.cache_fresh = False
+            self.profile_steps = 2
         elif mode == "smoke":   # the code paths in seconds, for CI: the numbers mean nothing
             self.nets = ("alexnet",)
             self.alexnet_batch, self.vgg_batch, self.op_batch = 1, 1, 2
             self.gemm_n, self.copy_mb = 256, 8
             self.repeat, self.net_repeat, self.op_repeat, self.attempts = 1, 1, 1, 1
+            self.vgg_repeat = 1
             self.conv_nets, self.conv_layers = ("AlexNet",), 2
             self.rss_steps, self.rss_vgg_torch = 1, False
             self.cache_batch, self.cache_fresh = 1, False
+            self.profile_steps = 1
         self.gemm_rate = self.bandwidth = None   # filled by the references section
 
 
@@ -137,7 +143,8 @@ def main(argv=None):
         sections.append({"references": figures.references, "nets": figures.net_figures,
                          "conv": figures.conv_figures, "ops": figures.op_figures,
                          "memory": figures.memory_figures,
-                         "cache": figures.cache_figures}[name](cfg))
+                         "cache": figures.cache_figures,
+                         "profile": figures.profile_figures}[name](cfg))
         print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
     sections.append(Section("GPU", gpu_note()))
     elapsed = time.monotonic() - start

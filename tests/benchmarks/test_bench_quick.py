@@ -105,10 +105,11 @@ def test_compare_interleaves_and_reruns_disturbed_runs(monkeypatch):
         return measure.Sample(0.01, 0.0, next(verdicts))
 
     monkeypatch.setattr(measure, "_run_once", fake_run_once)
-    monkeypatch.setattr(measure.time, "sleep", lambda s: None)
+    waits = []
+    monkeypatch.setattr(measure, "wait_for_quiet", lambda limit: waits.append(limit) or True)
     a, b = measure.compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
                            repeat=3, warmup=1, min_run=0)
     assert calls[:2] == ["a", "b"]                            # the warm-ups
     assert calls[2:] == ["a", "a", "b", "b", "a", "a", "b"]   # ABBA; the first "a" rerun
-    assert a.rejected == 1 and b.rejected == 0
+    assert a.rejected == 1 and b.rejected == 0 and len(waits) == 1   # waited before the rerun
     assert len(a.samples) == len(b.samples) == 3 and not a.disturbed
