@@ -181,8 +181,9 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
     optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
                     weight_decay=args.weight_decay)
     scheduler = ReduceLROnPlateau(optimizer, mode="max", factor=0.1, patience=args.patience)
-    trainer = Trainer(model, optimizer, loss_fn, scheduler, device=args.device, out_dir=args.out,
-                      log_every=args.print_freq, progress=not args.no_progress)
+    trainer = Trainer(model, optimizer, loss_fn, scheduler, device=args.device,
+                      out_dir=None if args.evaluate else args.out, log_every=args.print_freq,
+                      progress=not args.no_progress)
     if describe:
         print(describe)
     if args.evaluate:
@@ -198,9 +199,12 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
     filters = os.path.join(args.out, "filters_conv1.png")
     save_filter_grid(first_conv(model).weight, filters,
                      title=f"{args.arch}: first-layer filters after {trainer.epoch} epochs")
-    last = history[-1] if history else {}
-    print(f"* final validation top-1 {last.get('val_acc1', float('nan')):.2f}%  "
-          f"top-5 {last.get('val_acc5', float('nan')):.2f}%  "
-          f"({time.perf_counter() - start:.0f} s); wrote {args.out}/: log.jsonl, curves.png, "
+    if not history:
+        return {}
+    last = history[-1]
+    best = max(history, key=lambda r: r["val_acc1"])
+    print(f"* final validation top-1 {last['val_acc1']:.2f}%  top-5 {last['val_acc5']:.2f}%  "
+          f"(best {best['val_acc1']:.2f}% after epoch {best['epoch']}), "
+          f"{time.perf_counter() - start:.0f} s; wrote {args.out}/: log.jsonl, curves.png, "
           f"checkpoint_last.safetensors, checkpoint_best.safetensors, filters_conv1.png")
     return last
