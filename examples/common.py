@@ -41,14 +41,16 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
                    help="a Fashion-MNIST/MNIST IDX folder, a CIFAR-10 binary folder, or an "
                         "ImageFolder with train/ and val/; default: the Fashion-MNIST subset "
                         "embedded in minidl")
-    p.add_argument("-a", "--arch", default=default_arch, choices=archs)
+    p.add_argument("-a", "--arch", default=default_arch, choices=archs, help="which net")
     p.add_argument("--epochs", type=int, default=epochs, help="total epochs to train")
-    p.add_argument("-b", "--batch-size", type=int, default=batch_size)
+    p.add_argument("-b", "--batch-size", type=int, default=batch_size, help="images per step")
     p.add_argument("--lr", "--learning-rate", type=float, default=lr, help="initial learning rate")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--wd", "--weight-decay", type=float, default=5e-4, dest="weight_decay")
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    p.add_argument("--wd", "--weight-decay", type=float, default=5e-4, dest="weight_decay",
+                   help="weight decay (L2 penalty)")
     p.add_argument("--patience", type=int, default=patience,
-                   help="epochs without a better validation top-1 before the rate is divided by 10")
+                   help="divide the rate by 10 after more than this many epochs in a row "
+                        "without a better validation top-1")
     p.add_argument("--resume", metavar="PATH", default=None,
                    help="checkpoint to continue from (or, with -e, to evaluate)")
     p.add_argument("-e", "--evaluate", action="store_true",
