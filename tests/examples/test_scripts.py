@@ -60,3 +60,13 @@ def test_alexnet_paper_size_ten_crop(tmp_path):
     text = run_script("train_alexnet.py", "--input-size", 227, "-e", "--resume",
                       out / "checkpoint_last.safetensors", "--limit", 2, "--out", out, timeout=900)
     assert "the paper's way" in text and "on 2 images" in text
+
+
+def test_vgg_deeper_net_starts_from_net_a(tmp_path):
+    """The paper's transfer: a trained A (vgg11) initialises B (vgg13) through --init-from."""
+    run_script("train_vgg.py", "--epochs", 1, "--limit", 32, "-b", 16, "--out", tmp_path / "a")
+    text = run_script("train_vgg.py", "-a", "vgg13", "--init-from",
+                      tmp_path / "a" / "checkpoint_last.safetensors", "--epochs", 1, "--limit", 32,
+                      "-b", 16, "--out", tmp_path / "b")
+    assert "initialised features.0.weight" in text and "classifier.6.weight" in text
+    assert "epoch 1 |" in text
