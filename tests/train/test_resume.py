@@ -11,13 +11,13 @@ from minidl.optim.lr_scheduler import ReduceLROnPlateau, StepLR
 from minidl.train import BEST, LAST, Trainer, read_log
 from minidl.train import checkpointing
 
-from train_helpers import blobs, mlp
+from train_helpers import blobs, tiny_convnet
 
 
 def make_run(out_dir, seed=0, scheduler="step"):
     """Everything a training script builds, from scratch, as a fresh process would."""
     minidl.manual_seed(seed)
-    model = mlp(dropout=0.5)                  # dropout: the default generator matters
+    model = tiny_convnet(dropout=0.5)         # dropout: the default generator matters
     opt = SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
     sched = (StepLR(opt, step_size=1, gamma=0.5) if scheduler == "step"
              else ReduceLROnPlateau(opt, mode="max", patience=0))

@@ -26,3 +26,10 @@ def mlp(dropout=0.0):
     if dropout:
         layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers, nn.Linear(32, 3))
+
+
+def tiny_convnet(dropout=0.5):
+    """(N, 1, 4, 4) -> conv 3×3 -> ReLU -> max-pool -> FC -> dropout -> FC -> (N, 3)."""
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 4×2×2
+                         nn.Flatten(), nn.Linear(16, 32), nn.ReLU(), nn.Dropout(dropout),
+                         nn.Linear(32, 3))
