@@ -8,6 +8,7 @@ from numba import uint64
 
 from ..threads import configure
 from .reference import GOLDEN, M1, M2, keep_threshold
+from ..layout import c_contiguous
 
 configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
@@ -37,7 +38,7 @@ def _backward(gy, mask, scale, gx):
 
 
 def dropout_forward(x, p, key):
-    x = np.ascontiguousarray(x)
+    x = c_contiguous(x)
     y = np.empty_like(x)
     mask = np.empty(x.shape, dtype=np.bool_)
     _forward(x.ravel(), uint64(key), keep_threshold(p), x.dtype.type(1 / (1 - p)),
@@ -46,8 +47,8 @@ def dropout_forward(x, p, key):
 
 
 def dropout_backward(gy, mask, p):
-    gy = np.ascontiguousarray(gy)
+    gy = c_contiguous(gy)
     gx = np.empty_like(gy)
-    _backward(gy.ravel(), np.ascontiguousarray(mask).ravel(), gy.dtype.type(1 / (1 - p)),
+    _backward(gy.ravel(), c_contiguous(mask).ravel(), gy.dtype.type(1 / (1 - p)),
               gx.ravel())
     return gx

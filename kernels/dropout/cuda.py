@@ -8,6 +8,7 @@ from minidl.backend import get_array_module
 
 from ..launch import launch
 from .reference import GOLDEN, M1, M2, keep_threshold
+from ..layout import c_contiguous
 
 
 @cuda.jit(device=True)
@@ -36,7 +37,7 @@ def _backward(gy, mask, scale, gx):
 
 def dropout_forward(x, p, key):
     xp = get_array_module(x)
-    x = xp.ascontiguousarray(x)
+    x = c_contiguous(x)
     y = xp.empty_like(x)
     mask = xp.empty(x.shape, dtype=xp.bool_)
     launch(_forward, x.size, x.ravel(), uint64(key), keep_threshold(p),
@@ -46,8 +47,8 @@ def dropout_forward(x, p, key):
 
 def dropout_backward(gy, mask, p):
     xp = get_array_module(gy)
-    gy = xp.ascontiguousarray(gy)
+    gy = c_contiguous(gy)
     gx = xp.empty_like(gy)
-    launch(_backward, gy.size, gy.ravel(), xp.ascontiguousarray(mask).ravel(),
+    launch(_backward, gy.size, gy.ravel(), c_contiguous(mask).ravel(),
            gy.dtype.type(1 / (1 - p)), gx.ravel())
     return gx

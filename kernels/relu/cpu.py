@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..threads import configure
+from ..layout import c_contiguous
 
 configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
@@ -25,14 +26,14 @@ def _relu_grad(gy, y, gx):
 
 
 def relu_forward(x):
-    x = np.ascontiguousarray(x)
+    x = c_contiguous(x)
     y = np.empty_like(x)
     _relu(x.ravel(), y.ravel())
     return y
 
 
 def relu_backward(gy, y):
-    gy, y = np.ascontiguousarray(gy), np.ascontiguousarray(y)
+    gy, y = c_contiguous(gy), c_contiguous(y)
     gx = np.empty_like(gy)
     _relu_grad(gy.ravel(), y.ravel(), gx.ravel())
     return gx

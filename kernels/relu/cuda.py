@@ -4,6 +4,7 @@ from numba import cuda
 from minidl.backend import get_array_module
 
 from ..launch import launch
+from ..layout import c_contiguous
 
 
 @cuda.jit
@@ -23,7 +24,7 @@ def _relu_grad(gy, y, gx):
 
 def relu_forward(x):
     xp = get_array_module(x)
-    x = xp.ascontiguousarray(x)
+    x = c_contiguous(x)
     y = xp.empty_like(x)
     launch(_relu, x.size, x.ravel(), y.ravel())
     return y
@@ -31,7 +32,7 @@ def relu_forward(x):
 
 def relu_backward(gy, y):
     xp = get_array_module(gy)
-    gy, y = xp.ascontiguousarray(gy), xp.ascontiguousarray(y)
+    gy, y = c_contiguous(gy), c_contiguous(y)
     gx = xp.empty_like(gy)
     launch(_relu_grad, gy.size, gy.ravel(), y.ravel(), gx.ravel())
     return gx
