@@ -19,7 +19,7 @@ the epoch by one, so epochs differ; ``set_epoch(e)`` picks the epoch explicitly 
 ``num_workers * prefetch_factor`` batches ahead: ``worker_type="process"`` (the default: forked
 processes, batches handed back through shared memory) or ``"thread"``.
 
-Why processes -- measured with ``tests/data/bench_loader_workers.py`` on the project's 2-core
+Why processes -- measured with ``benchmarks/loader_workers.py`` on the project's 2-core
 machine (Python 3.11, NumPy 2.4), which other jobs shared (load average 3 to 7, so read the
 numbers to +-30%); images/s, median of 5 interleaved epochs, batch 128 (32 for 224):
 

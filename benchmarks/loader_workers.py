@@ -1,6 +1,6 @@
-"""Threads or processes for DataLoader workers? Measures images/s; not a test (not collected).
+"""Threads or processes for DataLoader workers? Measures images/s.
 
-    python tests/data/bench_loader_workers.py [--epochs 5]
+    python benchmarks/loader_workers.py [--epochs 5]
 
 Part A, loading only (the main thread just takes the batches), three pipelines: the embedded
 Fashion-MNIST with the light CI augmentation; 32x32 RGB with scale jittering and PCA colour;
