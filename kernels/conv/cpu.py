@@ -10,7 +10,10 @@ conv1 as the example). What makes this version fast:
   no fresh pages are faulted in on every call.
 * im2col and col2im are parallel Numba loops that write straight into the GEMM's layout
   (C*KH*KW, rows*OW) and compute the valid range of each row once, so the inner loop is a
-  plain copy with no bounds test and no padded copy of the input.
+  plain copy with no bounds test and no padded copy of the input. Two shapes get their own
+  loops: stride 1 with "same" padding copies a whole image per column row in one run
+  (`_im2col_runs`), and strides > 1 split each input row into its phases first
+  (`_im2col_strided`), so every copy is contiguous.
 * The GEMM's (OC, rows*OW) result is scattered into the NCHW output in one pass that also adds
   the bias; in backward the gather of gy into (OC, rows*OW) also sums the bias gradient.
 * 1×1 convolutions with stride 1 and no padding skip im2col: x is its own column matrix.
@@ -363,6 +366,8 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
     if _is_pointwise(w, stride, padding):
         return _pointwise_backward(gy, x, wg, need_x, need_w, need_b)
     gy3 = gy.reshape(N, OC, OH * OW)
+    if not (need_w or need_x):
+        return None, None, (gy3.sum(axis=(0, 2)) if need_b else None)
     gb = np.zeros(OC, np.float64)
     gwt = np.zeros((groups, K, OCg), dtype=w.dtype) if need_w else None    # gw transposed
     gx = np.zeros(x.shape, dtype=x.dtype) if need_x else None
@@ -370,8 +375,6 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
         J = (r1 - r0) * OW
         gyr = _workspace("out", (OC, J), gy.dtype)
         _nchw_to_rows(gy3, r0, r1, OH, OW, gyr, gb)
-        if not (need_w or need_x):
-            continue
         col = _workspace("col", (C * KH * KW, J), x.dtype)
         if need_w:
             _im2col_rows(x, r0, r1, *geo, col)
