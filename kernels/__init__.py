@@ -6,7 +6,12 @@
 
 Families: ``conv`` (im2col/col2im convolution), ``relu``, ``lrn``, ``pool`` (max, average,
 adaptive average) and ``dropout``. The functions take and return raw arrays (NumPy or CuPy);
-autograd lives in ``minidl.ops``, which calls ``select(family, array)``.
+autograd lives in ``minidl.ops``, which calls ``select(family, array)``. Beside the families:
+``shapes.py`` (output-size arithmetic), ``threads.py`` (Numba's threads and OpenBLAS's sharing
+the cores) and ``launch.py`` (how the CUDA kernels are launched).
+
+Numba kernels compile on first use and are cached on disk next to their source (``cache=True``),
+so later processes load them instead of compiling again.
 
 The switch: set the environment variable ``MINIDL_KERNELS=reference`` (or call
 ``set_mode("reference")``) to run the NumPy reference loops instead of the compiled kernels,
