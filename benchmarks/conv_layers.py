@@ -94,7 +94,9 @@ def main():
         torch.set_num_threads(os.cpu_count())
 
     gemm = gemm_gflops()
-    print(f"NumPy float32 GEMM 4096²: {gemm:.0f} GFLOP/s   (kernels: {kernels.get_mode()})")
+    print(f"NumPy float32 GEMM 4096²: {gemm:.0f} GFLOP/s   (kernels: {kernels.get_mode()}, "
+          f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}: "
+          "see kernels/threads.py)")
     nets = [("AlexNet", ALEXNET, args.batch)] + ([("VGG-16", VGG16, 8)] if args.vgg else [])
     for net, layers, N in nets:
         print(f"\n{net}, batch {N}, float32")
