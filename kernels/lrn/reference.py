@@ -12,9 +12,10 @@ The window holds exactly `size` channels, clipped at the first and last channel:
 the paper's symmetric window, for even sizes one more channel before c than after (PyTorch's
 placement). Defaults size=5, alpha=1e-4, beta=0.75, k=2 (the paper's n=5, alpha, beta, k).
 
-Convention: alpha multiplies the plain sum, as in the paper, Caffe and Chainer. PyTorch's
-`local_response_norm` divides alpha by `size` (an average); minidl's alpha equals PyTorch's
-alpha / size, i.e. PyTorch(alpha=a * size) == minidl(alpha=a).
+Convention: alpha multiplies the plain sum, as in the paper and Chainer. PyTorch's
+`local_response_norm` divides alpha by `size` (an average), and so does Caffe's LRN layer
+(alpha / local_size); minidl's alpha equals theirs divided by size, i.e.
+PyTorch(alpha=a * size) == minidl(alpha=a).
 
 Backward. With s = scale, y_i = x_i * s_i**-beta and s_i depending on x_j for j in window(i):
 

@@ -21,8 +21,8 @@ class Tanh(Module):
 class LocalResponseNorm(Module):
     """LRN across channels, b_c = a_c (k + alpha Σ a_c'²)^-beta over `size` neighbours.
 
-    alpha multiplies the plain sum, as in the AlexNet paper, Caffe and Chainer (PyTorch's
-    ``LocalResponseNorm`` divides alpha by size: minidl's alpha = PyTorch's alpha / size).
+    alpha multiplies the plain sum, as in the AlexNet paper and Chainer (PyTorch's
+    ``LocalResponseNorm`` and Caffe's LRN divide alpha by size: minidl's alpha = their alpha / size).
     Defaults are the paper's: size=5, alpha=1e-4, beta=0.75, k=2.
     """
 

@@ -3,9 +3,9 @@
     b_c = a_c / (k + alpha * sum_{c' in window(c)} a_c'^2) ** beta,
     window(c) = c - size//2 .. c + (size-1)//2, clipped to the channels
 
-Convention: **alpha multiplies the plain sum** (the paper, Caffe, Chainer). PyTorch's
-``torch.nn.functional.local_response_norm`` divides alpha by ``size``: minidl with alpha equals
-PyTorch with alpha * size. The fused kernels are in ``minidl.kernels.lrn``.
+Convention: **alpha multiplies the plain sum** (the paper, Chainer). PyTorch's
+``torch.nn.functional.local_response_norm`` divides alpha by ``size``, as Caffe's LRN layer does:
+minidl with alpha equals PyTorch (or Caffe) with alpha * size. The fused kernels are in ``minidl.kernels.lrn``.
 """
 import numpy as np
 
