@@ -100,7 +100,8 @@ def main():
     nets = [("AlexNet", ALEXNET, args.batch)] + ([("VGG-16", VGG16, 8)] if args.vgg else [])
     for net, layers, N in nets:
         print(f"\n{net}, batch {N}, float32")
-        head = f"{'layer':12s} {'fwd ms':>8s} {'GF/s':>6s} {'f+b ms':>8s} {'GF/s':>6s} {'% GEMM':>7s}"
+        head = (f"{'layer':12s} {'fwd ms':>8s} {'GF/s':>6s} {'f+b ms':>8s} {'GF/s':>6s} "
+                f"{'% GEMM':>7s}")
         print(head + ("   torch fwd / f+b ms (GF/s)" if args.torch else ""))
         for i, (name, C, OC, k, s, p, g, size) in enumerate(layers):
             first = i == 0
@@ -112,7 +113,8 @@ def main():
                     f"{f3 / both / 1e9:6.0f} {100 * f3 / both / 1e9 / gemm:6.0f}%")
             if args.torch:
                 tf, tb = bench_torch(N, C, OC, k, s, p, g, size, first, args.repeat)
-                line += f"   {tf * 1e3:6.1f} / {tb * 1e3:6.1f} ({f1 / tf / 1e9:.0f} / {f3 / tb / 1e9:.0f})"
+                line += (f"   {tf * 1e3:6.1f} / {tb * 1e3:6.1f} "
+                         f"({f1 / tf / 1e9:.0f} / {f3 / tb / 1e9:.0f})")
             print(line, flush=True)
 
 

@@ -45,7 +45,8 @@ def minidl_step(name, x):
         return lambda: k.relu_backward(gy, k.relu_forward(x))
     if name.startswith("lrn"):
         k = kernels.select("lrn", x)
-        return lambda: (k.lrn_forward(x, 5, 1e-4, 0.75, 2.0), k.lrn_backward(gy, x, 5, 1e-4, 0.75, 2.0))
+        return lambda: (k.lrn_forward(x, 5, 1e-4, 0.75, 2.0),
+                        k.lrn_backward(gy, x, 5, 1e-4, 0.75, 2.0))
     if name.startswith("maxpool"):
         k = kernels.select("pool", x)
         args = ((3, 3), (2, 2), (0, 0), False)
@@ -86,7 +87,8 @@ def main():
         except ImportError:
             use_torch = False
     bw = copy_bandwidth()
-    print(f"NumPy copy bandwidth: {bw / 1e9:.1f} GB/s (read + write)   kernels: {kernels.get_mode()}")
+    print(f"NumPy copy bandwidth: {bw / 1e9:.1f} GB/s (read + write)   "
+          f"kernels: {kernels.get_mode()}")
     print(f"{'op (fwd+bwd)':16s} {'shape':>18s} {'minidl ms':>10s} {'% bw':>6s}"
           + (f" {'torch ms':>9s} {'ratio':>6s}" if use_torch else ""))
     for name, shape, bytes_per in CASES:

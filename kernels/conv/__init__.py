@@ -1,1 +1,1 @@
-"""Convolution as im2col + GEMM: `reference.py` (NumPy), `cpu.py` (Numba), `cuda.py` (numba.cuda)."""
+"""Convolution as im2col + GEMM: `reference.py` (NumPy), `cpu.py` (Numba), `cuda.py` (CUDA)."""

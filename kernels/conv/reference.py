@@ -116,6 +116,7 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
     if need_x:
         gcol = np.empty((groups * K, N * OH * OW), dtype=gy.dtype)
         for g in range(groups):
-            gcol[g * K:(g + 1) * K] = w[g * OCg:(g + 1) * OCg].reshape(OCg, K).T @ gy2[g * OCg:(g + 1) * OCg]
+            w_g = w[g * OCg:(g + 1) * OCg].reshape(OCg, K)
+            gcol[g * K:(g + 1) * K] = w_g.T @ gy2[g * OCg:(g + 1) * OCg]
         gx = col2im(gcol, x.shape, (KH, KW), stride, padding, dilation)
     return gx, gw, gb

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import select
-from ..kernels.shapes import conv_output_size, pair
+from ..kernels.shapes import pair
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 

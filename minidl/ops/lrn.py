@@ -5,7 +5,8 @@
 
 Convention: **alpha multiplies the plain sum** (the paper, Chainer). PyTorch's
 ``torch.nn.functional.local_response_norm`` divides alpha by ``size``, as Caffe's LRN layer does:
-minidl with alpha equals PyTorch (or Caffe) with alpha * size. The fused kernels are in ``minidl.kernels.lrn``.
+minidl with alpha equals PyTorch (or Caffe) with alpha * size. The fused kernels are in
+``minidl.kernels.lrn``.
 """
 import numpy as np
 

@@ -100,7 +100,8 @@ def test_adaptive_avg_pool(out):
 def test_lrn(size, alpha, beta, k):
     x = rng.standard_normal((2, 6, 2, 3))
     gy = rng.standard_normal(x.shape)
-    close(lrn_cuda.lrn_forward(x, size, alpha, beta, k), lrn_ref.lrn_forward(x, size, alpha, beta, k))
+    close(lrn_cuda.lrn_forward(x, size, alpha, beta, k),
+          lrn_ref.lrn_forward(x, size, alpha, beta, k))
     close(lrn_cuda.lrn_backward(gy, x, size, alpha, beta, k),
           lrn_ref.lrn_backward(gy, x, size, alpha, beta, k))
 

@@ -15,7 +15,8 @@ def assert_close(actual, expected, dtype=np.float64, **kw):
 
 @st.composite
 def conv_cases(draw, max_side=8):
-    """A valid conv2d geometry: dict of N, C, OC, H, W, KH, KW, stride, padding, dilation, groups."""
+    """A valid conv2d geometry: a dict of N, C, OC, H, W, KH, KW, stride, padding, dilation,
+    groups."""
     groups = draw(st.integers(1, 3))
     case = dict(N=draw(st.integers(1, 2)), groups=groups,
                 C=groups * draw(st.integers(1, 3)), OC=groups * draw(st.integers(1, 3)),

@@ -11,15 +11,19 @@ def t(*shape, dtype=np.float32):
 
 
 @pytest.mark.parametrize("x, w, kw, message", [
-    (t(3, 8, 8), t(4, 3, 3, 3), {}, r"conv2d: expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"),
+    (t(3, 8, 8), t(4, 3, 3, 3), {},
+     r"conv2d: expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"),
     (t(1, 3, 8, 8), t(4, 3, 3), {}, r"expected a 4-D weight .* got shape \(4, 3, 3\)"),
     (t(1, 64, 8, 8), t(256, 48, 5, 5), dict(groups=2),
      r"conv2d\(96→256, k=5×5, groups=2\): input has 64 channels, expected 96"),
     (t(1, 95, 8, 8), t(256, 48, 5, 5), dict(groups=2), r"95 channels, not divisible by groups=2"),
-    (t(1, 6, 8, 8), t(5, 3, 3, 3), dict(groups=2), r"5 output channels are not divisible by groups=2"),
+    (t(1, 6, 8, 8), t(5, 3, 3, 3), dict(groups=2),
+     r"5 output channels are not divisible by groups=2"),
     (t(1, 3, 4, 4), t(4, 3, 11, 11), dict(padding=2),
-     r"kernel 11×11 \(dilated 11×11\) is larger than the padded input 8×8 \(input 4×4, padding 2×2\)"),
-    (t(1, 3, 5, 5), t(4, 3, 3, 3), dict(dilation=3), r"dilated 7×7\) is larger than the padded input 5×5"),
+     r"kernel 11×11 \(dilated 11×11\) is larger than the padded input 8×8 "
+     r"\(input 4×4, padding 2×2\)"),
+    (t(1, 3, 5, 5), t(4, 3, 3, 3), dict(dilation=3),
+     r"dilated 7×7\) is larger than the padded input 5×5"),
     (t(1, 3, 8, 8), t(4, 3, 3, 3), dict(stride=0), r"stride and dilation must be >= 1"),
 ])
 def test_conv2d_errors(x, w, kw, message):
@@ -39,14 +43,17 @@ def test_conv2d_bias_and_dtype_errors():
 @pytest.mark.parametrize("fn", [lambda x: F.max_pool2d(x, 2), lambda x: F.avg_pool2d(x, 2),
                                 lambda x: F.adaptive_avg_pool2d(x, 1)])
 def test_pooling_wants_4d(fn):
-    with pytest.raises(ValueError, match=r"expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"):
+    with pytest.raises(ValueError,
+                       match=r"expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"):
         fn(t(3, 8, 8))
 
 
 def test_pooling_window_errors():
-    with pytest.raises(ValueError, match=r"max_pool2d: kernel 5×5 is larger than the padded input 4×4"):
+    with pytest.raises(ValueError,
+                       match=r"max_pool2d: kernel 5×5 is larger than the padded input 4×4"):
         F.max_pool2d(t(1, 1, 4, 4), 5)
-    with pytest.raises(ValueError, match=r"padding \(2, 2\) must be at most half the kernel size \(3, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"padding \(2, 2\) must be at most half the kernel size \(3, 3\)"):
         F.max_pool2d(t(1, 1, 8, 8), 3, 2, 2)
     with pytest.raises(ValueError, match=r"avg_pool2d: kernel_size and stride must be >= 1"):
         F.avg_pool2d(t(1, 1, 8, 8), 2, 0)

@@ -54,3 +54,10 @@ def test_dropout_keys_give_independent_masks():
     _, m1 = dcpu.dropout_forward(x, 0.5, 1)
     _, m2 = dcpu.dropout_forward(x, 0.5, 2)
     assert abs((m1 == m2).mean() - 0.5) < 0.01
+
+
+def test_zero_dimensional_inputs_keep_their_shape():
+    x = np.asarray(-1.5)
+    assert rcpu.relu_forward(x).shape == () and rcpu.relu_backward(x, x).shape == ()
+    y, mask = dcpu.dropout_forward(np.asarray(2.0), 0.5, 3)
+    assert y.shape == () and mask.shape == () and dcpu.dropout_backward(y, mask, 0.5).shape == ()
