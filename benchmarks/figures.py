@@ -1,8 +1,9 @@
 """Issue 6's figures, one function per section of RESULTS.md; `run.py` calls them in order.
 
-Every timed figure goes through `measure` (reruns when other processes used the CPU) and,
-where PyTorch is installed, is interleaved with the same work in PyTorch, so that each ratio
-compares two runs made side by side on the same machine at the same time.
+Every timed figure is built in a worker process per framework (`workers.py`, `workloads.py`),
+goes through `measure` (reruns when other processes used the CPU) and, where PyTorch is
+installed, is interleaved with the same work in PyTorch's worker, so that each ratio compares
+runs made side by side on the same machine at the same time.
 """
 import json
 import os
@@ -13,7 +14,6 @@ import tempfile
 import numpy as np
 
 import layer_ops
-import nets
 from conv_layers import ALEXNET, VGG16, layer_flops
 from measure import compare, run_clean, time_figure
 from report import Section, Target, others, spread
@@ -23,13 +23,25 @@ GIB = 2 ** 30
 
 
 def _time(cfg, fns, repeat=None, warmup=1):
-    """compare() when there is more than one callable, else time_figure; a list of Timings."""
+    """compare() when there is more than one runner, else time_figure; a list of Timings."""
     repeat = repeat or cfg.repeat
     kw = dict(repeat=repeat, warmup=warmup, attempts=cfg.attempts, budget=cfg.budget)
     if len(fns) == 1:
         (name, fn), = fns.items()
         return [time_figure(name, fn, **kw)]
     return compare(fns, **kw)
+
+
+def _side_by_side(cfg, key, spec, repeat=None):
+    """Build `spec` in each framework's worker, time it (interleaved), free it: Timings."""
+    workers = [cfg.minidl] + ([cfg.torch_worker] if cfg.torch else [])
+    for w in workers:
+        w.setup(key, spec)
+    try:
+        return _time(cfg, {w.framework: w.runner(key) for w in workers}, repeat)
+    finally:
+        for w in workers:
+            w.free(key)
 
 
 def _ratio(a, b):
@@ -45,111 +57,98 @@ def _met(value, goal, below=True):
 
 
 def references(cfg):
-    n = cfg.gemm_n
-    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-    out = np.empty_like(a)
-    src = np.ones(cfg.copy_mb << 18, np.float32)
-    dst = np.empty_like(src)
-    gemm, copy = _time(cfg, {"gemm": lambda: np.matmul(a, a, out=out)}) + \
-        _time(cfg, {"copy": lambda: np.copyto(dst, src)})
+    n, mib = cfg.gemm_n, cfg.copy_mb
+    (gemm,) = _minidl_only(cfg, ("gemm", n))
+    (copy,) = _minidl_only(cfg, ("copy", mib))
     cfg.gemm_rate = 2.0 * n ** 3 / gemm.median
-    cfg.bandwidth = 2.0 * src.nbytes / copy.median
+    cfg.bandwidth = 2.0 * (mib << 20) / copy.median
     return Section(
         "References measured in this run",
-        "The yardsticks the conv and op figures are stated against.",
+        "The yardsticks the conv and op figures are stated against, timed in minidl's process "
+        "(the NumPy and OpenBLAS minidl uses).",
         ["what", "ms median (min–max)", "rate", "others' CPU (cores) / reruns"],
         [[f"NumPy float32 GEMM {n}×{n} (`np.matmul`)", spread(gemm),
           f"**{cfg.gemm_rate / 1e9:.0f} GFLOP/s**", others(gemm)],
-         [f"NumPy copy of {cfg.copy_mb} MiB float32 (read + write)", spread(copy),
+         [f"NumPy copy of {mib} MiB float32 (read + write)", spread(copy),
           f"**{cfg.bandwidth / 1e9:.1f} GB/s**", others(copy)]])
+
+
+def _minidl_only(cfg, spec, repeat=None):
+    key = spec[0]
+    cfg.minidl.setup(key, spec)
+    try:
+        return _time(cfg, {"minidl": cfg.minidl.runner(key)}, repeat)
+    finally:
+        cfg.minidl.free(key)
 
 
 # ---------------------------------------------------------------------------------------------
 # Whole nets (targets 1 and 2)
 
 
-NET_FIGURES = [  # target number, arch, batch attribute of cfg, kind, goal
-    ("1", "alexnet", "alexnet_batch", "train", 1.0),
-    ("2", "alexnet", "alexnet_batch", "infer", 1.2),
-    ("2", "vgg16", "vgg_batch", "train", 1.3),
+NET_FIGURES = [  # target number, arch, kind, goal
+    ("1", "alexnet", "train", 1.0),
+    ("2", "alexnet", "infer", 1.2),
+    ("2", "vgg16", "train", 1.3),
 ]
 NAMES = {"alexnet": "AlexNet (paper: LRN, groups=2)", "vgg16": "VGG-16"}
+
+
+def _same_function(cfg, key, arch):
+    """Both workers' logits on the same two images agree (else the ratio would be moot)."""
+    a = np.array(cfg.minidl.call("logits", key=key)["logits"])
+    b = np.array(cfg.torch_worker.call("logits", key=key)["logits"])
+    diff = float(np.abs(a - b).max()) / max(float(np.abs(b).max()), 1e-12)
+    if not diff < 1e-3:
+        raise RuntimeError(f"{arch}: minidl's and PyTorch's logits differ by {diff:.1e} "
+                           "(relative): the two nets are not the same function")
+    return diff
 
 
 def net_figures(cfg):
     sec = Section(
         "Whole nets, 224×224, float32",
         "Training step = zero_grad, forward, cross-entropy, backward, SGD (momentum 0.9, weight "
-        "decay 5e-4). Inference = eval-mode forward without a graph. Both frameworks run the same "
-        "weights on the same batch; their runs are interleaved.",
+        "decay 5e-4). Inference = eval-mode forward without a graph. Each framework runs in a "
+        "process of its own (`workers.py`), with the same weights and the same batch; their "
+        "runs are interleaved.",
         ["net", "batch", "work", "minidl ms", "PyTorch ms", "ratio", "goal",
          "others' CPU / reruns"])
-    for arch in ("alexnet", "vgg16"):
-        figures = [f for f in NET_FIGURES if f[1] == arch and f[1] in cfg.nets]
-        if not figures:
+    weights = os.path.join(cfg.tmp, "weights.npz")
+    for number, arch, kind, goal in NET_FIGURES:
+        if arch not in cfg.nets:
             continue
-        n = getattr(cfg, figures[0][2])
-        x, y = nets.batch(n)
-        mnet = nets.minidl_net(arch)
-        tnet = nets.torch_net(arch, mnet) if cfg.torch else None
-        if tnet is not None:
-            diff = nets.check_same_function(mnet, tnet, x[:2])
-            sec.notes.append(f"{NAMES[arch]}: minidl's and PyTorch's logits agree to "
-                             f"{diff:.1e} (max difference / max logit) before timing.")
-        for number, _, _, kind, goal in figures:
-            fns = {"minidl": (nets.minidl_train_step(mnet, x, y) if kind == "train"
-                              else nets.minidl_inference(mnet, x))}
-            if tnet is not None:
-                fns["torch"] = (nets.torch_train_step(tnet, x, y) if kind == "train"
-                                else nets.torch_inference(tnet, x))
-            ts = _time(cfg, fns, cfg.net_repeat if arch == "alexnet" else cfg.vgg_repeat)
-            work = "training step" if kind == "train" else "inference"
-            row = [NAMES[arch], n, work, spread(ts[0])]
-            if tnet is not None:
-                r = _ratio(*ts)
-                row += [spread(ts[1]), f"**{r:.2f}**", f"≤ {goal}", others(*ts)]
-                sec.targets.append(Target(number, f"{NAMES[arch]} {work}, batch {n}",
-                                          f"minidl/PyTorch ≤ {goal}", f"{r:.2f}",
-                                          _met(r, goal)))
-            else:
-                row += ["–", "–", f"≤ {goal}", others(*ts)]
-            sec.rows.append(row)
-        del mnet, tnet
+        n = cfg.alexnet_batch if arch == "alexnet" else cfg.vgg_batch
+        spec = ("net", arch, n, kind, weights if cfg.torch else None)
+        key = f"{arch}-{kind}"
+        workers = [cfg.minidl] + ([cfg.torch_worker] if cfg.torch else [])
+        for w in workers:   # minidl first: it writes the weights PyTorch's net loads
+            w.setup(key, spec)
+        try:
+            if cfg.torch:
+                diff = _same_function(cfg, key, arch)
+                sec.notes.append(f"{NAMES[arch]} ({kind}): minidl's and PyTorch's logits agree "
+                                 f"to {diff:.1e} (max difference / max logit) before timing.")
+            ts = _time(cfg, {w.framework: w.runner(key) for w in workers},
+                       cfg.net_repeat if arch == "alexnet" else cfg.vgg_repeat)
+        finally:
+            for w in workers:
+                w.free(key)
+        work = "training step" if kind == "train" else "inference"
+        row = [NAMES[arch], n, work, spread(ts[0])]
+        if cfg.torch:
+            r = _ratio(*ts)
+            row += [spread(ts[1]), f"**{r:.2f}**", f"≤ {goal}", others(*ts)]
+            sec.targets.append(Target(number, f"{NAMES[arch]} {work}, batch {n}",
+                                      f"minidl/PyTorch ≤ {goal}", f"{r:.2f}", _met(r, goal)))
+        else:
+            row += ["–", "–", f"≤ {goal}", others(*ts)]
+        sec.rows.append(row)
     return sec
 
 
 # ---------------------------------------------------------------------------------------------
 # Conv layers against the GEMM rate (target 3)
-
-
-def _minidl_conv(N, C, OC, k, s, p, g, size, first):
-    import minidl.kernels as kernels
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((N, C, size, size), dtype=np.float32)
-    w = rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01
-    b = np.zeros(OC, np.float32)
-    conv = kernels.select("conv", x)
-    args = ((s, s), (p, p), (1, 1), g)
-    gy = rng.standard_normal(conv.conv2d_forward(x, w, b, *args).shape, dtype=np.float32)
-
-    def step():
-        conv.conv2d_forward(x, w, b, *args)
-        conv.conv2d_backward(gy, x, w, *args, not first, True, True)
-    return step
-
-
-def _torch_conv(N, C, OC, k, s, p, g, size, first):
-    import torch
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(N, C, size, size, generator=gen, requires_grad=not first)
-    w = (torch.randn(OC, C // g, k, k, generator=gen) * 0.01).requires_grad_()
-    b = torch.zeros(OC, requires_grad=True)
-    gy = torch.randn_like(torch.nn.functional.conv2d(x.detach(), w.detach(), None, s, p, 1, g))
-
-    def step():
-        x.grad = w.grad = b.grad = None
-        torch.nn.functional.conv2d(x, w, b, s, p, 1, g).backward(gy)
-    return step
 
 
 def conv_figures(cfg):
@@ -171,11 +170,10 @@ def conv_figures(cfg):
         with_torch = cfg.torch and net in cfg.conv_torch
         for i, (name, C, OC, k, s, p, g, size) in enumerate(layers[:cfg.conv_layers]):
             first = i == 0
-            geo = (n, C, OC, k, s, p, g, size, first)
-            fns = {"minidl": _minidl_conv(*geo)}
-            if with_torch:
-                fns["torch"] = _torch_conv(*geo)
-            ts = _time(cfg, fns, cfg.repeat if net == "AlexNet" else cfg.vgg_repeat)
+            spec = ("conv", n, C, OC, k, s, p, g, size, first)
+            repeat = cfg.repeat if net == "AlexNet" else cfg.vgg_repeat
+            ts = _side_by_side(cfg, "conv", spec, repeat) if with_torch else \
+                _minidl_only(cfg, spec, repeat)
             oh = conv_output_size(size, k, s, p)
             flops = layer_flops(n, C, OC, k, g, oh, oh) * (2 if first else 3)
             rate = flops / ts[0].median
@@ -214,12 +212,8 @@ def op_figures(cfg):
          "others' CPU / reruns"])
     for name, shape, bytes_per in layer_ops.CASES:
         shape = (cfg.op_batch,) + tuple(shape[1:])
-        x = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
-        fns = {"minidl": layer_ops.minidl_step(name, x)}
-        if cfg.torch:
-            fns["torch"] = layer_ops.torch_step(name, x)
-        ts = _time(cfg, fns, cfg.op_repeat)
-        nbytes = x.size * bytes_per
+        ts = _side_by_side(cfg, "op", ("op", name, shape), cfg.op_repeat)
+        nbytes = int(np.prod(shape)) * bytes_per
         goal = 1 / 3 if name.startswith("lrn") else 1.0
         row = [name, "×".join(map(str, shape)), spread(ts[0]),
                f"{100 * nbytes / ts[0].median / cfg.bandwidth:.0f}%"]
@@ -318,24 +312,24 @@ def cache_figures(cfg):
 
 
 def profile_figures(cfg):
-    import profile_step
     n, steps = cfg.alexnet_batch, cfg.profile_steps
-    rows, total = profile_step.minidl_profile("alexnet", n, steps)
+    out = cfg.minidl.call("profile", args=["alexnet", n, steps])
+    rows, total = out["rows"], out["total"]
     sec = Section(
         f"Profile: where the AlexNet training step's time goes (batch {n})",
         f"minidl: {total * 1e3:.0f} ms per step under the timers (mean of {steps} steps after a "
-        "warm-up); each autograd node's forward and backward, charged to its layer. "
-        "Wall-clock, so on a busy machine these grow with the others' CPU.",
+        "warm-up); each autograd node's forward and backward, charged to its layer "
+        "(`profile_step.py`). Wall-clock, so on a busy machine these grow with the others' CPU.",
         ["layer", "op", "forward ms", "backward ms", "share of the step"])
     for layer, op, f, b in sorted(rows, key=lambda r: -(r[2] + r[3])):
         if f + b >= 0.0005 * total:
-            sec.rows.append([layer, op, f"{f * 1e3:.1f}", f"{b * 1e3:.1f}",
+            sec.rows.append([layer, op, f"{f * 1e3:.1f}", f"{b * 1e3:.1f}" if b else "–",
                              f"{100 * (f + b) / total:.0f}%"])
     if cfg.torch:
-        trows, ttotal, _ = profile_step.torch_profile("alexnet", n, steps)
-        lines = [f"PyTorch, the same step: {ttotal * 1e3:.0f} ms under torch.profiler; self CPU "
-                 "time of its busiest ops (its LRN is avg_pool3d, pow, mul, add and div):", "",
+        out = cfg.torch_worker.call("profile", args=["alexnet", n, steps])
+        lines = [f"PyTorch, the same step: {out['total'] * 1e3:.0f} ms under torch.profiler; self "
+                 "CPU time of its busiest ops (its LRN is avg_pool3d, pow, mul, add and div):", "",
                  "| aten op | ms per step | calls |", "|---|---|---|"]
-        lines += [f"| {key} | {sec_ * 1e3:.1f} | {calls} |" for key, sec_, calls in trows]
+        lines += [f"| {key} | {sec_ * 1e3:.1f} | {calls} |" for key, sec_, calls in out["rows"]]
         sec.notes.append("\n".join(lines))
     return sec

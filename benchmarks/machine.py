@@ -73,30 +73,15 @@ def git_commit():
         return "unknown"
 
 
-def versions():
-    import numba
-    import numpy as np
-    out = {"Python": platform.python_version(), "NumPy": np.__version__, "Numba": numba.__version__}
-    try:
-        import torch
-        out["PyTorch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
-    except ImportError:
-        out["PyTorch"] = "not installed"
-    return out
-
-
 def describe(env_note):
-    """The report's header lines, as an ordered dict."""
-    blas_desc, _ = blas()
-    info = {
+    """The report's header lines, as an ordered dict; the worker processes add the BLAS,
+    Numba and PyTorch lines (`workers._info`), which belong to the processes that ran."""
+    return {
         "CPU": f"{cpu_model()}, {os.cpu_count()} logical cores",
         "Memory": memory_gib(),
         "OS": f"{platform.system()} {platform.release()}",
-        "BLAS (NumPy)": blas_desc,
-        "Numba threading layer": numba_threading(),
         "Environment": env_note,
+        "Python": platform.python_version(),
+        "minidl commit": git_commit(),
+        "Command": " ".join([os.path.basename(sys.executable)] + sys.argv),
     }
-    info.update(versions())
-    info["minidl commit"] = git_commit()
-    info["Command"] = " ".join([os.path.basename(sys.executable)] + sys.argv)
-    return info

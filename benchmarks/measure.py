@@ -19,6 +19,8 @@ report never silently mixes a busy machine into its medians.
 
     a, b = compare({"minidl": f, "torch": g}, repeat=5)   # interleaved: f g g f f g ...
 
+f and g may also run in other processes (`workers.py`): then each run is measured there.
+
 Short calls are looped within one run (`min_run` seconds at least): the clocks tick in 10 ms.
 """
 import os
@@ -136,10 +138,19 @@ def _run_once(fn, inner):
     return Sample(wall / inner, others / wall, clean)
 
 
+def _sample(fn, inner):
+    """One run of `fn`: a local callable, or a runner with sample() (another process)."""
+    return fn.sample(inner) if hasattr(fn, "sample") else _run_once(fn, inner)
+
+
+def _calibrate(fn, min_run):
+    return fn.calibrate(min_run) if hasattr(fn, "calibrate") else _calls_per_run(fn, min_run)
+
+
 def _clean_sample(fn, inner, attempts, budget, timing):
     best = None
     for attempt in range(attempts):
-        s = _run_once(fn, inner)
+        s = _sample(fn, inner)
         if s.clean:
             return s
         timing.rejected += 1
@@ -168,7 +179,7 @@ def time_figure(name, fn, repeat=5, warmup=1, min_run=0.1, attempts=4, budget=No
     """Time `fn()`: `warmup` untimed calls, then `repeat` clean runs (see the module docstring)."""
     inner = 1
     for _ in range(max(1, warmup)):
-        inner = _calls_per_run(fn, min_run)
+        inner = _calibrate(fn, min_run)
     timing = Timing(name)
     for _ in range(repeat):
         timing.samples.append(_clean_sample(fn, inner, attempts, budget, timing))
@@ -176,13 +187,14 @@ def time_figure(name, fn, repeat=5, warmup=1, min_run=0.1, attempts=4, budget=No
 
 
 def compare(fns, repeat=5, warmup=1, min_run=0.1, attempts=4, budget=None):
-    """Time several callables with their runs interleaved (ABBA order), so drift in the
+    """Time several callables (or runners: objects with calibrate(min_run) and sample(inner),
+    such as `workers.RemoteRunner`) with their runs interleaved (ABBA order), so drift in the
     machine's speed falls on all of them alike. Returns one Timing per name, in order."""
     names = list(fns)
     inner = {}
     for n in names:
         for _ in range(max(1, warmup)):
-            inner[n] = _calls_per_run(fns[n], min_run)
+            inner[n] = _calibrate(fns[n], min_run)
     timings = {n: Timing(n) for n in names}
     for r in range(repeat):
         for n in (names if r % 2 == 0 else names[::-1]):

@@ -22,15 +22,22 @@ PyTorch (optional) runs with as many threads as the machine has cores (2 here): 
 minidl's Numba and OpenBLAS pools.
 """
 import argparse
+import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CLEAN_FLAG = "MINIDL_BENCH_REEXEC"   # set in the child: the environment is already clean
 SECTIONS = ("references", "nets", "conv", "ops", "memory", "cache", "profile")
+SECTION_FUNCTIONS = {"references": lambda f: f.references, "nets": lambda f: f.net_figures,
+                     "conv": lambda f: f.conv_figures, "ops": lambda f: f.op_figures,
+                     "memory": lambda f: f.memory_figures, "cache": lambda f: f.cache_figures,
+                     "profile": lambda f: f.profile_figures}
 
 
 class Config:
@@ -109,15 +116,6 @@ def parse(argv=None):
     return args
 
 
-def torch_or_none(threads):
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(threads)
-    return torch
-
-
 def main(argv=None):
     args = parse(argv)
     code = reexec_without_blas_overrides(sys.argv[1:] if argv is None else argv)
@@ -128,24 +126,30 @@ def main(argv=None):
     from machine import describe
     from measure import Budget
     from report import Section, render
+    from workers import Worker
 
     start = time.monotonic()
-    torch = None if args.no_torch else torch_or_none(os.cpu_count() or 1)
+    use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     seconds = args.budget if args.budget is not None else \
         {"quick": 80, "full": 600, "smoke": 0}[args.mode]
-    cfg = Config(args.mode, torch is not None, Budget(seconds))
-    machine = describe(env_note())
+    cfg = Config(args.mode, use_torch, Budget(seconds))
     sections = []
-    order = ["references"] + [s for s in SECTIONS[1:] if s in args.sections]
-    for name in order:
-        t = time.monotonic()
-        print(f"[bench] {name} ...", flush=True)
-        sections.append({"references": figures.references, "nets": figures.net_figures,
-                         "conv": figures.conv_figures, "ops": figures.op_figures,
-                         "memory": figures.memory_figures,
-                         "cache": figures.cache_figures,
-                         "profile": figures.profile_figures}[name](cfg))
-        print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="minidl-bench-") as tmp, \
+            Worker("minidl") as cfg.minidl, \
+            (Worker("torch", os.cpu_count()) if use_torch else contextlib.nullcontext()) as tw:
+        cfg.torch_worker, cfg.tmp = tw, tmp
+        machine = describe(env_note())
+        for w in (cfg.minidl, tw):
+            if w is not None:
+                machine.update(w.call("info")["info"])
+        if not use_torch:
+            machine["PyTorch"] = "not used" if args.no_torch else "not installed"
+        order = ["references"] + [s for s in SECTIONS[1:] if s in args.sections]
+        for name in order:
+            t = time.monotonic()
+            print(f"[bench] {name} ...", flush=True)
+            sections.append(SECTION_FUNCTIONS[name](figures)(cfg))
+            print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
     sections.append(Section("GPU", gpu_note()))
     elapsed = time.monotonic() - start
     preamble = [f"Mode: **{args.mode}**, {elapsed / 60:.1f} minutes, written "

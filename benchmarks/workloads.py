@@ -1,0 +1,109 @@
+"""The work each figure times, built for one framework: `build(framework, spec)` -> a callable.
+
+A spec is a tuple a worker process receives (see `workers.py`):
+
+    ("gemm", n)                           NumPy float32 n×n matmul (the GEMM-rate yardstick)
+    ("copy", mib)                         NumPy copy of mib MiB (the bandwidth yardstick)
+    ("net", arch, batch, kind, weights)   a training step or an inference pass (`nets.py`);
+                                          weights: an .npz of minidl's state dict, or None
+    ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward
+    ("op", name, shape)                   LRN, max-pool, ReLU or dropout, forward + backward
+
+minidl's side calls its kernels as the autograd nodes do; PyTorch's side calls
+``torch.nn.functional`` with autograd. Inputs come from the same seeds on both sides.
+"""
+import numpy as np
+
+import layer_ops
+import nets
+
+
+def build(framework, spec):
+    kind = spec[0]
+    if kind == "gemm":
+        a = np.random.default_rng(0).standard_normal((spec[1], spec[1]), dtype=np.float32)
+        out = np.empty_like(a)
+        return lambda: np.matmul(a, a, out=out)
+    if kind == "copy":
+        src = np.ones(spec[1] << 18, np.float32)
+        dst = np.empty_like(src)
+        return lambda: np.copyto(dst, src)
+    if kind == "net":
+        return _net(framework, *spec[1:])
+    if kind == "conv":
+        return (_minidl_conv if framework == "minidl" else _torch_conv)(*spec[1:])
+    if kind == "op":
+        x = np.random.default_rng(0).standard_normal(spec[2], dtype=np.float32)
+        return (layer_ops.minidl_step if framework == "minidl" else layer_ops.torch_step)(
+            spec[1], x)
+    raise ValueError(f"unknown workload {spec!r}")
+
+
+def _net(framework, arch, n, kind, weights):
+    x, y = nets.batch(n)
+    if framework == "minidl":
+        import minidl
+        minidl.manual_seed(0)
+        net = nets.minidl_net(arch)
+        if weights:
+            np.savez(weights, **{k: v.numpy() for k, v in net.state_dict().items()})
+        fn = nets.minidl_train_step(net, x, y) if kind == "train" else nets.minidl_inference(net, x)
+        fn.logits = lambda: _logits_minidl(net, x[:2])
+    else:
+        import torch_nets
+        state = None
+        if weights:
+            with np.load(weights) as f:
+                state = {k: f[k] for k in f.files}
+        net = torch_nets.build(arch, state)
+        fn = nets.torch_train_step(net, x, y) if kind == "train" else nets.torch_inference(net, x)
+        fn.logits = lambda: _logits_torch(net, x[:2])
+    return fn
+
+
+def _logits_minidl(net, x):
+    import minidl
+    net.eval()
+    with minidl.no_grad():
+        return net(minidl.tensor(x)).numpy()
+
+
+def _logits_torch(net, x):
+    import torch
+    net.eval()
+    with torch.no_grad():
+        return net(torch.from_numpy(x)).numpy()
+
+
+def _minidl_conv(N, C, OC, k, s, p, g, size, first):
+    import minidl.kernels as kernels
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, size, size), dtype=np.float32)
+    w = rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01
+    b = np.zeros(OC, np.float32)
+    conv = kernels.select("conv", x)
+    args = ((s, s), (p, p), (1, 1), g)
+    gy = rng.standard_normal(conv.conv2d_forward(x, w, b, *args).shape, dtype=np.float32)
+
+    def step():
+        conv.conv2d_forward(x, w, b, *args)
+        conv.conv2d_backward(gy, x, w, *args, not first, True, True)
+    return step
+
+
+def _torch_conv(N, C, OC, k, s, p, g, size, first):
+    import torch
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.standard_normal((N, C, size, size), dtype=np.float32))
+    w = torch.from_numpy(rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01)
+    b = torch.zeros(OC, requires_grad=True)
+    x.requires_grad_(not first)
+    w.requires_grad_()
+    with torch.no_grad():
+        shape = torch.nn.functional.conv2d(x, w, None, s, p, 1, g).shape
+    gy = torch.from_numpy(rng.standard_normal(tuple(shape), dtype=np.float32))
+
+    def step():
+        x.grad = w.grad = b.grad = None
+        torch.nn.functional.conv2d(x, w, b, s, p, 1, g).backward(gy)
+    return step
