@@ -77,8 +77,24 @@ def cache(arch, n, steps):
         t = time.perf_counter()
         step()
         warm.append(time.perf_counter() - t)
+    hits, misses = numba_cache_counts()
     return {"import": t1 - t0, "build": t2 - t1, "first_step": t3 - t2,
-            "warm_step": float(np.median(warm)), "cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
+            "warm_step": float(np.median(warm)), "cache_hits": hits, "compiled": misses,
+            "cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
+
+
+def numba_cache_counts():
+    """(kernel versions loaded from the on-disk cache, kernel versions compiled) so far."""
+    from numba.core.registry import CPUDispatcher
+    hits = misses = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("minidl.kernels"):
+            continue
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher):
+                hits += sum(obj.stats.cache_hits.values())
+                misses += sum(obj.stats.cache_misses.values())
+    return hits, misses
 
 
 def main():

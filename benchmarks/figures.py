@@ -279,15 +279,16 @@ def cache_figures(cfg):
         "Each row is a new process that imports minidl, builds AlexNet and runs training steps "
         f"at batch {cfg.cache_batch}. The first process gets an empty NUMBA_CACHE_DIR, so every "
         "kernel compiles (and is written to it); the second uses the same folder and loads them.",
-        ["process", "import s", "first step s", "warm step s (median)", "first / warm",
-         "others' CPU / reruns"])
+        ["process", "kernels loaded from the cache / compiled", "import s", "first step s",
+         "warm step s (median)", "first / warm", "others' CPU / reruns"])
     args = ["cache", "--arch", "alexnet", "--batch", str(cfg.cache_batch), "--steps", "3"]
     fresh = tempfile.mkdtemp(prefix="minidl-numba-cache-")
     env = dict(os.environ, NUMBA_CACHE_DIR=fresh)
     if cfg.cache_fresh:
         first, t1 = run_clean(lambda: _child(args, env), 1, cfg.budget)
         compile_s = first["first_step"] - first["warm_step"]
-        sec.rows.append(["1st (empty cache: compiles)", f"{first['import']:.2f}",
+        sec.rows.append(["1st (empty cache: compiles)",
+                         f"{first['cache_hits']} / {first['compiled']}", f"{first['import']:.2f}",
                          f"{first['first_step']:.2f}", f"{first['warm_step']:.2f}",
                          f"{first['first_step'] / first['warm_step']:.1f}", others(t1)])
         sec.notes.append(f"Compilation in the first process: about **{compile_s:.0f} s** "
@@ -299,11 +300,18 @@ def cache_figures(cfg):
                          "compile time.")
     second, t2 = run_clean(lambda: _child(args, env), cfg.attempts, cfg.budget)
     r = second["first_step"] / second["warm_step"]
-    sec.rows.append(["2nd (cache filled: loads)", f"{second['import']:.2f}",
+    sec.rows.append(["2nd (cache filled: loads)",
+                     f"{second['cache_hits']} / {second['compiled']}", f"{second['import']:.2f}",
                      f"{second['first_step']:.2f}", f"{second['warm_step']:.2f}",
                      f"**{r:.2f}**", others(t2)])
+    sec.notes.append(
+        "What the second process's first step pays beyond a warm one, measured by hand: Numba's "
+        "import (minidl loads its kernels lazily, at the first call) and Numba's one-time setup "
+        "of its typing registries (which imports SciPy when installed), together about 0.6 s on "
+        "this machine; loading the cached machine code itself is a few ms per kernel.")
     sec.targets.append(Target("6", "second process's first AlexNet step / a warm step",
-                              "≤ 2", f"{r:.2f}", r <= 2.0))
+                              "≤ 2", f"{r:.2f}", r <= 2.0,
+                              f"{second['compiled']} kernels compiled in the 2nd process"))
     return sec
 
 

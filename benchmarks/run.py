@@ -1,7 +1,7 @@
 """minidl's benchmark suite: every figure of issue 6, minidl and PyTorch side by side.
 
     python benchmarks/run.py            # the full suite, under 15 minutes on 2 cores
-    python benchmarks/run.py --quick    # fewer repeats, under 2 minutes
+    python benchmarks/run.py --quick    # fewer repeats, no profile: under 2 minutes
     python benchmarks/run.py --out /tmp/r.md --sections nets,ops
 
 Writes benchmarks/RESULTS.md: the machine (CPU, cores, BLAS and which of its kernels ran, Numba's
@@ -101,14 +101,17 @@ def parse(argv=None):
     mode.add_argument("--smoke", action="store_true",
                       help="tiny sizes, one repeat: checks the suite runs (CI); numbers mean nothing")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
-    ap.add_argument("--sections", default=",".join(SECTIONS),
-                    help=f"comma-separated subset of {','.join(SECTIONS)}")
+    ap.add_argument("--sections", default=None,
+                    help=f"comma-separated subset of {','.join(SECTIONS)} (default: all; "
+                         "--quick leaves out profile)")
     ap.add_argument("--no-torch", action="store_true", help="minidl only")
     ap.add_argument("--budget", type=float, default=None,
                     help="seconds after which disturbed runs are no longer rerun "
                          "(default: 80 quick, 600 full, 0 smoke)")
     args = ap.parse_args(argv)
     args.mode = "quick" if args.quick else "smoke" if args.smoke else "full"
+    if args.sections is None:
+        args.sections = ",".join(s for s in SECTIONS if args.mode != "quick" or s != "profile")
     args.sections = [s for s in args.sections.split(",") if s]
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
