@@ -100,3 +100,18 @@ def test_lrn_accepts_any_trailing_dims():
     y3 = F.local_response_norm(minidl.tensor(x), 3, 1.0).numpy()
     y4 = F.local_response_norm(minidl.tensor(x[..., None]), 3, 1.0).numpy()
     np.testing.assert_allclose(y3, y4[..., 0])
+
+
+def test_a_library_that_loaded_openmp_first_gets_numbas_own_thread_pool():
+    pytest.importorskip("torch")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the check reads /proc/self/maps")
+    code = ("import torch, numba, numpy as np\n"
+            "from minidl.kernels.relu import cpu\n"
+            "cpu.relu_forward(np.ones(4))\n"
+            "print(numba.threading_layer())")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=env)
+    assert out.stdout.strip() == "workqueue"       # torch's OpenMP threads spin: keep clear
