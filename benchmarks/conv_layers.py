@@ -89,7 +89,8 @@ def main():
     args = ap.parse_args()
     if args.reference:
         kernels.set_mode("reference")
-    if args.torch:
+    kernels.select("conv", np.zeros(1))   # start Numba's threads before torch loads its OpenMP
+    if args.torch:                        # (see kernels/threads.py)
         import torch
         torch.set_num_threads(os.cpu_count())
 

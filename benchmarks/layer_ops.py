@@ -80,7 +80,8 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     args = ap.parse_args()
     use_torch = not args.no_torch
-    if use_torch:
+    kernels.select("relu", np.zeros(1))   # start Numba's threads before torch loads its OpenMP
+    if use_torch:                         # (see kernels/threads.py)
         try:
             import torch
             torch.set_num_threads(os.cpu_count())
