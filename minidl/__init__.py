@@ -10,9 +10,16 @@ Rooms, in the order data flows: ``backend`` (NumPy/CuPy, devices) -> ``minidl.ke
 (hand-written kernels) -> ``autograd`` + ``ops`` (differentiable ops) -> ``functional`` ->
 ``nn`` (layers) -> ``models`` -> ``optim``, ``data``, ``train``.
 """
-import numpy as np
+import os
 
-from . import cuda
+# OpenBLAS's idle threads spin for ~0.1 s after each matrix product, stealing the cores from
+# the Numba kernels that run next (measured: half their speed on 2 cores). A short timeout puts
+# them to sleep sooner; it only takes effect when minidl is imported before NumPy.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import numpy as np  # noqa: E402
+
+from . import cuda  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device as device
 from .ops import (abs, amax, argmax, cat, exp, flatten, linear, log, matmul, max, maximum, mean,
