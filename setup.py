@@ -22,7 +22,7 @@ setup(
     extras_require={
         "cuda": ["cupy-cuda12x"],
         "examples": ["tqdm", "matplotlib", "pillow"],
-        "test": ["pytest", "hypothesis", "tqdm", "matplotlib", "pillow", "safetensors"],
-        "bench": ["threadpoolctl", "psutil"],
+        "test": ["pytest", "hypothesis", "tqdm", "matplotlib", "pillow", "safetensors", "threadpoolctl"],
+        "bench": ["threadpoolctl", "tqdm", "matplotlib", "pillow"],
     },
 )
