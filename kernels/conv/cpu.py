@@ -255,6 +255,21 @@ def _nchw_to_rows(gy, r0, r1, OH, OW, out, gb):
         gb[o] += acc
 
 
+@njit(cache=True, parallel=True)
+def _transpose_last(a, out):
+    """out[g, j, i] = a[g, i, j], tile by tile: a plain strided copy of VGG's 4608 × 512 weight
+    gradient ran at 3 GB/s (5.9 ms), every read a cache miss; 32 × 32 tiles stay in cache."""
+    G, I, J = a.shape
+    T = 32
+    ti, tj = (I + T - 1) // T, (J + T - 1) // T
+    for t in prange(G * ti * tj):
+        g, r = t // (ti * tj), t % (ti * tj)
+        i0, j0 = (r // tj) * T, (r % tj) * T
+        for j in range(j0, min(j0 + T, J)):
+            for i in range(i0, min(i0 + T, I)):
+                out[g, j, i] = a[g, i, j]
+
+
 def _geometry(x_shape, kernel_size, stride, padding, dilation):
     N, C, H, W = x_shape
     (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
@@ -369,9 +384,9 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
     if not (need_w or need_x):
         return None, None, (gy3.sum(axis=(0, 2)) if need_b else None)
     gb = np.zeros(OC, np.float64)
-    gwt = np.zeros((groups, K, OCg), dtype=w.dtype) if need_w else None    # gw transposed
+    gwt = np.empty((groups, K, OCg), dtype=w.dtype) if need_w else None    # gw transposed
     gx = np.zeros(x.shape, dtype=x.dtype) if need_x else None
-    for r0, r1 in _chunks(N * OH, C * KH * KW * OW * x.itemsize):
+    for i, (r0, r1) in enumerate(_chunks(N * OH, C * KH * KW * OW * x.itemsize)):
         J = (r1 - r0) * OW
         gyr = _workspace("out", (OC, J), gy.dtype)
         _nchw_to_rows(gy3, r0, r1, OH, OW, gyr, gb)
@@ -381,10 +396,19 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
         for g in range(groups):
             gyr_g, col_g = gyr[g * OCg:(g + 1) * OCg], col[g * K:(g + 1) * K]
             if need_w:       # as (K, J) @ (J, OCg): OpenBLAS runs this orientation 5-15% faster
-                gwt[g] += col_g @ gyr_g.T
+                if i == 0:   # the first chunk's product is the sum so far: no zeros, no add
+                    np.matmul(col_g, gyr_g.T, out=gwt[g])
+                else:
+                    part = _workspace("gw", (K, OCg), w.dtype)
+                    np.matmul(col_g, gyr_g.T, out=part)
+                    gwt[g] += part
             if need_x:
                 np.matmul(wg[g].T, gyr_g, out=col_g)   # gcol_g replaces col_g, used up above
         if need_x:
             _col2im_rows(col, r0, r1, *geo, gx)
-    gw = np.ascontiguousarray(gwt.transpose(0, 2, 1)).reshape(w.shape) if need_w else None
+    gw = None
+    if need_w:
+        gw = np.empty((groups, OCg, K), dtype=w.dtype)
+        _transpose_last(gwt, gw)
+        gw = gw.reshape(w.shape)
     return gx, gw, (gb.astype(gy.dtype) if need_b else None)
