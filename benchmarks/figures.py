@@ -25,7 +25,8 @@ GIB = 2 ** 30
 def _time(cfg, fns, repeat=None, warmup=1):
     """compare() when there is more than one runner, else time_figure; a list of Timings."""
     repeat = repeat or cfg.repeat
-    kw = dict(repeat=repeat, warmup=warmup, attempts=cfg.attempts, budget=cfg.budget)
+    kw = dict(repeat=repeat, warmup=warmup, attempts=cfg.attempts, budget=cfg.budget,
+              min_run=cfg.min_run)
     if len(fns) == 1:
         (name, fn), = fns.items()
         return [time_figure(name, fn, **kw)]

@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MAX_OTHERS = 0.05     # others may use at most this fraction of all cores during a run ...
-SLACK = 0.03          # ... plus this many CPU-seconds (a few 10 ms ticks of /proc/stat)
+SLACK = 0.02          # ... plus this many CPU-seconds (a 10 ms tick of /proc/stat per core)
+SETTLE = 0.5          # at most this many seconds of waiting for the machine to go idle between
+                      # runs of different callables in compare()
 
 
 def machine_busy():
@@ -124,8 +126,19 @@ def wait_for_quiet(limit, window=0.5):
             return False
 
 
+def settle():
+    """Between runs of different callables: the previous one's threads may still be spinning
+    (in another process they count as others' CPU); give them a moment to go to sleep."""
+    return wait_for_quiet(SETTLE, window=0.05)
+
+
 def _run_once(fn, inner):
+    """Time `inner` calls of fn and what others used meanwhile. A run of several (short) calls
+    starts with one untimed call: after a pause the first call is slow (threads asleep, caches
+    cold; measured +10-80% on a 50 ms conv layer), which a loop that never pauses never sees."""
     ncpu = os.cpu_count() or 1
+    if inner > 1:
+        fn()
     b0, c0, t0 = machine_busy(), own_cpu(), time.perf_counter()
     for _ in range(inner):
         fn()
@@ -198,6 +211,7 @@ def compare(fns, repeat=5, warmup=1, min_run=0.1, attempts=4, budget=None):
     timings = {n: Timing(n) for n in names}
     for r in range(repeat):
         for n in (names if r % 2 == 0 else names[::-1]):
+            settle()
             timings[n].samples.append(
                 _clean_sample(fns[n], inner[n], attempts, budget, timings[n]))
     return [timings[n] for n in names]

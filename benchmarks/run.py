@@ -49,6 +49,7 @@ class Config:
         self.alexnet_batch, self.vgg_batch, self.op_batch = 32, 8, 32
         self.gemm_n, self.copy_mb = 4096, 256
         self.repeat, self.net_repeat, self.op_repeat, self.attempts = 5, 5, 7, 4
+        self.min_run = 0.25   # seconds: short figures loop, so a run is not all cold caches
         self.vgg_repeat = 5                      # VGG-16's step and conv layers (slow ones)
         self.conv_nets, self.conv_layers = ("AlexNet", "VGG-16"), 99   # all layers
         self.conv_torch = ("AlexNet", "VGG-16")  # which nets' conv layers PyTorch also times
@@ -67,6 +68,7 @@ class Config:
             self.alexnet_batch, self.vgg_batch, self.op_batch = 1, 1, 2
             self.gemm_n, self.copy_mb = 256, 8
             self.repeat, self.net_repeat, self.op_repeat, self.attempts = 1, 1, 1, 1
+            self.min_run = 0.05
             self.vgg_repeat = 1
             self.conv_nets, self.conv_layers = ("AlexNet",), 2
             self.rss_steps, self.rss_vgg_torch = 1, False

@@ -107,6 +107,7 @@ def test_compare_interleaves_and_reruns_disturbed_runs(monkeypatch):
     monkeypatch.setattr(measure, "_run_once", fake_run_once)
     waits = []
     monkeypatch.setattr(measure, "wait_for_quiet", lambda limit: waits.append(limit) or True)
+    monkeypatch.setattr(measure, "settle", lambda: True)
     a, b = measure.compare({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
                            repeat=3, warmup=1, min_run=0)
     assert calls[:2] == ["a", "b"]                            # the warm-ups
