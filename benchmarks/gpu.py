@@ -97,7 +97,8 @@ def main(argv=None):
                "PyTorch": (f"{torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
                            if "torch" in fns else "not installed / no CUDA")}
     sec = Section("AlexNet (paper) training step on the GPU, 224×224",
-                  header=["batch", "minidl ms", "PyTorch ms", "ratio", "goal", "others' CPU / reruns"])
+                  header=["batch", "minidl ms", "PyTorch ms", "ratio", "goal",
+                          "others' CPU / reruns"])
     row = [args.batch, spread(ts[0])]
     if len(ts) > 1:
         r = ts[0].median / ts[1].median

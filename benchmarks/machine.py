@@ -41,8 +41,9 @@ def blas():
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
             arch = lib.get("architecture")
+            name = os.path.basename(lib.get("filepath", ""))
             desc = (f"{lib.get('internal_api')} {lib.get('version')}, kernel {arch}, "
-                    f"{lib.get('num_threads')} threads ({os.path.basename(lib.get('filepath', ''))})")
+                    f"{lib.get('num_threads')} threads ({name})")
             return desc, arch
     return "none found by threadpoolctl", None
 

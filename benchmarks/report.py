@@ -54,7 +54,7 @@ def render(title, machine, sections, preamble=()):
     out = [f"# {title}", ""]
     out += list(preamble)
     out += ["## Machine", "", table(["", ""], list(machine.items())), ""]
-    targets = [t for s in sections for t in s.targets]
+    targets = sorted((t for s in sections for t in s.targets), key=lambda t: t.number)
     if targets:
         out += ["## Targets (issue 6)", "",
                 table(["#", "target", "goal", "measured", "result", "note"],

@@ -58,6 +58,7 @@ class Config:
         self.profile_steps = 3
         if mode == "quick":
             self.repeat, self.net_repeat, self.op_repeat, self.attempts = 3, 3, 3, 2
+            self.min_run = 0.15
             self.vgg_repeat = 2
             self.conv_torch = ("AlexNet",)
             self.rss_steps, self.rss_vgg_torch = 2, False
@@ -101,7 +102,8 @@ def parse(argv=None):
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="fewer repeats: under 2 minutes")
     mode.add_argument("--smoke", action="store_true",
-                      help="tiny sizes, one repeat: checks the suite runs (CI); numbers mean nothing")
+                      help="tiny sizes, one repeat: checks that the suite runs (CI); the "
+                           "numbers mean nothing")
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--sections", default=None,
                     help=f"comma-separated subset of {','.join(SECTIONS)} (default: all; "

@@ -39,26 +39,44 @@ def build(framework, spec):
     raise ValueError(f"unknown workload {spec!r}")
 
 
+_built = {}   # the last net built, (framework, arch, batch) -> (net, x, y): one net per worker
+
+
 def _net(framework, arch, n, kind, weights):
-    x, y = nets.batch(n)
+    """A training step or inference pass of `arch`; the inference and training figures of one
+    arch share the net (built once: VGG-16's 138M weights take seconds to draw and to pass)."""
+    key = (framework, arch, n)
+    if key not in _built:
+        _built.clear()
+        x, y = nets.batch(n)
+        build = _build_minidl if framework == "minidl" else _build_torch
+        _built[key] = build(arch, weights), x, y
+    net, x, y = _built[key]
     if framework == "minidl":
-        import minidl
-        minidl.manual_seed(0)
-        net = nets.minidl_net(arch)
-        if weights:
-            np.savez(weights, **{k: v.numpy() for k, v in net.state_dict().items()})
         fn = nets.minidl_train_step(net, x, y) if kind == "train" else nets.minidl_inference(net, x)
         fn.logits = lambda: _logits_minidl(net, x[:2])
     else:
-        import torch_nets
-        state = None
-        if weights:
-            with np.load(weights) as f:
-                state = {k: f[k] for k in f.files}
-        net = torch_nets.build(arch, state)
         fn = nets.torch_train_step(net, x, y) if kind == "train" else nets.torch_inference(net, x)
         fn.logits = lambda: _logits_torch(net, x[:2])
     return fn
+
+
+def _build_minidl(arch, weights):
+    import minidl
+    minidl.manual_seed(0)
+    net = nets.minidl_net(arch)
+    if weights:
+        np.savez(weights, **{k: v.numpy() for k, v in net.state_dict().items()})
+    return net
+
+
+def _build_torch(arch, weights):
+    import torch_nets
+    state = None
+    if weights:
+        with np.load(weights) as f:
+            state = {k: f[k] for k in f.files}
+    return torch_nets.build(arch, state)
 
 
 def _logits_minidl(net, x):
