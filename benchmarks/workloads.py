@@ -7,6 +7,7 @@ A spec is a tuple a worker process receives (see `workers.py`):
     ("net", arch, batch, kind, weights)   a training step or an inference pass (`nets.py`);
                                           weights: an .npz of minidl's state dict, or None
     ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward
+    ("conv-gemms", N, C, OC, k, s, p, g, size, first)   minidl: only that layer's GEMMs
     ("op", name, shape)                   LRN, max-pool, ReLU or dropout, forward + backward
 
 minidl's side calls its kernels as the autograd nodes do; PyTorch's side calls
@@ -32,6 +33,8 @@ def build(framework, spec):
         return _net(framework, *spec[1:])
     if kind == "conv":
         return (_minidl_conv if framework == "minidl" else _torch_conv)(*spec[1:])
+    if kind == "conv-gemms":
+        return _minidl_conv_gemms(*spec[1:])
     if kind == "op":
         x = np.random.default_rng(0).standard_normal(spec[2], dtype=np.float32)
         return (layer_ops.minidl_step if framework == "minidl" else layer_ops.torch_step)(
@@ -106,6 +109,32 @@ def _minidl_conv(N, C, OC, k, s, p, g, size, first):
     def step():
         conv.conv2d_forward(x, w, b, *args)
         conv.conv2d_backward(gy, x, w, *args, not first, True, True)
+    return step
+
+
+def _minidl_conv_gemms(N, C, OC, k, s, p, g, size, first):
+    """Only the GEMMs minidl's conv kernel runs for this layer (forward, weight gradient and,
+    unless first, input gradient), with its chunking: what the layer would cost if im2col,
+    col2im and the layout copies were free."""
+    from minidl.kernels.conv import cpu
+    from minidl.kernels.shapes import conv_output_size
+    OH = OW = conv_output_size(size, k, s, p)
+    K, OCg = C // g * k * k, OC // g
+    chunks = cpu._chunks(N * OH, C * k * k * OW * 4)
+    J = (chunks[0][1] - chunks[0][0]) * OW   # every chunk has this many columns (or a row less)
+    rng = np.random.default_rng(0)
+    col = rng.standard_normal((g, K, J), dtype=np.float32)
+    gyr = rng.standard_normal((g, OCg, J), dtype=np.float32)
+    w = rng.standard_normal((g, OCg, K), dtype=np.float32)
+    out, gwt = np.empty((g, OCg, J), np.float32), np.empty((g, K, OCg), np.float32)
+
+    def step():
+        for _ in chunks:
+            for i in range(g):
+                np.matmul(w[i], col[i], out=out[i])
+                np.matmul(col[i], gyr[i].T, out=gwt[i])
+                if not first:
+                    np.matmul(w[i].T, gyr[i], out=col[i])
     return step
 
 
