@@ -340,7 +340,7 @@ def cache_figures(cfg):
     sec.notes.append(
         "What the second process's first step pays beyond a warm one, measured by hand: Numba's "
         "import (minidl loads its kernels lazily, at the first call) and Numba's one-time setup "
-        "of its typing registries (which imports SciPy when installed), together about 0.6 s on "
+        "of its typing registries (which imports SciPy when installed), together about 0.5 s on "
         "this machine; loading the cached machine code itself is a few ms per kernel.")
     sec.targets.append(Target("6", "second process's first AlexNet step / a warm step",
                               "≤ 2", f"{r:.2f}", r <= 2.0,

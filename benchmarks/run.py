@@ -158,6 +158,10 @@ def main(argv=None):
             sections.append(SECTION_FUNCTIONS[name](figures)(cfg))
             print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
     sections.append(Section("GPU", gpu_note()))
+    notes = os.path.join(HERE, "NOTES.md")
+    if args.mode != "smoke" and os.path.exists(notes):
+        with open(notes, encoding="utf-8") as f:
+            sections.append(Section("Notes on the targets missed or at the limit", f.read()))
     elapsed = time.monotonic() - start
     preamble = [f"Mode: **{args.mode}**, {elapsed / 60:.1f} minutes, written "
                 f"{time.strftime('%Y-%m-%d %H:%M %Z')}. Times in milliseconds: median (min–max) "
