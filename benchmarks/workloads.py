@@ -120,8 +120,8 @@ def _minidl_conv_gemms(N, C, OC, k, s, p, g, size, first):
     from minidl.kernels.shapes import conv_output_size
     OH = OW = conv_output_size(size, k, s, p)
     K, OCg = C // g * k * k, OC // g
-    chunks = cpu._chunks(N * OH, C * k * k * OW * 4)
-    J = (chunks[0][1] - chunks[0][0]) * OW   # every chunk has this many columns (or a row less)
+    widths = [(r1 - r0) * OW for r0, r1 in cpu._chunks(N, OH, C * k * k * OW * 4)]
+    J = max(widths)
     rng = np.random.default_rng(0)
     col = rng.standard_normal((g, K, J), dtype=np.float32)
     gyr = rng.standard_normal((g, OCg, J), dtype=np.float32)
@@ -129,12 +129,12 @@ def _minidl_conv_gemms(N, C, OC, k, s, p, g, size, first):
     out, gwt = np.empty((g, OCg, J), np.float32), np.empty((g, K, OCg), np.float32)
 
     def step():
-        for _ in chunks:
+        for j in widths:
             for i in range(g):
-                np.matmul(w[i], col[i], out=out[i])
-                np.matmul(col[i], gyr[i].T, out=gwt[i])
+                np.matmul(w[i], col[i, :, :j], out=out[i, :, :j])
+                np.matmul(col[i, :, :j], gyr[i, :, :j].T, out=gwt[i])
                 if not first:
-                    np.matmul(w[i].T, gyr[i], out=col[i])
+                    np.matmul(w[i].T, gyr[i, :, :j], out=col[i, :, :j])
     return step
 
 
