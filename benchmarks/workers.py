@@ -109,7 +109,7 @@ def _info(framework):
     # minidl's step would take ~3x longer (measured): configure exactly as the kernels do.
     configure()
     return {"BLAS (NumPy)": machine.blas()[0], "Numba threading layer": machine.numba_threading(),
-            "NumPy": np.__version__, "Numba": numba.__version__}
+            "NumPy": np.__version__, "Numba": numba.__version__, "SciPy": machine.scipy()}
 
 
 def serve(framework):
