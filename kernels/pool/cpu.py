@@ -127,8 +127,9 @@ def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
 def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_mode):
     N, C, H, W = x_shape
     gx = np.empty(x_shape, dtype=gy.dtype)
-    _max_backward(np.ascontiguousarray(gy).reshape(N * C, -1),
-                  np.ascontiguousarray(argmax).reshape(N * C, -1), H * W, gx)
+    planes = (N * C, gy.shape[2] * gy.shape[3])      # explicit: -1 is ambiguous when N*C = 0
+    _max_backward(np.ascontiguousarray(gy).reshape(planes),
+                  np.ascontiguousarray(argmax).reshape(planes), H * W, gx)
     return gx
 
 

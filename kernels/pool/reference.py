@@ -48,7 +48,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
         h0, h1 = _window(oh, kernel_size[0], stride[0], padding[0], H)
         for ow in range(OW):
             w0, w1 = _window(ow, kernel_size[1], stride[1], padding[1], W)
-            window = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)
+            window = x[:, :, h0:h1, w0:w1].reshape(N, C, (h1 - h0) * (w1 - w0))
             i = window.argmax(axis=2)                       # first maximum wins ties
             y[:, :, oh, ow] = np.take_along_axis(window, i[..., None], 2)[..., 0]
             argmax[:, :, oh, ow] = (h0 + i // (w1 - w0)) * W + w0 + i % (w1 - w0)

@@ -3,38 +3,62 @@ import math
 
 from .. import functional as F
 from ..factories import empty
+from ..kernels.shapes import as_int, pair
 from . import init
 from ._check import check_input
 from .module import Module
 from .parameter import Parameter
 
 
-def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
 class Conv2d(Module):
     """(N, in_channels, H, W) -> (N, out_channels, OH, OW), OH = (H + 2p - d(k-1) - 1)//s + 1.
 
-    weight (out_channels, in_channels // groups, KH, KW), bias (out_channels,). With
-    ``groups=2`` each half of the output channels sees only its half of the input channels,
-    which is how AlexNet's two-GPU layers are written on one device. Initialised as PyTorch
-    does (U(-1/sqrt(fan_in), 1/sqrt(fan_in))); the models re-initialise as their papers say.
+    An unbatched (in_channels, H, W) input gives (out_channels, OH, OW). weight (out_channels,
+    in_channels // groups, KH, KW), bias (out_channels,). With ``groups=2`` each half of the
+    output channels sees only its half of the input channels, which is how AlexNet's two-GPU
+    layers are written on one device. `padding` is an int, a pair, or PyTorch's 'valid' / 'same'
+    ('same' needs stride 1). Only ``padding_mode='zeros'`` is implemented. Initialised as
+    PyTorch does (U(-1/sqrt(fan_in), 1/sqrt(fan_in))); the models re-initialise as their papers
+    say.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, dtype=None):
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        in_channels = as_int(in_channels, "Conv2d: in_channels")
+        out_channels = as_int(out_channels, "Conv2d: out_channels")
+        groups = as_int(groups, "Conv2d: groups")
+        name = f"Conv2d({in_channels}→{out_channels})"
+        if groups < 1:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(f"{name}: in_channels and out_channels must be positive")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d({in_channels}→{out_channels}): in and out channels must be "
-                             f"divisible by groups={groups}")
+            raise ValueError(f"{name}: in and out channels must be divisible by groups={groups}")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: padding_mode={padding_mode!r} is not implemented; only "
+                             f"'zeros' is")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), groups
+        self.kernel_size = pair(kernel_size, f"{name}: kernel_size")
+        self.stride = pair(stride, f"{name}: stride")
+        self.dilation, self.groups = pair(dilation, f"{name}: dilation"), groups
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of "
+                                 f"'valid', 'same'")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError(f"{name}: padding='same' is not supported for strided "
+                                 f"convolutions (stride={self.stride})")
+            self.padding = padding
+        else:
+            self.padding = pair(padding, f"{name}: padding")
+        self.padding_mode = padding_mode
         kh, kw = self.kernel_size
         self.weight = Parameter(empty(out_channels, in_channels // groups, kh, kw, dtype=dtype))
         self.register_parameter("bias", Parameter(empty(out_channels, dtype=dtype)) if bias else None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
@@ -48,7 +72,8 @@ class Conv2d(Module):
         return f"Conv2d({self.in_channels}→{self.out_channels}, k={self.kernel_size[0]}{g})"
 
     def forward(self, x):
-        check_input(self._name(), x, ndim=4, channels=self.in_channels)
+        check_input(self._name(), x, ndim=(3, 4), channels=self.in_channels,
+                    channel_dim=x.ndim - 3)
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 

@@ -1,16 +1,31 @@
-"""Parameter-free layers: activations, LRN, pooling, dropout, flatten, and the loss."""
+"""Parameter-free layers: activations, LRN, pooling, dropout, flatten, and the loss.
+
+Constructors take PyTorch's arguments in PyTorch's order, and reprs print as PyTorch's do.
+``inplace=True`` is accepted wherever PyTorch has it; minidl never mutates an input (in place is
+only an optimisation), so the result is the same, computed out of place.
+"""
+import warnings
+
 from .. import functional as F
+from ..kernels.shapes import pair
 from ..ops import flatten
+from ..tensor import Tensor
 from ._check import check_input
 from .module import Module
+
+_IMAGE = (3, 4)          # pooling takes (C, H, W) or (N, C, H, W), as PyTorch's layers do
 
 
 class ReLU(Module):
     def __init__(self, inplace=False):
-        super().__init__()  # `inplace` accepted for PyTorch compatibility; minidl never mutates
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
         return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -21,6 +36,7 @@ class Tanh(Module):
 class LocalResponseNorm(Module):
     """LRN across channels, b_c = a_c (k + alpha Σ a_c'²)^-beta over `size` neighbours.
 
+    Input (N, C, *) with at least 3 dimensions, output the same shape.
     alpha multiplies the plain sum, as in the AlexNet paper and Chainer (PyTorch's
     ``LocalResponseNorm`` and Caffe's LRN divide alpha by size: minidl's alpha = their alpha / size).
     Defaults are the paper's: size=5, alpha=1e-4, beta=0.75, k=2.
@@ -31,36 +47,68 @@ class LocalResponseNorm(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x):
-        check_input(f"LocalResponseNorm(size={self.size})", x, ndim=4)
+        if x.ndim < 3:
+            raise ValueError(f"LocalResponseNorm(size={self.size}): expected an input (N, C, *) "
+                             f"with at least 3 dimensions, got shape {tuple(x.shape)}")
         return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
+def _check_window(layer, kernel_size, stride, padding):
+    """Type and length errors at construction, naming the layer (the op checks the values)."""
+    pair(kernel_size, f"{layer}: kernel_size"), pair(padding, f"{layer}: padding")
+    if stride is not None:
+        pair(stride, f"{layer}: stride")
+
+
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
+    """(N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW); see ``F.max_pool2d``.
+
+    PyTorch's constructor order: return_indices comes before ceil_mode here (the functional
+    form has them the other way round). Only dilation=1 is implemented.
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.ceil_mode = padding, ceil_mode
+        _check_window("MaxPool2d", kernel_size, stride, padding)
+        if pair(dilation, "MaxPool2d: dilation") != (1, 1):
+            raise ValueError(f"MaxPool2d: dilation={dilation!r} is not implemented (minidl's "
+                             f"pooling kernels scan contiguous windows); only dilation=1 is")
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
-        check_input(f"MaxPool2d(kernel_size={self.kernel_size})", x, ndim=4)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+        check_input(f"MaxPool2d(kernel_size={self.kernel_size})", x, ndim=_IMAGE)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                + (", ceil_mode=True" if self.ceil_mode else ""))
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """(N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW); see ``F.avg_pool2d``."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        _check_window("AvgPool2d", kernel_size, stride, padding)
+        if divisor_override is not None:
+            raise ValueError(f"AvgPool2d: divisor_override={divisor_override!r} is not "
+                             f"implemented; only None is")
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, x):
-        check_input(f"AvgPool2d(kernel_size={self.kernel_size})", x, ndim=4)
+        check_input(f"AvgPool2d(kernel_size={self.kernel_size})", x, ndim=_IMAGE)
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
@@ -69,12 +117,14 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """(N, C, H, W) or (C, H, W) -> (N, C, *output_size) or (C, *output_size)."""
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = output_size
 
     def forward(self, x):
-        check_input(f"AdaptiveAvgPool2d({self.output_size})", x, ndim=4)
+        check_input(f"AdaptiveAvgPool2d({self.output_size})", x, ndim=_IMAGE)
         return F.adaptive_avg_pool2d(x, self.output_size)
 
     def extra_repr(self):
@@ -83,22 +133,28 @@ class AdaptiveAvgPool2d(Module):
 
 class Dropout(Module):
     """Inverted dropout: while training, zero each element with probability p and scale the
-    rest by 1/(1-p); in eval mode, the identity."""
+    rest by 1/(1-p); in eval mode, the identity. Any shape in, the same shape out.
 
-    def __init__(self, p=0.5, generator=None):
+    ``Dropout(p, inplace)`` as in PyTorch (the result is computed out of place either way);
+    `generator` (keyword only) draws the masks instead of the default generator.
+    """
+
+    def __init__(self, p=0.5, inplace=False, *, generator=None):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
-        self.p, self.generator = p, generator
+        self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):
+    """Flattens dims start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
@@ -106,16 +162,54 @@ class Flatten(Module):
     def forward(self, x):
         return flatten(x, self.start_dim, self.end_dim)
 
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
 
 class Identity(Module):
+    """Returns its input; any constructor arguments are ignored, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 
 
+def _legacy_reduction(size_average, reduce):
+    """PyTorch's mapping of the deprecated size_average/reduce flags to `reduction`."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if (size_average and reduce) else "sum" if reduce else "none"
+    warnings.warn(f"CrossEntropyLoss: size_average and reduce are deprecated; use "
+                  f"reduction='{reduction}' instead", UserWarning, stacklevel=3)
+    return reduction
+
+
 class CrossEntropyLoss(Module):
-    def __init__(self, reduction="mean", ignore_index=-100):
+    """Cross-entropy of logits (N, C[, d...]) against integer class targets (N[, d...]).
+
+    PyTorch's signature. `weight` (C,) rescales each class and is kept as a buffer (so it is in
+    the state dict, as in PyTorch); the deprecated size_average/reduce, when given, override
+    `reduction` by PyTorch's legacy rule.
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
         super().__init__()
-        self.reduction, self.ignore_index = reduction, ignore_index
+        if weight is not None and not isinstance(weight, Tensor):
+            raise TypeError(f"CrossEntropyLoss: weight must be a Tensor of shape (C,) or None, "
+                            f"got {type(weight).__name__}")
+        if size_average is not None or reduce is not None:
+            reduction = _legacy_reduction(size_average, reduce)
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.reduction, self.ignore_index)
+        options = dict(ignore_index=self.ignore_index, reduction=self.reduction)
+        if self.weight is not None:                  # only what differs from the defaults
+            options["weight"] = self.weight
+        if self.label_smoothing:
+            options["label_smoothing"] = self.label_smoothing
+        return F.cross_entropy(input, target, **options)

@@ -12,15 +12,18 @@ from .parameter import Parameter
 class Linear(Module):
     """x (..., in_features) -> y (..., out_features); weight (out, in), bias (out,).
 
-    Initialised as PyTorch does: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
+    Initialised as PyTorch does: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias. The input
+    must have the weight's dtype (no silent promotion, as in PyTorch); an empty batch works.
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
         self.register_parameter("bias", Parameter(empty(out_features, dtype=dtype)) if bias else None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         bound = 1 / math.sqrt(self.in_features) if self.in_features else 0
@@ -31,6 +34,10 @@ class Linear(Module):
     def forward(self, x):
         check_input(f"Linear({self.in_features}→{self.out_features})", x,
                     channels=self.in_features, channel_dim=-1, what="features")
+        if x.dtype != self.weight.dtype:
+            raise TypeError(f"Linear({self.in_features}→{self.out_features}): input dtype "
+                            f"{x.dtype} does not match the weight's dtype {self.weight.dtype} "
+                            f"(cast one, e.g. x.float() or layer.double())")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):

@@ -7,12 +7,17 @@ file is the autograd node and the argument checks, which say which layer and sha
     weight (OC, C // groups, KH, KW)
     bias   (OC,) or None
     output (N, OC, OH, OW),  OH = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1
+
+An unbatched (C, H, W) input gives a (OC, OH, OW) output (a batch of one, as PyTorch), and an
+empty batch (N = 0) an empty output without calling the kernels.
 """
 import numpy as np
 
 from ..autograd import Function
+from ..backend import get_array_module
 from ..kernels import select
-from ..kernels.shapes import pair
+from ..kernels.shapes import as_int, conv_output_size, pair
+from ..tensor import Tensor
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -24,7 +29,8 @@ def _describe(w, groups):
 
 def _check(x, w, b, stride, padding, dilation, groups):
     if x.ndim != 4:
-        raise ValueError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {tuple(x.shape)}")
     if w.ndim != 4:
         raise ValueError(f"conv2d: expected a 4-D weight (OC, C/groups, KH, KW), got shape "
                          f"{tuple(w.shape)}")
@@ -65,6 +71,11 @@ class Conv2d(Function):
         ctx.args = (stride, padding, dilation, groups)
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, weight)
+        if x.shape[0] == 0:                    # empty batch: an empty output, no kernel call
+            OC, _, KH, KW = weight.shape
+            out = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d in
+                        zip(x.shape[2:], (KH, KW), stride, padding, dilation))
+            return get_array_module(x).zeros((0, OC) + out, dtype=x.dtype)
         return select("conv", x).conv2d_forward(x, weight, bias, stride, padding, dilation,
                                                 groups)
 
@@ -72,16 +83,54 @@ class Conv2d(Function):
     def backward(ctx, gy):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if x.shape[0] == 0:                    # nothing flowed through: zero gradients
+            xp = get_array_module(x)
+            return (xp.zeros_like(x) if need_x else None,
+                    xp.zeros_like(weight) if need_w else None,
+                    xp.zeros(weight.shape[0], dtype=gy.dtype) if need_b else None,
+                    None, None, None, None)
         gx, gw, gb = select("conv", gy).conv2d_backward(
             gy, x, weight, *ctx.args, need_x, need_w, need_b and ctx.has_bias)
         return gx, gw, gb, None, None, None, None
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution over an (N, C, H, W) batch; PyTorch's arguments and meaning.
+def _same_padding(weight_shape, stride, dilation):
+    """padding='same' as PyTorch: (symmetric padding, extra (h, w) cells on the bottom/right).
 
-    stride, padding, dilation: an int or an (h, w) pair. groups splits the channels into
+    The window spans dilation*(k-1) extra cells; half of them go on each side and, for an even
+    span, the odd cell goes on the bottom/right.
+    """
+    if stride != (1, 1):
+        raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions "
+                         f"(stride={stride}), as in PyTorch")
+    spans = [d * (k - 1) for d, k in zip(dilation, weight_shape[-2:])]
+    return tuple(t // 2 for t in spans), tuple(t % 2 for t in spans)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over an (N, C, H, W) batch or one (C, H, W) image; PyTorch's arguments.
+
+    stride, dilation: an int or an (h, w) pair. padding: the same, or PyTorch's strings
+    'valid' (no padding) and 'same' (stride 1 only: the output keeps the input's size; an even
+    window's extra cell is padded on the bottom/right). groups splits the channels into
     independent convolutions (AlexNet's two-GPU layers are groups=2).
     """
-    return Conv2d.apply(input, weight, bias, pair(stride, "stride"), pair(padding, "padding"),
-                        pair(dilation, "dilation"), int(groups))
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    unbatched = isinstance(input, Tensor) and input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            padding, (eh, ew) = _same_padding(tuple(weight.shape), stride, dilation)
+            if eh or ew:
+                from . import pad
+                input = pad(input, (0, ew, 0, eh))
+        else:
+            raise ValueError(f"conv2d: padding={padding!r} is not one of 'valid', 'same' "
+                             f"or an int or pair of ints")
+    else:
+        padding = pair(padding, "padding")
+    y = Conv2d.apply(input, weight, bias, stride, padding, dilation, as_int(groups, "groups"))
+    return y.squeeze(0) if unbatched else y

@@ -3,6 +3,8 @@
 For C = A @ B the gradients are dA = dC @ Bᵀ and dB = Aᵀ @ dC, summed over any batch
 dimensions that broadcasting added.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -52,10 +54,18 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    """y = x @ weightᵀ + bias with x (..., in), weight (out, in), bias (out,): y (..., out)."""
+    """y = x @ weightᵀ + bias with x (..., in), weight (out, in), bias (out,): y (..., out).
+
+    input, weight and bias must share one float dtype (PyTorch's rule: no silent promotion).
+    """
 
     @staticmethod
     def forward(ctx, x, weight, bias):
+        if (x.dtype != weight.dtype or x.dtype.kind != "f"
+                or (bias is not None and bias.dtype != x.dtype)):
+            raise TypeError(f"linear: input, weight and bias must share one float dtype, got "
+                            f"input {x.dtype}, weight {weight.dtype}"
+                            + (f", bias {bias.dtype}" if bias is not None else ""))
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
                              f"(out, {x.shape[-1] if x.ndim else '?'}), got {tuple(weight.shape)}")
@@ -73,8 +83,9 @@ class Linear(Function):
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])
+        rows = math.prod(g.shape[:-1])        # spelled out: -1 fails on an empty batch
+        g2 = g.reshape(rows, g.shape[-1])
         gx = (g @ weight) if nx else None
-        gw = (g2.T @ x.reshape(-1, x.shape[-1])) if nw else None
+        gw = (g2.T @ x.reshape(rows, x.shape[-1])) if nw else None
         gb = g2.sum(axis=0) if nb else None
         return gx, gw, gb

@@ -8,6 +8,8 @@ Convention: **alpha multiplies the plain sum** (the paper, Chainer). PyTorch's
 minidl with alpha equals PyTorch (or Caffe) with alpha * size. The fused kernels are in
 ``minidl.kernels.lrn``.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -25,17 +27,26 @@ class LocalResponseNorm(Function):
         if x.dtype not in FLOATS:
             raise TypeError(f"local_response_norm: expected a float32 or float64 input, "
                             f"got {x.dtype}")
-        x4 = x.reshape(x.shape[0], x.shape[1], -1, 1)     # (N, C, ...) as (N, C, L, 1)
         ctx.args = (size, alpha, beta, k)
         ctx.save_for_backward(x)                          # backward recomputes the scale
+        if x.size == 0:                                   # empty batch: an empty result
+            return x.copy()
+        x4 = x.reshape(_as_4d(x.shape))                   # (N, C, ...) as (N, C, L, 1)
         return select("lrn", x).lrn_forward(x4, size, alpha, beta, k).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, gy):
         (x,) = ctx.saved_tensors
-        shape4 = (x.shape[0], x.shape[1], -1, 1)
+        if x.size == 0:
+            return gy.copy(), None, None, None, None
+        shape4 = _as_4d(x.shape)
         gx = select("lrn", gy).lrn_backward(gy.reshape(shape4), x.reshape(shape4), *ctx.args)
         return gx.reshape(x.shape), None, None, None, None
+
+
+def _as_4d(shape):
+    """(N, C, d1, d2, ...) -> (N, C, d1*d2*..., 1), spelled out (-1 fails on empty arrays)."""
+    return shape[0], shape[1], math.prod(shape[2:]), 1
 
 
 def local_response_norm(input, size=5, alpha=1e-4, beta=0.75, k=2.0):

@@ -6,19 +6,25 @@ input, ``count_include_pad`` decides the average's divisor). This file holds the
 and the argument checks.
 
     input (N, C, H, W) -> output (N, C, OH, OW),  OH = (H + 2*padding - kernel) // stride + 1
+    input (C, H, W)    -> output (C, OH, OW)       (unbatched, as PyTorch: a batch of one)
+
+Geometry arguments are ints or pairs of ints (a 1-tuple is repeated); a float or a bool is a
+TypeError, as in PyTorch. An empty batch (N = 0) gives an empty output.
 """
 import numpy as np
 
 from ..autograd import Function
 from ..kernels import select
-from ..kernels.shapes import pair, pool_output_size
+from ..kernels.shapes import as_int, pair, pool_output_size
+from ..tensor import Tensor
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _check_input(op, x):
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+                         f"{tuple(x.shape)}")
     if x.dtype not in FLOATS:
         raise TypeError(f"{op}: expected a float32 or float64 input, got {x.dtype}")
 
@@ -39,6 +45,7 @@ def _check_window(op, x, kernel_size, stride, padding, ceil_mode):
         raise ValueError(f"{op}: kernel {kernel_size[0]}×{kernel_size[1]} is larger than the "
                          f"padded input {H + 2 * padding[0]}×{W + 2 * padding[1]} (input "
                          f"{H}×{W}, padding {padding[0]}×{padding[1]})")
+    return out
 
 
 def _window_args(kernel_size, stride, padding):
@@ -47,21 +54,31 @@ def _window_args(kernel_size, stride, padding):
     return kernel_size, stride, pair(padding, "padding")
 
 
+def _batched(input):
+    """(input as 4-D, whether a batch dim of one was added to a 3-D (C, H, W) input)."""
+    if isinstance(input, Tensor) and input.ndim == 3:
+        return input.unsqueeze(0), True
+    return input, False
+
+
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, ceil_mode):
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, indices_out):
+        """`indices_out`: None, or a list that receives the argmax array (return_indices)."""
         _check_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode)
+        ctx.args = (x.shape, kernel_size, stride, padding, ceil_mode)
         y, argmax = select("pool", x).max_pool2d_forward(x, kernel_size, stride, padding,
                                                          ceil_mode)
-        ctx.args = (x.shape, kernel_size, stride, padding, ceil_mode)
         ctx.save_for_backward(argmax)          # int32 winners: the input need not be kept
+        if indices_out is not None:
+            indices_out.append(argmax)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         (argmax,) = ctx.saved_tensors
         gx = select("pool", gy).max_pool2d_backward(gy, argmax, *ctx.args)
-        return gx, None, None, None, None
+        return gx, None, None, None, None, None
 
 
 class AvgPool2d(Function):
@@ -89,37 +106,66 @@ class AdaptiveAvgPool2d(Function):
         return select("pool", gy).adaptive_avg_pool2d_backward(gy, *ctx.args), None
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False):
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
     """Max over each kernel_size window, windows `stride` apart (default: kernel_size).
 
+    (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW). PyTorch's argument order.
     AlexNet pools 3×3 windows 2 apart (overlapping), VGG 2×2 windows 2 apart.
+
+    return_indices=True also returns the int64 indices of the winners, each the flat index
+    h * W + w in its input plane (PyTorch's convention). Only dilation=1 is implemented.
     """
     kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
-    return MaxPool2d.apply(input, kernel_size, stride, padding, bool(ceil_mode))
+    if dilation != 1 and pair(dilation, "dilation") != (1, 1):
+        raise ValueError(f"max_pool2d: dilation={dilation!r} is not implemented (minidl's "
+                         f"pooling kernels scan contiguous windows); only dilation=1 is")
+    x, unbatched = _batched(input)
+    sink = [] if return_indices else None
+    y = MaxPool2d.apply(x, kernel_size, stride, padding, bool(ceil_mode), sink)
+    if unbatched:
+        y = y.squeeze(0)
+    if not return_indices:
+        return y
+    indices = sink[0].astype(np.int64)
+    return y, Tensor._make(indices[0] if unbatched else indices)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    """Mean over each window; count_include_pad=True counts padding cells in the divisor."""
+               count_include_pad=True, divisor_override=None):
+    """Mean over each window; count_include_pad=True counts padding cells in the divisor.
+
+    (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW). PyTorch's argument order;
+    divisor_override is not implemented (only None).
+    """
     kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
-    return AvgPool2d.apply(input, kernel_size, stride, padding, bool(ceil_mode),
-                           bool(count_include_pad))
+    if divisor_override is not None:
+        raise ValueError(f"avg_pool2d: divisor_override={divisor_override!r} is not "
+                         f"implemented; only None is")
+    x, unbatched = _batched(input)
+    y = AvgPool2d.apply(x, kernel_size, stride, padding, bool(ceil_mode),
+                        bool(count_include_pad))
+    return y.squeeze(0) if unbatched else y
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (an int, a pair, None keeps that input side).
 
+    (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW).
     adaptive_avg_pool2d(x, 1) is global average pooling (GoogLeNet's last pooling layer).
     """
-    if input.ndim != 4:
-        raise ValueError(f"adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got shape "
-                         f"{tuple(input.shape)}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+                         f"input, got shape {tuple(input.shape)}")
     if not isinstance(output_size, (tuple, list)):
         output_size = (output_size, output_size)
     if len(output_size) != 2:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
                          f"got {output_size!r}")
-    size = tuple(int(input.shape[2 + i] if o is None else o) for i, o in enumerate(output_size))
+    size = tuple(input.shape[i - 2] if o is None else as_int(o, "output_size")
+                 for i, o in enumerate(output_size))
     if min(size) < 1:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
-    return AdaptiveAvgPool2d.apply(input, size)
+    x, unbatched = _batched(input)
+    y = AdaptiveAvgPool2d.apply(x, size)
+    return y.squeeze(0) if unbatched else y

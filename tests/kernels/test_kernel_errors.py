@@ -11,8 +11,8 @@ def t(*shape, dtype=np.float32):
 
 
 @pytest.mark.parametrize("x, w, kw, message", [
-    (t(3, 8, 8), t(4, 3, 3, 3), {},
-     r"conv2d: expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"),
+    (t(8, 8), t(4, 3, 3, 3), {},
+     r"conv2d: expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) input, got shape \(8, 8\)"),
     (t(1, 3, 8, 8), t(4, 3, 3), {}, r"expected a 4-D weight .* got shape \(4, 3, 3\)"),
     (t(1, 64, 8, 8), t(256, 48, 5, 5), dict(groups=2),
      r"conv2d\(96→256, k=5×5, groups=2\): input has 64 channels, expected 96"),
@@ -42,10 +42,10 @@ def test_conv2d_bias_and_dtype_errors():
 
 @pytest.mark.parametrize("fn", [lambda x: F.max_pool2d(x, 2), lambda x: F.avg_pool2d(x, 2),
                                 lambda x: F.adaptive_avg_pool2d(x, 1)])
-def test_pooling_wants_4d(fn):
-    with pytest.raises(ValueError,
-                       match=r"expected a 4-D input \(N, C, H, W\), got shape \(3, 8, 8\)"):
-        fn(t(3, 8, 8))
+def test_pooling_wants_3d_or_4d(fn):
+    with pytest.raises(ValueError, match=r"expected a 3-D \(C, H, W\) or 4-D \(N, C, H, W\) "
+                                         r"input, got shape \(2, 3, 8, 8, 1\)"):
+        fn(t(2, 3, 8, 8, 1))
 
 
 def test_pooling_window_errors():

@@ -29,7 +29,7 @@ def test_conv2d(case, with_bias):
 def test_max_pool2d_without_ties(case, seed):
     x = T(distinct((case["N"], case["C"], case["H"], case["W"]), seed))
     k, s, p, ceil_mode = pool_args(case)
-    assert minidl.gradcheck(lambda x: F.max_pool2d(x, k, s, p, ceil_mode), [x])
+    assert minidl.gradcheck(lambda x: F.max_pool2d(x, k, s, p, ceil_mode=ceil_mode), [x])
 
 
 @settings(max_examples=10)

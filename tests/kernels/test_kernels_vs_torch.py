@@ -57,7 +57,7 @@ def test_conv2d_alexnet_conv2_grouped():
 def test_max_pool2d(case, seed, dtype):
     x = distinct((case["N"], case["C"], case["H"], case["W"]), seed, dtype)
     k, s, p, ceil_mode = pool_args(case)
-    ours, theirs = run_both(lambda x: F.max_pool2d(x, k, s, p, ceil_mode),
+    ours, theirs = run_both(lambda x: F.max_pool2d(x, k, s, p, 1, ceil_mode),
                             lambda x: TF.max_pool2d(x, k, s, p, 1, ceil_mode), [x])
     assert_same(ours, theirs, dtype)
 
