@@ -22,12 +22,15 @@ import numpy as np  # noqa: E402
 from . import cuda  # noqa: E402
 from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Device as device
-from .ops import (abs, amax, argmax, cat, exp, flatten, linear, log, matmul, max, maximum, mean,
-                  permute, reshape, sigmoid, squeeze, stack, sum, tanh, transpose, unsqueeze,
-                  where)
+from .ops import (abs, allclose, amax, amin, argmax, argmin, cat, clamp, clip, clone, equal, exp,
+                  expand, flatten, floor_divide, linear, log, log_softmax, matmul, max, maximum,
+                  mean, min, minimum, permute, remainder, reshape, sigmoid, softmax, sqrt,
+                  squeeze, stack, sum, tanh, transpose, unsqueeze, where)
+from .ops._util import ShapeError, result_type
 from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
-from .factories import (arange, empty, full, ones, ones_like, rand, randn, zeros, zeros_like)
+from .factories import (arange, empty, empty_like, full, full_like, ones, ones_like, rand,
+                        rand_like, randn, randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
 from . import functional, nn, optim  # noqa: E402  (subpackages that need the names above)

@@ -19,10 +19,14 @@ Storing an array as an ad-hoc attribute (``ctx.x = x``) raises an error; plain s
 ``ctx.stride = 2`` are fine.
 
 **Accumulation.** As in PyTorch, gradients *add up* in ``.grad`` across ``backward()`` calls
-until you zero them (``optimizer.zero_grad()`` or ``t.grad = None``).
+until you zero them (``optimizer.zero_grad()``, ``t.grad.zero_()`` or ``t.grad = None``). A
+leaf's ``.grad`` is its own writable array, never shared with another tensor or with the
+``gradient`` passed to ``backward`` (``_owned`` copies only when that would happen).
+
+**Integer results** (casts, comparisons, indices) never join the graph, as in PyTorch.
 """
+import functools
 import threading
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -38,23 +42,69 @@ def is_grad_enabled():
     return getattr(_state, "enabled", True)
 
 
-@contextmanager
-def set_grad_enabled(mode):
-    previous = is_grad_enabled()
-    _state.enabled = bool(mode)
-    try:
-        yield
-    finally:
-        _state.enabled = previous
+class _GradMode:
+    """Base of the grad-mode switches: a context manager that is also a function decorator."""
+
+    mode = None
+
+    def __enter__(self):
+        self.previous = is_grad_enabled()
+        _state.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.previous
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
 
-def no_grad():
-    """Context manager: ops inside record no graph (inference, parameter updates)."""
-    return set_grad_enabled(False)
+class set_grad_enabled(_GradMode):
+    """Switch gradient recording on or off, as in PyTorch:
+
+    - ``set_grad_enabled(False)`` as a plain call switches it off from then on;
+    - ``with set_grad_enabled(False): ...`` switches it for the block and restores it after;
+    - ``@set_grad_enabled(False)`` does so for each call of the decorated function.
+    """
+
+    def __init__(self, mode):
+        self.previous = is_grad_enabled()
+        self.mode = bool(mode)
+        _state.enabled = self.mode  # takes effect at once, like PyTorch's
+
+    def __enter__(self):
+        return self  # already switched in __init__; __exit__ restores `previous`
+
+    def __call__(self, fn):
+        _state.enabled = self.previous  # as a decorator it only applies inside fn
+        return super().__call__(fn)
 
 
-def enable_grad():
-    return set_grad_enabled(True)
+class _NoParamGradMode(_GradMode):
+    """``@no_grad``, ``@no_grad()`` and ``with no_grad():`` all work."""
+
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
+
+class no_grad(_NoParamGradMode):
+    """Ops inside record no graph (inference, parameter updates). A context manager, or a
+    decorator with or without parentheses."""
+
+    mode = False
+
+
+class enable_grad(_NoParamGradMode):
+    """Record the graph again inside a ``no_grad`` region (context manager or decorator)."""
+
+    mode = True
 
 
 def _is_array(value):
@@ -152,6 +202,9 @@ class Function:
         track = is_grad_enabled() and any(needs)
         object.__setattr__(ctx, "needs_input_grad", needs)
         out = cls.forward(ctx, *raw)
+        # integer and bool results (casts, comparisons, indices) have no gradient: as in
+        # PyTorch they never require grad, so backward through them raises
+        track = track and out.dtype.kind in "fc"
         result = Tensor._make(out, requires_grad=track)
         if track:
             object.__setattr__(ctx, "inputs", tuple(a if n else None for a, n in zip(args, needs)))
@@ -191,6 +244,24 @@ def _topological_nodes(roots):
     return consumers
 
 
+def _owned(g, taken):
+    """`g` itself when a leaf may keep it as its ``.grad``, else a copy.
+
+    A backward may hand out a read-only broadcast view (sum), a view of another array
+    (reshape), the same array to two inputs (add) or the caller's own seed gradient; keeping
+    any of those would make ``.grad`` read-only or shared, and ``grad.zero_()`` would then fail
+    or write through. A fresh array (the usual case: conv, linear) is kept without a copy.
+    `taken` holds the ids of arrays already handed out (kept alive by the caller).
+    """
+    flags = getattr(g, "flags", None)
+    writeable = getattr(flags, "writeable", True)
+    owns = getattr(flags, "owndata", True) and getattr(g, "base", None) is None
+    if not (writeable and owns) or id(g) in taken:
+        g = g.copy()
+    taken.add(id(g))
+    return g
+
+
 def run_backward(roots, root_grads, retain_graph=False, capture=None):
     """Backpropagate `root_grads` (arrays) from the Tensors `roots`.
 
@@ -201,22 +272,24 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     from .tensor import Tensor
 
     pending = {}  # node -> gradient of its output, summed over consumers so far
+    taken = {id(g) for g in root_grads}  # arrays a leaf may not keep as they are
 
     def deliver(t, g):
         if capture is not None and id(t) in capture:
             prev = capture[id(t)]
-            capture[id(t)] = g if prev is None else prev + g
+            capture[id(t)] = _owned(g, taken) if prev is None else prev + g
             if t.grad_fn is None:
                 return
         if t.grad_fn is not None:
             node = t.grad_fn
             pending[node] = g if node not in pending else pending[node] + g
         elif capture is None:
-            # A leaf: accumulate (out of place, so arrays shared by two leaves never alias).
+            # A leaf: the first gradient is kept (copied if shared or read-only), later ones
+            # are added out of place into the same Tensor, so nothing ever aliases.
             if t.grad is None:
-                t.grad = Tensor._make(g)
+                t.grad = Tensor._make(_owned(g, taken))
             else:
-                t.grad = Tensor._make(t.grad.data + g)
+                t.grad.data = t.grad.data + g
 
     consumers = _topological_nodes([r.grad_fn for r in roots])
     for r, g in zip(roots, root_grads):
@@ -258,28 +331,49 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             node.release()
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
     """Gradients of `outputs` w.r.t. `inputs`, returned (not accumulated into ``.grad``).
 
     Like ``torch.autograd.grad``: `outputs` a Tensor or list of Tensors, `inputs` likewise;
-    returns a tuple with one array-backed Tensor (or None when unreachable) per input.
+    returns a tuple with one Tensor per input. An input the outputs do not depend on raises,
+    unless ``allow_unused=True`` (then its gradient is None). `retain_graph` defaults to
+    `create_graph`; ``create_graph=True`` (higher-order gradients) is not supported.
     """
     from .tensor import Tensor
 
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): minidl's backward "
+                                  "computes on raw arrays and records no graph, so higher-order "
+                                  "gradients are not supported")
+    retain_graph = create_graph if retain_graph is None else retain_graph
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad (pass only "
+                               "tensors with requires_grad=True, or results computed from them)")
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"autograd.grad: {len(grad_outputs)} grad_outputs for "
+                         f"{len(outputs)} outputs")
     roots, root_grads = [], []
     for out, g in zip(outputs, grad_outputs):
         roots.append(out)
         root_grads.append(_root_grad(out, g))
     capture = {id(t): None for t in inputs}
     run_backward(roots, root_grads, retain_graph=retain_graph, capture=capture)
-    return tuple(None if capture[id(t)] is None else Tensor._make(capture[id(t)]) for t in inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: input {i} was not used in the graph of the "
+                               "outputs; pass allow_unused=True to get None for it")
+        result.append(None if g is None else Tensor._make(g))
+    return tuple(result)
 
 
 def _root_grad(out, gradient):

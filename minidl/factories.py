@@ -1,4 +1,10 @@
-"""Tensor factories: zeros, ones, full, arange, rand, randn and friends (float32 by default)."""
+"""Tensor factories: zeros, ones, full, arange, rand, randn and their ``*_like`` forms.
+
+As in PyTorch, results are float32 unless a dtype is given, except where the values say
+otherwise: ``full`` and ``arange`` infer int64 from integers and bool from booleans.
+"""
+import numbers
+
 import numpy as np
 
 from .backend import CPU, Device, xp_for
@@ -6,7 +12,12 @@ from .random import get_generator
 from .tensor import DEFAULT_DTYPE, Tensor
 
 
-def _shape(size):
+def _shape(size, keyword=None):
+    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
+    if keyword is not None:
+        if size:
+            raise TypeError("give the size either positionally or as size=, not both")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     return tuple(int(s) for s in size)
@@ -20,47 +31,106 @@ def _make(array, dtype, device, requires_grad):
     return Tensor(array.astype(dtype or DEFAULT_DTYPE, copy=False), requires_grad=requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _make(np.zeros(_shape(size), dtype or DEFAULT_DTYPE), dtype, device, requires_grad)
-
-
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _make(np.ones(_shape(size), dtype or DEFAULT_DTYPE), dtype, device, requires_grad)
-
-
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _make(np.empty(_shape(size), dtype or DEFAULT_DTYPE), dtype, device, requires_grad)
-
-
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    return _make(np.full(_shape((size,)), fill_value, dtype or DEFAULT_DTYPE), dtype, device,
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(np.zeros(_shape(sizes, size), dtype or DEFAULT_DTYPE), dtype, device,
                  requires_grad)
 
 
-def zeros_like(t, dtype=None):
-    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(np.ones(_shape(sizes, size), dtype or DEFAULT_DTYPE), dtype, device,
+                 requires_grad)
 
 
-def ones_like(t, dtype=None):
-    return ones(t.shape, dtype=dtype or t.dtype, device=t.device)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    return _make(np.empty(_shape(sizes, size), dtype or DEFAULT_DTYPE), dtype, device,
+                 requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None):
+def _fill_dtype(value):
+    """PyTorch's inference for full(): bool, int64, the default float32, or complex64."""
+    if isinstance(value, (bool, np.bool_)):
+        return np.dtype(bool)
+    if isinstance(value, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(value, numbers.Real):
+        return DEFAULT_DTYPE
+    return np.dtype(np.complex64)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`; its dtype follows the value when not given
+    (``full((2,), 3)`` is int64, ``full((2,), True)`` bool, ``full((2,), 2.5)`` float32)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = np.dtype(dtype) if dtype is not None else _fill_dtype(fill_value)
+    size = (size,) if isinstance(size, numbers.Integral) else size
+    return _make(np.full(_shape((size,)), fill_value, dtype), dtype, device, requires_grad)
+
+
+def _like(t, dtype, device):
+    return (t.dtype if dtype is None else np.dtype(dtype)), (t.device if device is None
+                                                              else device)
+
+
+def zeros_like(t, *, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(t, dtype, device)
+    return zeros(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, *, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(t, dtype, device)
+    return ones(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(t, *, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(t, dtype, device)
+    return empty(t.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """Like ``full(t.shape, fill_value)`` with t's dtype (not the value's) and device."""
+    dtype, device = _like(t, dtype, device)
+    return full(t.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(t, *, dtype=None, device=None, requires_grad=False, generator=None):
+    dtype, device = _like(t, dtype, device)
+    return rand(t.shape, generator=generator, dtype=dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(t, *, dtype=None, device=None, requires_grad=False, generator=None):
+    dtype, device = _like(t, dtype, device)
+    return randn(t.shape, generator=generator, dtype=dtype, device=device,
+                 requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """[start, end) by step: int64 when all three are integers, else float32 (or `dtype`)."""
     if end is None:
         start, end = 0, start
     a = np.arange(start, end, step)
     if dtype is None:
         dtype = np.int64 if a.dtype.kind == "i" else DEFAULT_DTYPE
-    return _make(a, dtype, device, False)
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
-    """Uniform on [0, 1)."""
-    a = get_generator(generator).np.random(_shape(size))
     return _make(a, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def _floating(dtype, what):
+    dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+    if dtype.kind not in "fc":
+        raise TypeError(f"{what}: random values need a floating dtype, got {dtype}")
+    return dtype
+
+
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1)."""
+    dtype = _floating(dtype, "rand")
+    a = get_generator(generator).np.random(_shape(sizes, size))
+    return _make(a, dtype, device, requires_grad)
+
+
+def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal."""
-    a = get_generator(generator).np.standard_normal(_shape(size))
+    dtype = _floating(dtype, "randn")
+    a = get_generator(generator).np.standard_normal(_shape(sizes, size))
     return _make(a, dtype, device, requires_grad)

@@ -88,6 +88,11 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind not in "fc":
             raise RuntimeError(f"only floating-point tensors can require gradients, "
@@ -111,7 +116,9 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+            from .ops._util import ShapeError
+            raise ShapeError(f"item() needs a tensor with one element, this one has shape "
+                             f"{self.shape}")
         return self.data.reshape(()).item()
 
     def tolist(self):
@@ -121,15 +128,22 @@ class Tensor:
         a = to_device(self.data, CPU)
         return a if dtype is None else a.astype(dtype)
 
-    def to(self, device=None, dtype=None):
-        """A copy on `device` and/or with `dtype` (self when nothing changes); differentiable."""
+    def to(self, *args, **kwargs):
+        """A copy on another device and/or with another dtype (self when nothing changes, unless
+        ``copy=True``); differentiable. PyTorch's forms: ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(other_tensor)`` (its device and dtype), and the keywords
+        ``device=``, ``dtype=``, ``non_blocking=`` (ignored), ``copy=``.
+        """
         from .ops.shape import ToDevice
-        from .ops.elementwise import Cast
+        from .ops.elementwise import Cast, Clone
+        device, dtype, copy = _to_args(args, kwargs)
         out = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = Cast.apply(out, np.dtype(dtype))
-        if device is not None and Device(device) != self.device:
-            out = ToDevice.apply(out, Device(device))
+        if dtype is not None and dtype != self.dtype:
+            out = Cast.apply(out, dtype)
+        if device is not None and device != self.device:
+            out = ToDevice.apply(out, device)
+        if copy and out is self:
+            out = Clone.apply(self)
         return out
 
     def cpu(self):
@@ -147,14 +161,53 @@ class Tensor:
     def long(self):
         return self.to(dtype=np.int64)
 
+    def int(self):
+        return self.to(dtype=np.int32)
+
+    def bool(self):
+        return self.to(dtype=np.bool_)
+
     def astype(self, dtype):
         return self.to(dtype=dtype)
 
+    def type_as(self, other):
+        return self.to(dtype=other.dtype)
+
     # -- in place, outside the graph ---------------------------------------------------------
-    def _check_inplace(self, what):
-        if self.requires_grad and autograd.is_grad_enabled():
+    # minidl records no in-place writes in the graph. So they are refused on a tensor that
+    # requires grad (unless grad mode is off, as when an optimizer updates parameters), and a
+    # value that requires grad may not be written in while grad mode is on: its gradient
+    # would be silently lost.
+    def _check_inplace(self, what, value=None):
+        if not autograd.is_grad_enabled():
+            return
+        if self.requires_grad:
             raise RuntimeError(f"{what} on a tensor that requires grad: do it under "
                                "minidl.no_grad() (e.g. when updating parameters)")
+        if isinstance(value, Tensor) and value.requires_grad:
+            raise RuntimeError(f"{what} with a value that requires grad: minidl does not record "
+                               "in-place writes, so its gradient would be lost; build the "
+                               "result out of place (e.g. with where or cat), or write "
+                               "value.detach()")
+
+    def _write(self, what, result):
+        """Store `result` (a Tensor) into this tensor's memory, by PyTorch's in-place rules."""
+        from .ops._util import ShapeError, can_cast_inplace
+        if not can_cast_inplace(result.dtype, self.dtype):
+            raise RuntimeError(f"{what}: result type {result.dtype} can't be cast to the "
+                               f"desired output type {self.dtype}")
+        if result.shape != self.shape:
+            raise ShapeError(f"{what}: output with shape {self.shape} doesn't match the "
+                             f"broadcast shape {result.shape}")
+        self.data[...] = result.data
+        return self
+
+    def _inplace(self, what, op, *args, **kwargs):
+        """``self = op(self, *args)`` written into self's memory (x += y, x.add_(y), ...)."""
+        self._check_inplace(what, *args[:1])
+        with autograd.no_grad():
+            result = op(self, *args, **kwargs)
+        return self._write(what, result)
 
     def zero_(self):
         self._check_inplace("zero_()")
@@ -162,22 +215,58 @@ class Tensor:
         return self
 
     def fill_(self, value):
-        self._check_inplace("fill_()")
-        self.data[...] = value
+        self._check_inplace("fill_()", value)
+        self.data[...] = value.data if isinstance(value, Tensor) else value
         return self
 
     def copy_(self, src):
-        self._check_inplace("copy_()")
+        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor."""
+        self._check_inplace("copy_()", src)
         src = src.data if isinstance(src, Tensor) else src
-        if tuple(src.shape) != self.shape:
-            raise ValueError(f"copy_(): source shape {tuple(src.shape)} != tensor shape {self.shape}")
+        try:
+            fits = np.broadcast_shapes(tuple(src.shape), self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            from .ops._util import ShapeError
+            raise ShapeError(f"copy_(): source shape {tuple(src.shape)} does not broadcast to "
+                             f"the tensor's shape {self.shape}")
         self.data[...] = to_device(src, self.device)
         return self
 
     def __setitem__(self, index, value):
-        self._check_inplace("item assignment")
+        self._check_inplace("item assignment", value)
         value = value.data if isinstance(value, Tensor) else value
         self.data[_raw_index(index)] = value
+
+    def __iadd__(self, other):
+        return self._inplace("+=", ops.add, other)
+
+    def __isub__(self, other):
+        return self._inplace("-=", ops.sub, other)
+
+    def __imul__(self, other):
+        return self._inplace("*=", ops.mul, other)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", ops.div, other)
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace("add_()", ops.add, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace("sub_()", ops.sub, other, alpha=alpha)
+
+    def mul_(self, other):
+        return self._inplace("mul_()", ops.mul, other)
+
+    def div_(self, other):
+        return self._inplace("div_()", ops.div, other)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace("clamp_()", ops.clamp, min, max)
+
+    clip_ = clamp_
 
     # -- printing ----------------------------------------------------------------------------
     def __repr__(self):
@@ -213,11 +302,16 @@ class Tensor:
     __hash__ = object.__hash__
 
     # -- autograd ----------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor; leaves' ``.grad`` accumulate (zero them yourself).
 
-        A scalar needs no `gradient`; any other shape needs one of its own shape.
+        A scalar needs no `gradient`; any other shape needs one of its own shape. The graph is
+        freed as backward passes unless ``retain_graph=True``; ``create_graph`` (higher-order
+        gradients) is not supported.
         """
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): higher-order gradients are "
+                                      "not supported by minidl")
         root = autograd._root_grad(self, gradient)
         autograd.run_backward([self], [root], retain_graph=retain_graph)
 
@@ -252,8 +346,39 @@ class Tensor:
     def __rpow__(self, other):
         return ops.pow(other, self)
 
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
     def __neg__(self):
         return ops.neg(self)
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    # PyTorch's method spellings
+    def add(self, other, *, alpha=1):
+        return ops.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return ops.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return ops.mul(self, other)
+
+    def div(self, other):
+        return ops.div(self, other)
+
+    def pow(self, other):
+        return ops.pow(self, other)
 
     def __matmul__(self, other):
         return ops.matmul(self, other)
@@ -307,7 +432,21 @@ class Tensor:
         return ops.abs(self)
 
     def sqrt(self):
-        return ops.pow(self, 0.5)
+        return ops.sqrt(self)
+
+    def clamp(self, min=None, max=None):
+        return ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def clone(self):
+        return ops.clone(self)
+
+    def softmax(self, dim):
+        return ops.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return ops.log_softmax(self, dim)
 
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
@@ -318,11 +457,20 @@ class Tensor:
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
     def amax(self, dim=None, keepdim=False):
         return ops.amax(self, dim, keepdim)
 
+    def amin(self, dim=None, keepdim=False):
+        return ops.amin(self, dim, keepdim)
+
     def argmax(self, dim=None, keepdim=False):
         return ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return ops.argmin(self, dim, keepdim)
 
     def matmul(self, other):
         return ops.matmul(self, other)
@@ -357,8 +505,37 @@ class Tensor:
     def squeeze(self, dim=None):
         return ops.squeeze(self, dim)
 
+    def expand(self, *sizes):
+        return ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return ops.expand(self, other.shape)
+
     def contiguous(self):
         return self
+
+
+def _to_args(args, kwargs):
+    """(device, dtype, copy) from the arguments of ``Tensor.to`` (see there)."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to(): unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, bool):
+            pass  # non_blocking, given positionally
+        elif isinstance(a, Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
+            device = a
+        else:
+            try:
+                dtype = np.dtype(a)
+            except TypeError:
+                device = a  # not a dtype: let Device say what is wrong with it
+    return (None if device is None else Device(device),
+            None if dtype is None else np.dtype(dtype), copy)
 
 
 def _raw_index(index):

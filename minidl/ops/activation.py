@@ -3,8 +3,11 @@
 softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) with m = max_j x_j: subtracting the max changes
 nothing mathematically and keeps exp() from overflowing, so logits of ±1e4 give no inf or NaN.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
+from ._util import to_floating
 
 
 def _log_softmax(x, axis):
@@ -14,9 +17,12 @@ def _log_softmax(x, axis):
 
 
 class Softmax(Function):
+    """softmax along `axis` (None for a 0-d input). An empty input gives an empty output."""
+
     @staticmethod
     def forward(ctx, x, axis):
-        y = get_array_module(x).exp(_log_softmax(x, axis))
+        x = to_floating(x)
+        y = get_array_module(x).exp(_log_softmax(x, axis)) if x.size else x.copy()
         ctx.axis = axis
         ctx.save_for_backward(y)
         return y
@@ -31,7 +37,8 @@ class Softmax(Function):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        logp = _log_softmax(x, axis)
+        x = to_floating(x)
+        logp = _log_softmax(x, axis) if x.size else x.copy()
         ctx.axis = axis
         ctx.save_for_backward(logp)
         return logp
@@ -44,17 +51,31 @@ class LogSoftmax(Function):
 
 
 class CrossEntropy(Function):
-    """Mean (or sum, or per-sample) of -log softmax(logits)[target], fused.
+    """PyTorch's cross-entropy of logits against integer class indices, fused in one node.
 
-    logits (N, C) or (N, C, d1, ...), target (N,) or (N, d1, ...) of integer class indices.
-    The gradient w.r.t. the logits is softmax(logits) - onehot(target), scaled by the reduction.
+    logits (C,), (N, C) or (N, C, d1, ...); target (), (N,) or (N, d1, ...). For one sample with
+    log-probabilities logp = log_softmax(logits), target t, class weights w (all 1 when none),
+    label smoothing e and C classes, the loss is (PyTorch's formula)
+
+        l = (1 - e) * (-w[t] logp[t])  +  (e / C) * (-sum_c w[c] logp[c])
+
+    and 0 for targets equal to `ignore_index`. 'mean' divides the sum of the losses by the sum
+    of w[t] over the kept targets (their count when unweighted), 'sum' adds them up, 'none'
+    returns them. The gradient w.r.t. the logits, per sample and before that reduction, is
+
+        (1 - e) w[t] (p - onehot(t))  +  (e / C) (sum_c w[c] p - w)     with p = softmax(logits).
     """
 
     @staticmethod
-    def forward(ctx, logits, target, reduction, ignore_index):
+    def forward(ctx, logits, target, weight, reduction, ignore_index, label_smoothing):
         xp = get_array_module(logits)
-        C = logits.shape[1]
-        flat = xp.moveaxis(logits, 1, -1).reshape(-1, C) if logits.ndim > 2 else logits
+        C = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
+        if logits.ndim == 1:
+            flat = logits.reshape(1, C)
+        elif logits.ndim > 2:
+            flat = xp.moveaxis(logits, 1, -1).reshape(-1, C)
+        else:
+            flat = logits
         t = target.reshape(-1)
         valid = t != ignore_index
         safe_t = xp.where(valid, t, 0)
@@ -63,31 +84,50 @@ class CrossEntropy(Function):
             raise IndexError(f"cross_entropy: target {bad} is out of range for {C} classes")
         logp = _log_softmax(flat, 1)
         picked = xp.take_along_axis(logp, safe_t[:, None], axis=1)[:, 0]
-        losses = -picked * valid
-        count = int(valid.sum())
-        ctx.reduction, ctx.count = reduction, count
-        ctx.logits_shape, ctx.target_shape = logits.shape, target.shape
-        ctx.save_for_backward(logp, safe_t, valid)
+        # w_t: the weight of each sample's target, 0 where the target is ignored
+        w_t = valid.astype(logp.dtype) if weight is None else xp.where(valid, weight[safe_t], 0)
+        losses = xp.where(valid, -picked * w_t, 0)
+        e = float(label_smoothing)
+        if e:
+            smooth = -(logp.sum(1) if weight is None else (logp * weight).sum(1))
+            losses = (1 - e) * losses + (e / C) * xp.where(valid, smooth, 0)
+        total = w_t.sum()
+        ctx.reduction, ctx.smoothing, ctx.total = reduction, e, float(total)
+        ctx.logits_shape = logits.shape
+        ctx.save_for_backward(logp, safe_t, w_t, valid, weight if e else None)
         if reduction == "mean":
-            # an all-ignored batch gives NaN, as in PyTorch (0 / 0)
-            return xp.asarray(losses.sum() / count if count else losses.sum() * xp.nan,
-                              dtype=logits.dtype)
+            # nothing kept (or all weights 0) gives NaN, as in PyTorch (0 / 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return xp.asarray(losses.sum() / total, dtype=logits.dtype)
         if reduction == "sum":
             return xp.asarray(losses.sum(), dtype=logits.dtype)
         return losses.reshape(target.shape).astype(logits.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        logp, t, valid = ctx.saved_tensors
+        logp, t, w_t, valid, weight = ctx.saved_tensors
         xp = get_array_module(g)
+        e = ctx.smoothing
+        C = logp.shape[1]
+        rows = xp.arange(t.shape[0])
         grad = xp.exp(logp)
-        grad[xp.arange(t.shape[0]), t] -= 1
-        if ctx.reduction == "none":
-            scale = g.reshape(-1)[:, None] * valid[:, None]
+        if e:
+            w_sum = C if weight is None else weight.sum()
+            grad *= ((1 - e) * w_t + (e / C) * w_sum * valid)[:, None]
+            grad[rows, t] -= (1 - e) * w_t
+            grad -= (e / C) * valid[:, None] * (1 if weight is None else weight[None, :])
         else:
-            scale = valid[:, None] * (g / max(ctx.count, 1) if ctx.reduction == "mean" else g)
-        grad = grad * scale
-        if len(ctx.logits_shape) > 2:
-            N, C = ctx.logits_shape[0], ctx.logits_shape[1]
-            grad = xp.moveaxis(grad.reshape((N,) + tuple(ctx.logits_shape[2:]) + (C,)), -1, 1)
-        return grad.astype(logp.dtype, copy=False), None, None, None
+            grad *= w_t[:, None]
+            grad[rows, t] -= w_t
+        if ctx.reduction == "none":
+            grad *= g.reshape(-1)[:, None]
+        elif ctx.reduction == "sum":
+            grad *= g
+        elif ctx.total:
+            grad *= g / ctx.total
+        else:  # every target ignored: the loss is NaN, its gradient 0 (as in PyTorch)
+            grad[...] = 0
+        shape = ctx.logits_shape
+        if len(shape) > 2:
+            grad = xp.moveaxis(grad.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
+        return grad.reshape(shape).astype(logp.dtype, copy=False), None, None, None, None, None

@@ -1,11 +1,15 @@
-"""Element-wise ops with NumPy broadcasting: + - * / ** neg exp log tanh sigmoid abs maximum where.
+"""Element-wise ops with NumPy broadcasting and PyTorch's type promotion:
++ - * / ** // % neg exp log sqrt tanh sigmoid abs clamp maximum where clone cast.
 
-Each backward is the local derivative times the incoming gradient, then ``sum_to_shape`` undoes
-broadcasting. Non-Tensor operands (Python numbers) get no gradient.
+Each binary forward first brings its operands to one dtype (``promote``, PyTorch's rules: see
+``_util.result_type``); each backward is the local derivative times the incoming gradient, then
+``sum_to_shape`` undoes broadcasting. Non-Tensor operands (Python numbers) get no gradient.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
-from ._util import as_scalar, check_broadcast, sum_to_shape
+from ._util import check_broadcast, promote, result_type, sum_to_shape, to_floating
 
 
 def _shape(a):
@@ -17,15 +21,32 @@ def _is_arr(a):
 
 
 def _setup(ctx, what, a, b):
-    """Check that a and b broadcast, and remember their shapes for sum_to_shape."""
+    """Check that a and b broadcast, remember their shapes for sum_to_shape, and return them
+    promoted to their common dtype."""
     check_broadcast(what, a, b)
     ctx.in_shapes = (_shape(a), _shape(b))
+    return promote(a, b)
+
+
+def _xp(a, b):
+    return get_array_module(a if _is_arr(a) else b)
+
+
+def _keep(ctx, a, b):
+    """Save the array operands; remember the number ones as plain settings."""
+    ctx.save_for_backward(a if _is_arr(a) else None, b if _is_arr(b) else None)
+    ctx.scalars = (None if _is_arr(a) else a, None if _is_arr(b) else b)
+
+
+def _kept(ctx):
+    saved = ctx.saved_tensors
+    return tuple(s if s is not None else c for s, c in zip(saved[:2], ctx.scalars))
 
 
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        _setup(ctx, "add", a, b)
+        a, b = _setup(ctx, "add", a, b)
         return a + b
 
     @staticmethod
@@ -38,7 +59,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        _setup(ctx, "sub", a, b)
+        a, b = _setup(ctx, "sub", a, b)
         return a - b
 
     @staticmethod
@@ -51,7 +72,7 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        _setup(ctx, "mul", a, b)
+        a, b = _setup(ctx, "mul", a, b)
         na, nb = ctx.needs_input_grad
         # each side's gradient needs only the *other* side
         ctx.save_for_backward(b if na and _is_arr(b) else None, a if nb and _is_arr(a) else None)
@@ -69,19 +90,18 @@ class Mul(Function):
 
 
 class Div(Function):
+    """True division: integers divide to float32, as in PyTorch."""
+
     @staticmethod
     def forward(ctx, a, b):
-        _setup(ctx, "div", a, b)
-        ctx.save_for_backward(a if _is_arr(a) else None, b if _is_arr(b) else None)
-        ctx.scalars = (None if _is_arr(a) else a, None if _is_arr(b) else b)
+        a, b = _setup(ctx, "div", a, b)
+        a, b = (to_floating(x) if _is_arr(x) else x for x in (a, b))
+        _keep(ctx, a, b)
         return a / b
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        a_s, b_s = ctx.scalars
-        a = a if a is not None else a_s
-        b = b if b is not None else b_s
+        a, b = _kept(ctx)
         na, nb = ctx.needs_input_grad
         ga = sum_to_shape(g / b, ctx.in_shapes[0]) if na else None
         gb = sum_to_shape(-g * a / (b * b), ctx.in_shapes[1]) if nb else None
@@ -89,28 +109,85 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b. d/da = b a^(b-1); d/db = a^b log a."""
+    """a ** b. d/da = b a^(b-1); d/db = a^b log a.
+
+    At the corners PyTorch's conventions: where b == 0 the gradient w.r.t. a is 0 (even at
+    a == 0, where b a^(b-1) would be 0 * inf); where a == 0 and b >= 0 the gradient w.r.t. b
+    is 0 (a^b log a would be 0 * -inf).
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        _setup(ctx, "pow", a, b)
-        xp = get_array_module(a if _is_arr(a) else b)
-        y = xp.power(a, b) if _is_arr(a) else xp.power(xp.asarray(a, dtype=b.dtype), b)
+        a, b = _setup(ctx, "pow", a, b)
+        xp = _xp(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = xp.asarray(xp.power(a, b))
         ctx.save_for_backward(a if _is_arr(a) else None, b if _is_arr(b) else None, y)
         ctx.scalars = (None if _is_arr(a) else a, None if _is_arr(b) else b)
         return y
 
     @staticmethod
     def backward(ctx, g):
-        a, b, y = ctx.saved_tensors
-        a_s, b_s = ctx.scalars
-        a = a if a is not None else a_s
-        b = b if b is not None else b_s
+        a, b = _kept(ctx)
+        y = ctx.saved_tensors[2]
         xp = get_array_module(g)
         na, nb = ctx.needs_input_grad
-        ga = sum_to_shape(g * b * xp.power(a, b - 1), ctx.in_shapes[0]) if na else None
-        gb = sum_to_shape(g * y * xp.log(a), ctx.in_shapes[1]) if nb else None
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if na:
+                ga = xp.where(b == 0, 0, g * b * xp.power(a, b - 1))
+                ga = sum_to_shape(ga, ctx.in_shapes[0])
+            if nb:
+                log_a = xp.log(a if _is_arr(a) else xp.asarray(a, dtype=g.dtype))
+                gb = xp.where((a == 0) & (b >= 0), 0, g * y * log_a)
+                gb = sum_to_shape(gb, ctx.in_shapes[1])
         return ga, gb
+
+
+class FloorDivide(Function):
+    """a // b, rounding down (Python's and PyTorch's rule). Like PyTorch, it has no derivative:
+    a float result joins the graph, but backpropagating through it raises."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _setup(ctx, "floor_divide", a, b)
+        _check_int_divisor(a, b, "floor_divide")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xp(a, b).floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative of floor_divide (//) is not implemented (as in "
+                           "PyTorch); use torch-style a.div(b) and floor it outside the graph")
+
+
+class Remainder(Function):
+    """a % b with the sign of b (Python's and PyTorch's rule). d/da = 1, d/db = -floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _setup(ctx, "remainder", a, b)
+        _check_int_divisor(a, b, "remainder")
+        _keep(ctx, a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _xp(a, b).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = _kept(ctx)
+        na, nb = ctx.needs_input_grad
+        ga = sum_to_shape(g, ctx.in_shapes[0]) if na else None
+        gb = None
+        if nb:
+            gb = sum_to_shape(-g * get_array_module(g).floor_divide(a, b), ctx.in_shapes[1])
+        return ga, gb
+
+
+def _check_int_divisor(a, b, what):
+    """Integer division by zero raises, as in PyTorch (NumPy would quietly give 0)."""
+    if (a if _is_arr(a) else b).dtype.kind in "biu" and not bool((b != 0).all()
+                                                                 if _is_arr(b) else b != 0):
+        raise ZeroDivisionError(f"{what}: integer division by zero")
 
 
 class Neg(Function):
@@ -126,7 +203,7 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, a):
-        y = get_array_module(a).exp(a)
+        y = get_array_module(a).exp(to_floating(a))
         ctx.save_for_backward(y)
         return y
 
@@ -139,19 +216,39 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)
         ctx.save_for_backward(a)
-        return get_array_module(a).log(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return get_array_module(a).log(a)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g / a
+        with np.errstate(divide="ignore"):
+            return g / a
+
+
+class Sqrt(Function):
+    """d/da sqrt(a) = 1 / (2 sqrt(a)): inf at 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(invalid="ignore"):
+            y = get_array_module(a).sqrt(to_floating(a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g / (2 * y)
 
 
 class Tanh(Function):
     @staticmethod
     def forward(ctx, a):
-        y = get_array_module(a).tanh(a)
+        y = get_array_module(a).tanh(to_floating(a))
         ctx.save_for_backward(y)
         return y
 
@@ -162,11 +259,15 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    """1 / (1 + exp(-a)), computed from e = exp(-|a|) <= 1 so nothing overflows and tiny values
+    keep their precision: sigmoid(-50) is 1.9e-22, not 0 (so log(sigmoid(-50)) is -50)."""
+
     @staticmethod
     def forward(ctx, a):
+        a = to_floating(a)
         xp = get_array_module(a)
-        # 0.5 * (1 + tanh(a/2)) is sigmoid without overflow in exp(-a) for large |a|
-        y = 0.5 * (1 + xp.tanh(0.5 * a))
+        e = xp.exp(-xp.abs(a))
+        y = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
         ctx.save_for_backward(y)
         return y
 
@@ -188,26 +289,70 @@ class Abs(Function):
         return g * get_array_module(a).sign(a)
 
 
-class Maximum(Function):
-    """Element-wise max; where a == b the gradient is split evenly (as PyTorch does)."""
+class Clamp(Function):
+    """Elements limited to [lo, hi] (either may be None). As in PyTorch the gradient passes
+    where lo <= a <= hi, boundaries included, and is 0 outside (and at NaN)."""
 
     @staticmethod
-    def forward(ctx, a, b):
-        _setup(ctx, "maximum", a, b)
-        ctx.save_for_backward(a if _is_arr(a) else None, b if _is_arr(b) else None)
-        ctx.scalars = (None if _is_arr(a) else a, None if _is_arr(b) else b)
-        return get_array_module(a if _is_arr(a) else b).maximum(a, b)
+    def forward(ctx, a, lo, hi):
+        xp = get_array_module(a)
+        dtype = result_type(a, *(v for v in (lo, hi) if v is not None))
+        a = a.astype(dtype, copy=False)
+        inside = xp.ones(a.shape, dtype=bool)
+        y = a
+        if lo is not None:
+            inside &= a >= lo
+            y = xp.maximum(y, xp.asarray(lo, dtype=dtype))
+        if hi is not None:
+            inside &= a <= hi
+            y = xp.minimum(y, xp.asarray(hi, dtype=dtype))
+        ctx.save_for_backward(inside if ctx.needs_input_grad[0] else None)
+        return y  # a new array; NaN stays NaN (maximum/minimum propagate it), as in PyTorch
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        a_s, b_s = ctx.scalars
-        a = a if a is not None else a_s
-        b = b if b is not None else b_s
-        share_a = (a > b) + 0.5 * (a == b)
+        (inside,) = ctx.saved_tensors
+        return g * inside, None, None
+
+
+class Maximum(Function):
+    """Element-wise max. Like PyTorch: where a == b each side gets half the gradient; where
+    either is NaN (the result is NaN) both get all of it."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _setup(ctx, "maximum", a, b)
+        _keep(ctx, a, b)
+        return _xp(a, b).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = _kept(ctx)
+        xp = get_array_module(g)
+        shared = xp.where(a == b, g / 2, g)
         na, nb = ctx.needs_input_grad
-        ga = sum_to_shape(g * share_a, ctx.in_shapes[0]) if na else None
-        gb = sum_to_shape(g * (1 - share_a), ctx.in_shapes[1]) if nb else None
+        ga = sum_to_shape(xp.where(a < b, 0, shared), ctx.in_shapes[0]) if na else None
+        gb = sum_to_shape(xp.where(a > b, 0, shared), ctx.in_shapes[1]) if nb else None
+        return ga, gb
+
+
+class Minimum(Function):
+    """Element-wise min, the mirror of Maximum."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _setup(ctx, "minimum", a, b)
+        _keep(ctx, a, b)
+        return _xp(a, b).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = _kept(ctx)
+        xp = get_array_module(g)
+        shared = xp.where(a == b, g / 2, g)
+        na, nb = ctx.needs_input_grad
+        ga = sum_to_shape(xp.where(a > b, 0, shared), ctx.in_shapes[0]) if na else None
+        gb = sum_to_shape(xp.where(a < b, 0, shared), ctx.in_shapes[1]) if nb else None
         return ga, gb
 
 
@@ -219,18 +364,33 @@ class Where(Function):
         xp = get_array_module(cond)
         check_broadcast("where", cond, a)
         check_broadcast("where", cond, b)
+        check_broadcast("where", a, b)
         ctx.in_shapes = (_shape(cond), _shape(a), _shape(b))
+        a, b = promote(a, b)
         ctx.save_for_backward(cond)
-        return xp.where(cond, a, b)
+        y = xp.where(cond, a, b)
+        return y if _is_arr(a) or _is_arr(b) else y.astype(result_type(a, b))
 
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
         _, na, nb = ctx.needs_input_grad
-        zero = g.dtype.type(0)
-        ga = sum_to_shape(get_array_module(g).where(cond, g, zero), ctx.in_shapes[1]) if na else None
-        gb = sum_to_shape(get_array_module(g).where(cond, zero, g), ctx.in_shapes[2]) if nb else None
+        xp, zero = get_array_module(g), g.dtype.type(0)
+        ga = sum_to_shape(xp.where(cond, g, zero), ctx.in_shapes[1]) if na else None
+        gb = sum_to_shape(xp.where(cond, zero, g), ctx.in_shapes[2]) if nb else None
         return None, ga, gb
+
+
+class Clone(Function):
+    """A copy with its own memory; the gradient passes through unchanged."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
 
 
 class Cast(Function):

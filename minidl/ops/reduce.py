@@ -1,8 +1,10 @@
-"""Reductions: sum, mean, max (axis, keepdims).
+"""Reductions: sum, mean, max/min and amax/amin (axis, keepdims).
 
 The backward of a reduction broadcasts the incoming gradient back over the reduced axes; for a
-maximum it goes only to the entries that won.
+maximum (minimum) it goes only to the entries that won.
 """
+import numpy as np
+
 from ..autograd import Function
 from ..backend import get_array_module
 
@@ -19,10 +21,13 @@ def _expand(g, shape, axis, keepdims):
 
 
 class Sum(Function):
+    """Sum over `axis` (None: all). Integers and bools add up in int64, as in PyTorch."""
+
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
-        return get_array_module(a).asarray(a.sum(axis=axis, keepdims=keepdims))
+        dtype = np.int64 if a.dtype.kind in "biu" else None
+        return get_array_module(a).asarray(a.sum(axis=axis, keepdims=keepdims, dtype=dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -32,10 +37,13 @@ class Sum(Function):
 
 
 class Mean(Function):
+    """Mean over `axis` (None: all). The mean of integers is float32 (PyTorch refuses them)."""
+
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
-        y = get_array_module(a).asarray(a.mean(axis=axis, keepdims=keepdims))
+        dtype = np.float32 if a.dtype.kind in "biu" else None
+        y = get_array_module(a).asarray(a.mean(axis=axis, keepdims=keepdims, dtype=dtype))
         ctx.count = a.size // max(y.size, 1) if a.size else 1
         return y
 
@@ -47,12 +55,15 @@ class Mean(Function):
 
 
 class AMax(Function):
-    """Maximum over axes; tied maxima share the gradient evenly (PyTorch's amax)."""
+    """Maximum over axes; tied maxima share the gradient evenly (PyTorch's amax; as there, a
+    NaN maximum gives NaN gradients to its whole slice)."""
+
+    pick = "max"
 
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         xp = get_array_module(a)
-        y = xp.asarray(a.max(axis=axis, keepdims=keepdims))
+        y = xp.asarray(getattr(a, type(ctx).pick)(axis=axis, keepdims=keepdims))
         ctx.axis, ctx.keepdims = axis, keepdims
         ctx.save_for_backward(a, y)
         return y
@@ -62,19 +73,48 @@ class AMax(Function):
         a, y = ctx.saved_tensors
         y = _expand(y, a.shape, ctx.axis, ctx.keepdims)
         g = _expand(g, a.shape, ctx.axis, ctx.keepdims)
-        winners = (a == y)
+        winners = type(ctx).winners(a, y)
         count = winners.sum(axis=ctx.axis, keepdims=True)
-        return (g * winners / count).astype(a.dtype, copy=False), None, None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g * winners / count).astype(a.dtype, copy=False), None, None
+
+    @staticmethod
+    def winners(a, y):
+        return a == y
+
+
+class AMin(AMax):
+    """Minimum over axes (PyTorch's amin), the mirror of AMax."""
+
+    pick = "min"
+
+
+class MaxAll(AMax):
+    """``max()`` of all elements: ties share the gradient evenly and, as in PyTorch, a NaN
+    maximum sends the gradient to the NaN entries (not NaN everywhere)."""
+
+    @staticmethod
+    def winners(a, y):
+        xp = get_array_module(a)
+        return xp.isnan(a) if bool(xp.isnan(y).any()) else a == y
+
+
+class MinAll(MaxAll):
+    """``min()`` of all elements, the mirror of MaxAll."""
+
+    pick = "min"
 
 
 class MaxAlong(Function):
     """Maximum along one axis, remembering *which* entry won: the gradient goes to it alone
-    (PyTorch's ``max(dim)``, which also returns those indices)."""
+    (PyTorch's ``max(dim)``, which also returns those indices). A NaN wins, as in PyTorch."""
+
+    pick = "argmax"
 
     @staticmethod
     def forward(ctx, a, axis, keepdims):
         xp = get_array_module(a)
-        index = xp.expand_dims(a.argmax(axis=axis), axis)
+        index = xp.expand_dims(getattr(a, type(ctx).pick)(axis=axis), axis)
         y = xp.take_along_axis(a, index, axis=axis)
         ctx.axis, ctx.shape = axis, a.shape
         ctx.save_for_backward(index)
@@ -88,3 +128,9 @@ class MaxAlong(Function):
         g = g.reshape(index.shape)
         xp.put_along_axis(gx, index, g, axis=ctx.axis)
         return gx, None, None
+
+
+class MinAlong(MaxAlong):
+    """Minimum along one axis (PyTorch's ``min(dim)``), the mirror of MaxAlong."""
+
+    pick = "argmin"

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import device_of, get_array_module, to_device
+from ._util import ShapeError, promote, sum_to_shape
 
 
 class Reshape(Function):
@@ -16,7 +17,7 @@ class Reshape(Function):
         try:
             return a.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot view a tensor of shape {tuple(a.shape)} "
+            raise ShapeError(f"reshape: cannot view a tensor of shape {tuple(a.shape)} "
                              f"({a.size} elements) as {tuple(shape)}") from None
 
     @staticmethod
@@ -28,7 +29,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, a, dims):
         if sorted(dims) != list(range(a.ndim)):
-            raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the "
+            raise ShapeError(f"permute: dims {tuple(dims)} are not a permutation of the "
                              f"{a.ndim} dimensions of a tensor of shape {tuple(a.shape)}")
         ctx.dims = dims
         return a.transpose(dims)
@@ -88,11 +89,11 @@ class Cat(Function):
         for i, a in enumerate(arrays):
             if a.ndim != len(ref) or any(s != r for d, (s, r) in enumerate(zip(a.shape, ref))
                                          if d != axis):
-                raise ValueError(f"cat along dim {axis}: tensor {i} has shape {tuple(a.shape)}, "
+                raise ShapeError(f"cat along dim {axis}: tensor {i} has shape {tuple(a.shape)}, "
                                  f"expected {tuple(ref[:axis])} + (any,) + {tuple(ref[axis+1:])}")
         ctx.axis = axis
         ctx.sizes = [a.shape[axis] for a in arrays]
-        return xp.concatenate(arrays, axis=axis)
+        return xp.concatenate(promote(*arrays), axis=axis)
 
     @staticmethod
     def backward(ctx, g):
@@ -106,15 +107,32 @@ class Stack(Function):
     def forward(ctx, axis, *arrays):
         for i, a in enumerate(arrays):
             if a.shape != arrays[0].shape:
-                raise ValueError(f"stack: tensor {i} has shape {tuple(a.shape)}, "
+                raise ShapeError(f"stack: tensor {i} has shape {tuple(a.shape)}, "
                                  f"tensor 0 has {tuple(arrays[0].shape)}; all must match")
         ctx.axis = axis
-        return get_array_module(arrays[0]).stack(arrays, axis=axis)
+        return get_array_module(arrays[0]).stack(promote(*arrays), axis=axis)
 
     @staticmethod
     def backward(ctx, g):
         xp = get_array_module(g)
         return (None, *(xp.take(g, i, axis=ctx.axis) for i in range(g.shape[ctx.axis])))
+
+
+class Expand(Function):
+    """A broadcast view to a larger `shape` (PyTorch's expand); the gradient sums back."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return get_array_module(a).broadcast_to(a, shape)
+        except ValueError:
+            raise ShapeError(f"expand: a tensor of shape {tuple(a.shape)} cannot be expanded to "
+                             f"{tuple(shape)} (only dimensions of size 1 can grow)") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to_shape(g, ctx.shape), None
 
 
 class Pad(Function):
@@ -124,7 +142,7 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, a, pad, value):
         if len(pad) % 2 or len(pad) // 2 > a.ndim:
-            raise ValueError(f"pad: {tuple(pad)} must hold (before, after) pairs for at most "
+            raise ShapeError(f"pad: {tuple(pad)} must hold (before, after) pairs for at most "
                              f"{a.ndim} dimensions")
         widths = [(0, 0)] * a.ndim
         for i in range(len(pad) // 2):
@@ -136,7 +154,7 @@ class Pad(Function):
                      for d, (lo, hi) in enumerate(widths))
         y = y[crop]
         if any(n <= 0 for n in y.shape):
-            raise ValueError(f"pad: {tuple(pad)} leaves nothing of shape {tuple(a.shape)}")
+            raise ShapeError(f"pad: {tuple(pad)} leaves nothing of shape {tuple(a.shape)}")
         ctx.widths, ctx.shape = widths, a.shape
         return xp.ascontiguousarray(y)
 
