@@ -381,11 +381,11 @@ def _pointwise_backward(gy, x, wg, need_x, need_w, need_b):
             np.matmul(wg[g].T, gy4[:, g], out=gx[:, g])
         gx = gx.reshape(x.shape)
     if need_w:
-        gw = np.zeros(wg.shape, dtype=wg.dtype)
+        gw = np.zeros((groups * OCg, Cg, 1, 1), dtype=wg.dtype)   # owns its data (a .grad)
+        gwg = gw.reshape(wg.shape)
         for g in range(groups):
             for n in range(N):
-                gw[g] += gy4[n, g] @ x4[n, g].T
-        gw = gw.reshape(groups * OCg, Cg, 1, 1)
+                gwg[g] += gy4[n, g] @ x4[n, g].T
     gb = gy.sum(axis=(0, 2, 3)) if need_b else None
     return gx, gw, gb
 
@@ -470,7 +470,6 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
             _col2im_rows(col, r0, r1, *geo, gx)
     gw = None
     if need_w:
-        gw = np.empty((groups, OCg, K), dtype=w.dtype)
-        _transpose_last(gwt, gw)
-        gw = gw.reshape(w.shape)
+        gw = np.empty(w.shape, dtype=w.dtype)   # owns its data: autograd keeps it as .grad
+        _transpose_last(gwt, gw.reshape(groups, OCg, K))
     return gx, gw, (gb.astype(gy.dtype) if need_b else None)
