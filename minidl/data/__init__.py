@@ -4,9 +4,10 @@ Rooms, in the order they import each other::
 
     rng.py          which NumPy Generator a random transform draws from (per batch, seeded)
     transforms/     HWC NumPy images -> augmented -> CHW float32 (``ToTensor``)
-    dataset.py      Dataset, ArrayDataset, Subset, random_split
+    sampler.py      Sampler, SequentialSampler, RandomSampler, BatchSampler, ...
+    dataset.py      Dataset, ArrayDataset, TensorDataset, ConcatDataset, Subset, random_split
     datasets/       MNIST, FashionMNIST (+ the embedded subset), CIFAR10, ImageFolder
-    collate.py      samples -> stacked NumPy batch
+    collate.py      samples -> stacked NumPy batch (default_collate, default_convert)
     workers.py      thread / process pools that build batches in the background
     dataloader.py   DataLoader: order, batching, workers, NumPy -> minidl.Tensor
 
@@ -21,20 +22,26 @@ Quick start, no download needed::
         ...   # images (128, 1, 28, 28) float32, labels (128,) int64
 """
 from . import transforms
-from .collate import default_collate
+from .collate import default_collate, default_convert
 from .dataloader import DataLoader
-from .dataset import ArrayDataset, Dataset, Subset, random_split
+from .dataset import (ArrayDataset, ConcatDataset, Dataset, Subset, TensorDataset,
+                      random_split)
 from .datasets import (CIFAR10, MNIST, CorruptFileError, FashionMNIST, ImageFolder,
                        default_fashion_mnist_root, embedded_fashion_mnist, embedded_info,
                        embedded_root, read_idx, write_idx)
 from .rng import batch_rng, current_rng, using_rng
+from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                      SubsetRandomSampler, WeightedRandomSampler)
+from .workers import get_worker_info
 from .transforms import (CenterCrop, Compose, Lambda, Normalize, PCAColorAugmentation,
                          RandomCrop, RandomHorizontalFlip, RandomScale, Resize, TenCrop,
                          ToTensor, Transform, compute_pca)
 
 __all__ = [
-    "Dataset", "ArrayDataset", "Subset", "random_split",
-    "DataLoader", "default_collate",
+    "Dataset", "ArrayDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split",
+    "DataLoader", "default_collate", "default_convert", "get_worker_info",
+    "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+    "WeightedRandomSampler", "BatchSampler",
     "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "CorruptFileError", "read_idx", "write_idx",
     "embedded_fashion_mnist", "embedded_root", "embedded_info", "default_fashion_mnist_root",
     "current_rng", "using_rng", "batch_rng",

@@ -1,19 +1,27 @@
-"""``DataLoader``: batches of ``(images, labels)`` as ``minidl.Tensor``s, built in the background.
+"""``DataLoader``: batches of ``[images, labels]`` as ``minidl.Tensor``s, built in the background.
 
     images (N, C, H, W) float32, labels (N,) int64      (N = batch_size; the last may be smaller)
 
-One epoch, step by step:
+PyTorch's ``torch.utils.data.DataLoader`` options and rules (``sampler``, ``batch_sampler``,
+``batch_size=None``, ``collate_fn``, ``worker_init_fn``, ``persistent_workers``, ...), plus
+minidl's ``seed``, ``worker_type``, ``device`` and ``as_numpy``. One epoch, step by step:
 
-1. order: ``arange(len(dataset))``, or with ``shuffle`` a permutation drawn from
-   ``(seed, epoch)``; cut into batches of ``batch_size`` (``drop_last`` drops a short tail);
+1. order: the ``batch_sampler``'s index lists. By default that is a ``BatchSampler`` over
+   ``SequentialSampler(dataset)``, or with ``shuffle`` over the loader's own random sampler,
+   whose order is a permutation drawn from ``(seed, epoch)``; ``drop_last`` drops a short tail.
+   With ``batch_size=None`` each index of ``sampler`` is one "batch" of one sample;
 2. batch ``b``: with ``batch_rng(seed, epoch, b)`` installed (``minidl/data/rng.py``), fetch
    ``dataset[i]`` for its indices -- the dataset's random transforms draw from that generator --
-   and ``default_collate`` them into NumPy arrays;
-3. turn the arrays into ``minidl.Tensor``s (in the main process, on ``device``).
+   and ``collate_fn`` them (``default_collate``, or ``default_convert`` without batching) into
+   NumPy arrays, in lists and dicts shaped like the samples;
+3. turn the numeric arrays into ``minidl.Tensor``s (in the main process, on ``device``).
 
 So an epoch -- its order and every augmentation -- is a function of ``(seed, epoch)`` alone:
 ``num_workers=0`` and ``num_workers=2`` give identical batches. Each ``iter(loader)`` advances
-the epoch by one, so epochs differ; ``set_epoch(e)`` picks the epoch explicitly (resuming).
+the epoch by one, so epochs differ; ``set_epoch(e)`` picks the epoch explicitly (resuming), and
+is passed on to a ``sampler`` / ``batch_sampler`` that has a ``set_epoch`` method. A sampler of
+your own (``RandomSampler(ds, generator=g)``, ...) decides the order itself: it reproduces only
+as far as its generator does.
 
 ``num_workers > 0`` builds batches in background workers (``workers.py``), at most
 ``num_workers * prefetch_factor`` batches ahead: ``worker_type="process"`` (the default: forked
@@ -43,72 +51,160 @@ numbers to +-30%); images/s, median of 5 interleaved epochs, batch 128 (32 for 2
 """
 import numpy as np
 
-from .collate import default_collate
+from .collate import default_collate, default_convert, map_leaves
 from .rng import batch_rng, epoch_permutation
-from .workers import ProcessPool, ThreadPool, build_batch, fork_available
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, numpy_rng
+from .workers import ProcessPool, ThreadPool, WorkerSpec, build_batch, fork_available
 
 WORKER_TYPES = {"thread": ThreadPool, "process": ProcessPool}
 
 
-class DataLoader:
-    """``DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0, seed=None,
-    collate_fn=None, worker_type="process", prefetch_factor=2, device=None, as_numpy=False,
-    timeout=0)``.
+class _SeededShuffle(RandomSampler):
+    """``shuffle=True``'s sampler: epoch ``e``'s order is ``epoch_permutation(seed, e, n)``."""
 
-    ``seed=None`` draws a seed once, here (``loader.seed`` shows it): epochs still differ and
-    still reproduce within this loader. ``as_numpy=True`` yields the NumPy arrays instead of
-    Tensors. ``collate_fn(samples) -> tuple of arrays`` replaces ``default_collate``.
-    ``timeout`` (seconds, 0 = forever) bounds the wait for one batch from the workers.
+    def __init__(self, data_source, seed):
+        super().__init__(data_source)
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        return iter(epoch_permutation(self.seed, self.epoch, len(self.data_source)).tolist())
+
+
+class DataLoader:
+    """``DataLoader(dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+    num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+    worker_init_fn=None, multiprocessing_context=None, generator=None, *, prefetch_factor=None,
+    persistent_workers=False, pin_memory_device="", in_order=True, seed=None,
+    worker_type="process", device=None, as_numpy=False)``.
+
+    PyTorch's options keep PyTorch's meaning and its ValueErrors for conflicting ones
+    (``batch_sampler`` with ``batch_size``/``shuffle``/``sampler``/``drop_last``; ``sampler``
+    with ``shuffle``; ``batch_size=None`` with ``drop_last``; ``prefetch_factor`` or
+    ``persistent_workers`` without workers). ``pin_memory`` and ``pin_memory_device`` are
+    accepted and do nothing (batches are built in ordinary CPU memory); batches always come out
+    in order, whatever ``in_order`` says. Workers are forked processes or threads
+    (``worker_type``): ``multiprocessing_context`` may be ``None`` or ``"fork"`` only.
+
+    ``seed=None`` takes a seed from ``generator`` when given, else draws one once, here
+    (``loader.seed`` shows it): epochs still differ and still reproduce within this loader.
+    ``as_numpy=True`` yields the NumPy arrays instead of Tensors. ``collate_fn(samples)`` may
+    return arrays or Tensors in any nesting of lists, tuples and dicts. ``timeout`` (seconds,
+    0 = forever) bounds the wait for one batch from the workers. ``worker_init_fn(worker_id)``
+    runs once in each worker as it starts (``get_worker_info()`` tells it which);
+    ``persistent_workers=True`` keeps the workers from one epoch to the next, with the
+    dataset as they first copied it.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, num_workers=0,
-                 seed=None, collate_fn=None, worker_type="process", prefetch_factor=2,
-                 device=None, as_numpy=False, timeout=0):
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be >= 1, got {batch_size}")
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="",
+                 in_order=True, seed=None, worker_type="process", device=None, as_numpy=False):
         if num_workers < 0:
-            raise ValueError(f"DataLoader: num_workers must be >= 0, got {num_workers}")
+            raise ValueError(f"DataLoader: num_workers option should be non-negative, got "
+                             f"{num_workers}; use num_workers=0 to load in the main thread")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor option could only be specified with "
+                             f"num_workers > 0, got prefetch_factor={prefetch_factor} and no workers")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError(f"DataLoader: prefetch_factor option should be non-negative, got "
+                             f"{prefetch_factor}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if worker_type not in WORKER_TYPES:
             raise ValueError(f"DataLoader: worker_type must be 'thread' or 'process', got {worker_type!r}")
+        method = getattr(multiprocessing_context, "get_start_method", lambda: multiprocessing_context)()
+        if method not in (None, "fork"):
+            raise ValueError(f"DataLoader: multiprocessing_context {method!r} is not supported: "
+                             "minidl's worker processes are forked (or use worker_type='thread')")
+        shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                                 "batch_size, shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
         if worker_type == "process" and not fork_available():
             worker_type = "thread"   # no fork (Windows): threads still overlap loading with training
-        self.dataset, self.batch_size = dataset, int(batch_size)
-        self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
+
+        if seed is None:
+            seed = (numpy_rng(generator).integers(2**63) if generator is not None
+                    else np.random.SeedSequence().entropy)
+        self.seed = int(seed)
+        if sampler is None:
+            sampler = _SeededShuffle(dataset, self.seed) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, bool(drop_last))
+
+        self.dataset, self.batch_size, self.drop_last = dataset, batch_size, bool(drop_last)
+        self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, generator
         self.num_workers, self.worker_type = int(num_workers), worker_type
-        self.seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
-        self.collate_fn = collate_fn or default_collate
-        self.prefetch_factor = max(1, int(prefetch_factor))
+        if collate_fn is None:
+            collate_fn = default_collate if batch_sampler is not None else default_convert
+        self.collate_fn, self.worker_init_fn = collate_fn, worker_init_fn
+        self.prefetch_factor = None if num_workers == 0 else (2 if prefetch_factor is None
+                                                              else int(prefetch_factor))
+        self.persistent_workers, self.multiprocessing_context = persistent_workers, multiprocessing_context
+        self.pin_memory, self.pin_memory_device, self.in_order = pin_memory, pin_memory_device, in_order
         self.device, self.as_numpy, self.timeout = device, as_numpy, timeout
         self.epoch = 0   # the epoch the next iter() uses
+        self._pool = None   # the persistent workers, between epochs
+
+    @property
+    def shuffle(self):
+        return isinstance(self.sampler, _SeededShuffle)
 
     def set_epoch(self, epoch):
         """Make the next ``iter()`` produce epoch ``epoch`` (then ``epoch + 1``, ...)."""
         self.epoch = int(epoch)
 
     def __len__(self):
-        n, b = len(self.dataset), self.batch_size
-        return n // b if self.drop_last else -(-n // b)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def batch_indices(self, epoch):
-        """The index arrays of every batch of ``epoch``, in order."""
-        n = len(self.dataset)
-        order = epoch_permutation(self.seed, epoch, n) if self.shuffle else np.arange(n)
-        return [order[s:s + self.batch_size] for s in range(0, len(self) * self.batch_size, self.batch_size)]
+        """What every batch of ``epoch`` fetches, in order: lists of dataset keys (one key per
+        batch with ``batch_size=None``)."""
+        if isinstance(self.sampler, _SeededShuffle):
+            self.sampler.seed = self.seed   # loader.seed may have been changed since
+        for s in (self.sampler, self.batch_sampler):
+            if hasattr(s, "set_epoch"):
+                s.set_epoch(epoch)
+        return list(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def __iter__(self):
         epoch, self.epoch = self.epoch, self.epoch + 1
         batches = self.batch_indices(epoch)
-        arrays = self._serial(epoch, batches) if self.num_workers == 0 else self._parallel(epoch, batches)
-        return arrays if self.as_numpy else (self._to_tensors(a) for a in arrays)
+        batches = self._serial(epoch, batches) if self.num_workers == 0 else self._parallel(epoch, batches)
+        return batches if self.as_numpy else (self._to_tensors(b) for b in batches)
 
     def _serial(self, epoch, batches):
+        batched = self.batch_sampler is not None
         for b, indices in enumerate(batches):
-            yield build_batch(self.dataset, indices, batch_rng(self.seed, epoch, b), self.collate_fn)
+            yield build_batch(self.dataset, indices, batch_rng(self.seed, epoch, b),
+                              self.collate_fn, batched)
+
+    def _start_pool(self, depth):
+        pool = self._pool
+        if pool is not None and pool.spec.seed == self.seed:
+            return pool
+        if pool is not None:
+            pool.close(True)
+        spec = WorkerSpec(self.dataset, self.collate_fn, self.seed, self.num_workers,
+                          batched=self.batch_sampler is not None, worker_init_fn=self.worker_init_fn)
+        return WORKER_TYPES[self.worker_type](spec, depth)
 
     def _parallel(self, epoch, batches):
-        depth = self.num_workers * self.prefetch_factor   # batches in flight, at most
-        pool = WORKER_TYPES[self.worker_type](self.num_workers, self.dataset, self.collate_fn,
-                                              self.seed, depth)
+        depth = self.num_workers * max(1, self.prefetch_factor)   # batches in flight, at most
+        pool, self._pool = self._start_pool(depth), None
         finished, ready, sent = False, {}, 0
         try:
             for b in range(len(batches)):
@@ -116,26 +212,46 @@ class DataLoader:
                     pool.submit((epoch, sent, batches[sent]))
                     sent += 1
                 while b not in ready:   # results arrive in any order; hand them out in order
-                    rb, arrays, error = pool.get(self.timeout)
-                    ready[rb] = (arrays, error)
-                arrays, error = ready.pop(b)
+                    rb, batch, error = pool.get(self.timeout)
+                    ready[rb] = (batch, error)
+                batch, error = ready.pop(b)
                 if error is not None:
                     exc, where = error
                     if hasattr(exc, "add_note"):
                         exc.add_note(where)
                     raise exc
-                yield arrays
+                yield batch
             finished = True
         finally:
-            pool.close(finished)
+            if finished and self.persistent_workers:
+                self._pool = pool   # nothing in flight: the next epoch reuses the workers
+            else:
+                pool.close(finished)
 
-    def _to_tensors(self, arrays):
+    def _to_tensors(self, batch):
         import minidl   # at run time: minidl.data must not depend on import order of the core
-        if self.device is None:   # the batch is freshly built: share its memory, no copy
-            return tuple(minidl.from_numpy(a) for a in arrays)
-        return tuple(minidl.tensor(a, device=self.device) for a in arrays)
+
+        def convert(leaf):
+            if isinstance(leaf, minidl.Tensor):
+                return leaf if self.device is None else leaf.to(self.device)
+            if type(leaf) is not np.ndarray or leaf.dtype.kind in "SUO":
+                return leaf   # numbers, strings (and arrays of them) are handed on as they are
+            if self.device is None:   # the batch is freshly built: share its memory, no copy
+                return minidl.from_numpy(leaf)
+            return minidl.tensor(leaf, device=self.device)
+
+        return map_leaves(convert, batch)
+
+    def __del__(self):
+        pool, self._pool = getattr(self, "_pool", None), None
+        if pool is not None:
+            try:
+                pool.close(True)
+            except Exception:   # at interpreter exit the queues may already be gone
+                pass
 
     def __repr__(self):
+        workers = f"{self.num_workers} ({self.worker_type}s)" if self.num_workers else "0"
         return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
                 f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last}, "
-                f"num_workers={self.num_workers} ({self.worker_type}s), seed={self.seed})")
+                f"num_workers={workers}, seed={self.seed})")

@@ -1,4 +1,5 @@
-"""Learning-rate schedules: ``StepLR``, ``MultiStepLR``, ``ReduceLROnPlateau`` (PyTorch's).
+"""Learning-rate schedules (PyTorch's): ``StepLR``, ``MultiStepLR``, ``ExponentialLR``,
+``CosineAnnealingLR``, ``LambdaLR``, ``LinearLR``, ``ReduceLROnPlateau``.
 
 A scheduler changes ``group["lr"]`` in its optimizer's parameter groups. Call ``step()`` once
 per epoch, *after* that epoch's ``optimizer.step()`` calls::
@@ -14,10 +15,31 @@ validation error: ``scheduler.step(val_error)``.
 
 Every scheduler has ``state_dict()`` / ``load_state_dict()`` holding plain numbers and lists
 (JSON-friendly: a checkpoint stores them as metadata).
+
+As in PyTorch, ``step(epoch)`` with an explicit epoch still works but is deprecated (a
+UserWarning): it sets ``last_epoch = epoch`` and uses the schedule's closed form where it has one
+(``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LinearLR``; ``LambdaLR``
+is a closed form already). The ``verbose`` keyword of older PyTorch versions is accepted and
+ignored (a deprecation warning when set).
 """
+import bisect
 import math
+import types
+import warnings
 
 from .optimizer import Optimizer
+
+EPOCH_DEPRECATION_WARNING = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+    "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
+    "epoch is different from None, the closed form is used instead of the new chainable form, "
+    "where available.")
+
+
+def _check_verbose(verbose, who):
+    if verbose != "deprecated":
+        warnings.warn(f"{who}: the verbose parameter is deprecated and ignored; use "
+                      "get_last_lr() to read the learning rate", UserWarning, stacklevel=3)
 
 
 class LRScheduler:
@@ -25,11 +47,16 @@ class LRScheduler:
 
     Creating a scheduler records each group's ``initial_lr`` (unless already there, e.g. from a
     loaded optimizer state) and performs the first ``step()``, which sets epoch 0's rates.
+    ``last_epoch=k`` resumes: the groups must hold ``initial_lr`` already (load the optimizer's
+    state first), and the first step goes on from the groups' current rates to epoch ``k + 1``.
+    Subclasses implement ``get_lr()`` (chained: from the current rates; ``self._is_initial``
+    is True during the first step) and, where one exists, ``_get_closed_form_lr()``.
     """
 
     _state_keys = ("base_lrs", "last_epoch", "_step_count", "_last_lr")
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer, last_epoch=-1, verbose="deprecated"):
+        _check_verbose(verbose, type(self).__name__)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
@@ -45,16 +72,28 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
-        self.step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
         """The rates for epoch ``last_epoch``, computed from the groups' current rates."""
         raise NotImplementedError
 
-    def step(self):
+    def step(self, epoch=None):
+        """Advance one epoch. ``step(epoch)`` (deprecated, warns) jumps to ``epoch`` instead."""
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            self.last_epoch = int(epoch)
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -90,6 +129,9 @@ class LRScheduler:
                                  f"has {n} parameter groups")
 
 
+_LRScheduler = LRScheduler   # PyTorch's old name
+
+
 def _copy(value):
     return list(value) if isinstance(value, (list, tuple)) else value
 
@@ -103,18 +145,21 @@ class StepLR(LRScheduler):
 
     _state_keys = LRScheduler._state_keys + ("step_size", "gamma")
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1, verbose="deprecated"):
         if int(step_size) != step_size or step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
         self.step_size = int(step_size)
         self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         lrs = [group["lr"] for group in self.optimizer.param_groups]
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return lrs
         return [lr * self.gamma for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -127,15 +172,147 @@ class MultiStepLR(LRScheduler):
 
     _state_keys = LRScheduler._state_keys + ("milestones", "gamma")
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1, verbose="deprecated"):
         self.milestones = sorted(int(m) for m in milestones)
         self.gamma = gamma
-        super().__init__(optimizer, last_epoch)
+        super().__init__(optimizer, last_epoch, verbose)
 
     def get_lr(self):
         hits = self.milestones.count(self.last_epoch)
         return [group["lr"] * self.gamma ** hits if hits else group["lr"]
                 for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self):
+        hits = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma ** hits for base in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the rate by ``gamma`` every epoch: alone, ``lr(epoch) = initial_lr * gamma ** epoch``."""
+
+    _state_keys = LRScheduler._state_keys + ("gamma",)
+
+    def __init__(self, optimizer, gamma, last_epoch=-1, verbose="deprecated"):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        if self._is_initial:
+            return [group["lr"] for group in self.optimizer.param_groups]
+        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing from ``initial_lr`` down to ``eta_min`` over ``T_max`` epochs (SGDR
+    without restarts)::
+
+        lr(epoch) = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+
+    Like PyTorch, ``step()`` applies it recursively from the current rate (so it composes with
+    other changes to the rate), and keeps going past ``T_max`` (the rate rises again).
+    """
+
+    _state_keys = LRScheduler._state_keys + ("T_max", "eta_min")
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1, verbose="deprecated"):
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        groups, e, T, lo = self.optimizer.param_groups, self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        if self._step_count == 1 and e > 0:
+            return [lo + (base - lo) * (1 + math.cos(e * math.pi / T)) / 2 for base in self.base_lrs]
+        if (e - 1 - T) % (2 * T) == 0:   # at the bottom of the cosine: the ratio below is 0/0
+            return [group["lr"] + (base - lo) * (1 - math.cos(math.pi / T)) / 2
+                    for base, group in zip(self.base_lrs, groups)]
+        return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+                * (group["lr"] - lo) + lo for group in groups]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch
+                                                                     / self.T_max)) / 2
+                for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """``lr(epoch) = initial_lr * lr_lambda(epoch)``: one function, or one per parameter group.
+
+    ``state_dict()`` holds, per group, ``None`` for a plain function (functions are not saved)
+    or the ``__dict__`` of a callable object, as PyTorch's does.
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1, verbose="deprecated"):
+        n = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"LambdaLR: expected {n} lr_lambdas (one per parameter group), "
+                                 f"got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"LambdaLR: lr_lambda should be a function, got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self):
+        state = super().state_dict()
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(fn.__dict__)
+                               for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        for fn, saved in zip(self.lr_lambdas, state_dict.get("lr_lambdas") or []):
+            if saved is not None:
+                fn.__dict__.update(saved)
+
+
+class LinearLR(LRScheduler):
+    """Scale the rate linearly from ``start_factor * initial_lr`` to ``end_factor * initial_lr``
+    over ``total_iters`` epochs, then keep it::
+
+        lr(epoch) = initial_lr * (start_factor + (end_factor - start_factor)
+                                  * min(epoch, total_iters) / total_iters)
+
+    (the usual warm-up). Applied recursively from the current rate, as PyTorch does.
+    """
+
+    _state_keys = LRScheduler._state_keys + ("start_factor", "end_factor", "total_iters")
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
+                 last_epoch=-1, verbose="deprecated"):
+        if not 0 < start_factor <= 1:
+            raise ValueError(f"LinearLR: starting multiplicative factor expected to be greater "
+                             f"than 0 and less or equal to 1, got start_factor={start_factor}")
+        if not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: ending multiplicative factor expected to be between 0 "
+                             f"and 1, got end_factor={end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch, verbose)
+
+    def get_lr(self):
+        groups, e = self.optimizer.param_groups, self.last_epoch
+        if e == 0:
+            return [group["lr"] * self.start_factor for group in groups]
+        if self._is_initial or e > self.total_iters:
+            return [group["lr"] for group in groups]
+        span = self.end_factor - self.start_factor
+        ratio = 1.0 + span / (self.total_iters * self.start_factor + (e - 1) * span)
+        return [group["lr"] * ratio for group in groups]
+
+    def _get_closed_form_lr(self):
+        span = self.end_factor - self.start_factor
+        frac = min(self.total_iters, self.last_epoch) / self.total_iters
+        return [base * (self.start_factor + span * frac) for base in self.base_lrs]
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -157,7 +334,8 @@ class ReduceLROnPlateau(LRScheduler):
                    "num_bad_epochs", "mode_worse", "eps", "last_epoch", "_last_lr")
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8, verbose="deprecated"):
+        _check_verbose(verbose, "ReduceLROnPlateau")
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
         if not isinstance(optimizer, Optimizer):
@@ -196,9 +374,14 @@ class ReduceLROnPlateau(LRScheduler):
     def in_cooldown(self):
         return self.cooldown_counter > 0
 
-    def step(self, metrics):
+    def step(self, metrics, epoch=None):
+        """Record this epoch's ``metrics``; ``epoch`` (deprecated, warns) sets ``last_epoch``."""
         current = float(metrics)  # also takes a one-element Tensor
-        self.last_epoch += 1
+        if epoch is None:
+            epoch = self.last_epoch + 1
+        else:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self.last_epoch = epoch
         if self.is_better(current, self.best):
             self.best, self.num_bad_epochs = current, 0
         else:

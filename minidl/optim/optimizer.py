@@ -48,6 +48,9 @@ def _as_index(k):
 class Optimizer:
     # per-parameter state entries that are scalars, not arrays shaped like the parameter
     _scalar_state_keys = ("step",)
+    # options a loaded group may lack, with the value it then gets (like PyTorch's
+    # ``__setstate__``: state dicts from before an option existed still load)
+    _optional_options = {}
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -169,7 +172,7 @@ class Optimizer:
             if len(ids) != len(group["params"]):
                 raise ValueError(f"{name}: parameter group {i} has {len(ids)} parameters in the "
                                  f"state dict, {len(group['params'])} in the optimizer")
-            missing = [k for k in self.defaults if k not in saved]
+            missing = [k for k in self.defaults if k not in saved and k not in self._optional_options]
             if missing:
                 raise ValueError(f"{name}: parameter group {i} lacks the options {missing}")
             for k, p in zip(ids, group["params"]):
@@ -188,6 +191,8 @@ class Optimizer:
         groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             new = {k: v for k, v in saved.items() if k != "params"}
+            for k, default in self._optional_options.items():
+                new.setdefault(k, default)
             new["params"] = group["params"]
             groups.append(new)
         return groups, state

@@ -119,10 +119,11 @@ def test_leaving_an_epoch_early_stops_the_worker_processes():
     assert len(epoch(loader)) == 50          # the loader still works afterwards
 
 
-def test_missing_to_tensor_is_explained():
+def test_images_without_to_tensor_are_stacked_as_they_are():
+    """As torch's default_collate: HWC uint8 images stack to (N, H, W, C) uint8."""
     ds = ArrayDataset(np.zeros((4, 5, 5, 1), np.uint8), np.zeros(4, np.int64))
-    with pytest.raises(TypeError, match="ToTensor"):
-        next(iter(DataLoader(ds, batch_size=2)))
+    images, labels = next(iter(DataLoader(ds, batch_size=2)))
+    assert images.shape == (2, 5, 5, 1) and images.numpy().dtype == np.uint8
 
 
 def test_embedded_fashion_mnist_through_the_loader():

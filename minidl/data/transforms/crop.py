@@ -48,7 +48,11 @@ class RandomCrop(Transform):
 
 
 class CenterCrop(Transform):
-    """The centred h x w window (AlexNet: a 256 x 256 centre after resizing the short side)."""
+    """The centred h x w window (AlexNet: a 256 x 256 centre after resizing the short side).
+
+    A crop larger than the image first pads it with zeros, as torchvision does: a side short by
+    ``d`` pixels gets ``d // 2`` before and ``(d + 1) // 2`` after.
+    """
 
     def __init__(self, size):
         self.size = pair(size, "CenterCrop")
@@ -56,7 +60,9 @@ class CenterCrop(Transform):
     def __call__(self, img, rng=None):
         img = as_hwc(img, "CenterCrop")
         h, w = self.size
-        _check_fits("CenterCrop", img, h, w)
+        dh, dw = max(h - img.shape[0], 0), max(w - img.shape[1], 0)
+        if dh or dw:
+            img = np.pad(img, ((dh // 2, (dh + 1) // 2), (dw // 2, (dw + 1) // 2), (0, 0)))
         return crop(img, *center_offsets(img.shape[0], img.shape[1], h, w), h, w)
 
 
