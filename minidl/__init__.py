@@ -26,6 +26,10 @@ from .ops import (abs, allclose, amax, amin, argmax, argmin, cat, clamp, clip, c
                   expand, flatten, floor_divide, linear, log, log_softmax, matmul, max, maximum,
                   mean, min, minimum, permute, remainder, reshape, sigmoid, softmax, sqrt,
                   squeeze, stack, sum, tanh, transpose, unsqueeze, where)
+from .ops import (all, any, argsort, ceil, cos, cumsum, exp2, expm1, floor, gather,  # noqa: F401
+                  log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor,
+                  logsumexp, masked_fill, masked_select, neg, norm, positive, prod, reciprocal,
+                  repeat, round, rsqrt, sign, sin, sort, square, std, topk, var)
 from .ops._util import ShapeError, result_type
 from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor

@@ -4,9 +4,13 @@ Stateless functions over Tensors. The core ones come from ``minidl.ops``; convol
 local response normalisation and dropout come from the kernel-backed ops in ``minidl.ops``.
 """
 from .ops import cross_entropy, linear, log_softmax, pad, sigmoid, softmax, tanh  # noqa: F401
+from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
+                       l1_loss, mse_loss, nll_loss, one_hot)
 from .ops.relu import relu  # noqa: F401
 
-__all__ = ["relu", "tanh", "sigmoid", "linear", "softmax", "log_softmax", "cross_entropy", "pad"]
+__all__ = ["relu", "tanh", "sigmoid", "linear", "softmax", "log_softmax", "cross_entropy", "pad",
+           "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "one_hot"]
 
 try:  # the kernel-backed ops (their own issue); absent until they land
     from .ops.conv import conv2d  # noqa: F401

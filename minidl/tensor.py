@@ -83,6 +83,12 @@ class Tensor:
     def numel(self):
         return int(self.data.size)
 
+    nelement = numel
+
+    def element_size(self):
+        """Bytes per element."""
+        return int(self.data.itemsize)
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -364,6 +370,14 @@ class Tensor:
     def __abs__(self):
         return ops.abs(self)
 
+    def __pos__(self):
+        return ops.positive(self)
+
+    def neg(self):
+        return ops.neg(self)
+
+    negative = neg
+
     # PyTorch's method spellings
     def add(self, other, *, alpha=1):
         return ops.add(self, other, alpha=alpha)
@@ -391,7 +405,11 @@ class Tensor:
 
     # comparisons give boolean tensors outside the graph
     def _compare(self, other, fn):
-        other = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            other = other.data
+        elif type(other) is int and self.dtype.kind in "iu":
+            from .ops._util import wrap_int
+            other = wrap_int(other, self.dtype)  # uint8 == 257 compares with 1, as in PyTorch
         return Tensor._make(fn(self.data, other))
 
     def __lt__(self, other):
@@ -411,6 +429,42 @@ class Tensor:
 
     def __ne__(self, other):
         return self._compare(other, lambda a, b: a != b)
+
+    # PyTorch's method spellings of the comparisons and logical ops (all outside the graph)
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def logical_and(self, other):
+        return ops.logical_and(self, other)
+
+    def logical_or(self, other):
+        return ops.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return ops.logical_xor(self, other)
+
+    def logical_not(self):
+        return ops.logical_not(self)
+
+    def __invert__(self):
+        if self.dtype.kind not in "biu":
+            raise TypeError(f"~ (bitwise not) needs a bool or integer tensor, got {self.dtype}")
+        return Tensor._make(~self.data)
 
     # -- math --------------------------------------------------------------------------------
     def exp(self):
@@ -434,6 +488,69 @@ class Tensor:
     def sqrt(self):
         return ops.sqrt(self)
 
+    def exp2(self):
+        return ops.exp2(self)
+
+    def log2(self):
+        return ops.log2(self)
+
+    def log10(self):
+        return ops.log10(self)
+
+    def log1p(self):
+        return ops.log1p(self)
+
+    def expm1(self):
+        return ops.expm1(self)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def square(self):
+        return ops.square(self)
+
+    def rsqrt(self):
+        return ops.rsqrt(self)
+
+    def reciprocal(self):
+        return ops.reciprocal(self)
+
+    def sign(self):
+        return ops.sign(self)
+
+    def floor(self):
+        return ops.floor(self)
+
+    def ceil(self):
+        return ops.ceil(self)
+
+    def round(self, *, decimals=0):
+        return ops.round(self, decimals=decimals)
+
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
+
+    def masked_select(self, mask):
+        return ops.masked_select(self, mask)
+
+    def gather(self, dim, index):
+        return ops.gather(self, dim, index)
+
+    def repeat(self, *sizes):
+        return ops.repeat(self, *sizes)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return ops.topk(self, k, dim, largest, sorted)
+
     def clamp(self, min=None, max=None):
         return ops.clamp(self, min, max)
 
@@ -442,11 +559,11 @@ class Tensor:
     def clone(self):
         return ops.clone(self)
 
-    def softmax(self, dim):
-        return ops.softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return ops.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim):
-        return ops.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return ops.log_softmax(self, dim, dtype=dtype)
 
     def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
@@ -459,6 +576,30 @@ class Tensor:
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.prod(self, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return ops.cumsum(self, dim, dtype=dtype)
+
+    def logsumexp(self, dim, keepdim=False):
+        return ops.logsumexp(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return ops.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.norm(self, p, dim, keepdim, dtype)
+
+    def any(self, dim=None, keepdim=False):
+        return ops.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return ops.all(self, dim, keepdim)
 
     def amax(self, dim=None, keepdim=False):
         return ops.amax(self, dim, keepdim)
@@ -539,9 +680,22 @@ def _to_args(args, kwargs):
 
 
 def _raw_index(index):
-    """An index with Tensors replaced by their arrays."""
+    """An index with Tensors replaced by their arrays.
+
+    PyTorch (2.13 still, with a deprecation warning) reads a list holding a sequence, slice,
+    None, Ellipsis or tensor as a tuple: ``t[[[0, 1], [1, 2]]]`` is ``t[[0, 1], [1, 2]]``
+    (NumPy would read it as one (2, 2) index array); minidl does the same.
+    """
     if isinstance(index, Tensor):
         return index.data
+    if isinstance(index, list) and len(index) < 32 and any(
+            isinstance(i, (list, tuple, slice, Tensor, np.ndarray)) or i is None or i is Ellipsis
+            for i in index):
+        import warnings
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated "
+                      "(as in PyTorch); use x[tuple(seq)] instead of x[seq]", UserWarning,
+                      stacklevel=3)
+        index = tuple(index)
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index

@@ -13,6 +13,7 @@ node) from the files beside this one:
 
 Dtypes follow PyTorch's type promotion (``result_type`` in ``_util.py``).
 """
+import builtins
 import numbers
 import warnings
 from collections import namedtuple
@@ -24,6 +25,9 @@ from ..tensor import Tensor
 from . import activation, elementwise as ew, linalg, reduce as red, shape as sh
 from ._util import ShapeError, as_scalar, normalize_axis, result_type
 from .relu import relu
+
+# builtins that this module's own any, all, round, max, sum shadow
+builtins_any, builtins_max = builtins.any, builtins.max
 
 
 def _operand(x, like):
@@ -97,12 +101,12 @@ def sqrt(a):
     return ew.Sqrt.apply(a)
 
 
-def tanh(a):
-    return ew.Tanh.apply(a)
+def tanh(input):
+    return ew.Tanh.apply(input)
 
 
-def sigmoid(a):
-    return ew.Sigmoid.apply(a)
+def sigmoid(input):
+    return ew.Sigmoid.apply(input)
 
 
 def abs(a):
@@ -333,7 +337,7 @@ def expand(t, *sizes):
     if len(sizes) < t.ndim:
         raise ShapeError(f"expand: {len(sizes)} sizes given for a tensor of {t.ndim} dimensions")
     lead = len(sizes) - t.ndim
-    if any(s == -1 for s in sizes[:lead]):
+    if builtins_any(s == -1 for s in sizes[:lead]):
         raise ShapeError(f"expand: -1 is not allowed for a new leading dimension ({sizes})")
     shape = sizes[:lead] + tuple(n if s == -1 else s for s, n in zip(sizes[lead:], t.shape))
     return sh.Expand.apply(t, shape)
@@ -370,12 +374,44 @@ def stack(tensors, dim=0):
     return sh.Stack.apply(normalize_axis(dim, tensors[0].ndim + 1, "stack"), *tensors)
 
 
-def pad(t, pad, mode="constant", value=None):
-    """PyTorch's F.pad (constant mode): pad=(left, right, top, bottom, ...) from the last dim;
-    `value` defaults to 0."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is implemented, not {mode!r}")
-    return sh.Pad.apply(t, tuple(int(p) for p in pad), 0 if value is None else value)
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch's F.pad: pad=(left, right, top, bottom, ...) from the last dim; negative amounts
+    crop.
+
+    - 'constant' (fills with `value`, default 0): any number of dims;
+    - 'reflect', 'replicate', 'circular': the last 1, 2 or 3 dims (len(pad) 2, 4 or 6) of a
+      tensor with one or two more dims than that (unbatched or batched), as in PyTorch;
+      'reflect' needs each pad smaller than its dim, 'circular' at most its dim.
+    """
+    pad = tuple(int(p) for p in pad)
+    if mode == "constant":
+        return sh.Pad.apply(input, pad, 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if len(pad) % 2:
+        raise ShapeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if not 1 <= k <= 3 or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor: mode "
+            f"{mode!r} pads the last 1, 2 or 3 dims (pad of length 2, 4 or 6) of a tensor with "
+            "one or two more dims (2D/3D, 3D/4D or 4D/5D)")
+    for i in range(k):
+        d = input.ndim - 1 - i
+        n, lo, hi = input.shape[d], pad[2 * i], pad[2 * i + 1]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ShapeError(f"pad: reflect padding must be smaller than the padded dimension, "
+                             f"got padding {(lo, hi)} at dimension {d} of input "
+                             f"{list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise ShapeError(f"pad: circular padding {(lo, hi)} at dimension {d} of input "
+                             f"{list(input.shape)} causes wrapping around more than once")
+        if n + lo + hi < (0 if mode == "circular" else 1):
+            raise ShapeError(f"pad: input (size {n} at dimension {d}) is too small for "
+                             f"padding {(lo, hi)}: the output size would be {n + lo + hi}")
+    return sh.PadIndexed.apply(input, pad, mode)
 
 
 # -- linear algebra, softmax, losses -----------------------------------------------------------
@@ -415,15 +451,26 @@ def _softmax_dim(name, ndim, dim):
     return None if ndim == 0 else dim
 
 
-def softmax(input, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along `dim` (stable for large logits)."""
+def _stacklevel_or_dtype(_stacklevel, dtype):
+    """torch.softmax(x, dim, dtype) passes dtype third, F.softmax's third is _stacklevel."""
+    if dtype is None and _stacklevel is not None and not isinstance(_stacklevel, int):
+        return _stacklevel
+    return dtype
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along `dim` (stable for large logits); `dtype` casts the input
+    first."""
+    dtype = _stacklevel_or_dtype(_stacklevel, dtype)
     if dtype is not None:
         input = input.to(dtype)
     return activation.Softmax.apply(input, _softmax_dim("softmax", input.ndim, dim))
 
 
-def log_softmax(input, dim=None, dtype=None):
-    """log(softmax(x)) along `dim`, computed without forming softmax (stable)."""
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along `dim`, computed without forming softmax (stable); `dtype` casts
+    the input first."""
+    dtype = _stacklevel_or_dtype(_stacklevel, dtype)
     if dtype is not None:
         input = input.to(dtype)
     return activation.LogSoftmax.apply(input, _softmax_dim("log_softmax", input.ndim, dim))
@@ -485,3 +532,281 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         w = w.astype(input.dtype, copy=False)
     return activation.CrossEntropy.apply(input, target.data, w, reduction, int(ignore_index),
                                          float(label_smoothing))
+
+
+# -- more element-wise math ------------------------------------------------------------------
+
+def _unary_op(fn, doc):
+    def op(input):
+        return fn.apply(input)
+    op.__doc__ = doc
+    return op
+
+
+exp2 = _unary_op(ew.Exp2, "2 ** x (integers give float32).")
+log2 = _unary_op(ew.Log2, "Base-2 logarithm.")
+log10 = _unary_op(ew.Log10, "Base-10 logarithm.")
+log1p = _unary_op(ew.Log1p, "log(1 + x), accurate for small x.")
+expm1 = _unary_op(ew.Expm1, "exp(x) - 1, accurate for small x.")
+sin = _unary_op(ew.Sin, "Sine.")
+cos = _unary_op(ew.Cos, "Cosine.")
+rsqrt = _unary_op(ew.Rsqrt, "1 / sqrt(x).")
+reciprocal = _unary_op(ew.Reciprocal, "1 / x (integers give float32).")
+square = _unary_op(ew.Square, "x * x (integers stay integers).")
+floor = _unary_op(ew.Floor, "Round down (zero gradient; integers stay as they are).")
+ceil = _unary_op(ew.Ceil, "Round up (zero gradient; integers stay as they are).")
+
+
+def sign(input):
+    """-1, 0 or 1 by the sign of x (zero gradient; bool stays bool, as in PyTorch)."""
+    return clone(input) if input.dtype == bool else ew.Sign.apply(input)
+
+
+def round(input, *, decimals=0):
+    """Round half to even to `decimals` places (zero gradient)."""
+    return ew.Round.apply(input, int(decimals))
+
+
+def positive(input):
+    """+x: the tensor itself (PyTorch refuses bool)."""
+    if input.dtype == bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def _logical(x, like):
+    x = x.data if isinstance(x, Tensor) else like.xp.asarray(x)
+    return x if x.dtype == bool else x != 0
+
+
+def logical_and(input, other):
+    return Tensor._make(_logical(input, input) & _logical(other, input))
+
+
+def logical_or(input, other):
+    return Tensor._make(_logical(input, input) | _logical(other, input))
+
+
+def logical_xor(input, other):
+    return Tensor._make(_logical(input, input) ^ _logical(other, input))
+
+
+def logical_not(input):
+    return Tensor._make(~_logical(input, input))
+
+
+def masked_fill(input, mask, value):
+    """`input` with `value` where the boolean `mask` (broadcast to input's shape) is True.
+    `value` is a number or a 0-d tensor (which then gets a gradient); the result keeps
+    input's dtype, as in PyTorch."""
+    m = mask.data if isinstance(mask, Tensor) else input.xp.asarray(mask)
+    if m.dtype != bool:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype}")
+    if np.broadcast_shapes(m.shape, input.shape) != input.shape:
+        raise ShapeError(f"masked_fill: mask of shape {tuple(m.shape)} does not broadcast to "
+                         f"the input's shape {input.shape}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        value = value if value.dtype == input.dtype else value.to(input.dtype)
+    else:
+        value = Tensor._make(input.xp.asarray(value).astype(input.dtype))
+    return ew.Where.apply(m, value, input)
+
+
+def masked_select(input, mask):
+    """The elements of `input` where `mask` is True, as a 1-d tensor (input and mask
+    broadcast together first)."""
+    m = mask.data if isinstance(mask, Tensor) else input.xp.asarray(mask)
+    if m.dtype != bool:
+        raise RuntimeError(f"masked_select: expected a boolean mask, got {m.dtype}")
+    shape = np.broadcast_shapes(m.shape, input.shape)
+    x = input if input.shape == shape else expand(input, shape)
+    return sh.GetItem.apply(x, input.xp.broadcast_to(m, shape))
+
+
+# -- more reductions ---------------------------------------------------------------------------
+
+def _one_dim(t, dim, what):
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{what}: dim must be one int, got {dim!r}")
+    return _reduce_dim(t, dim, what)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of all elements, or along one `dim` (integers multiply in int64)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    d = _one_dim(input, dim, "prod")
+    return red.Prod.apply(input, d, bool(keepdim) and dim is not None)
+
+
+def cumsum(input, dim, *, dtype=None):
+    """Running sum along `dim` (integers add up in int64)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.ndim == 0:
+        normalize_axis(dim, 0, "cumsum")
+        return clone(input) if input.dtype.kind == "f" else input.to(np.int64)
+    return red.CumSum.apply(input, _one_dim(input, dim, "cumsum"))
+
+
+def logsumexp(input, dim, keepdim=False):
+    """log(sum(exp(x))) over `dim` (an int or tuple), stable for large x."""
+    if input.dtype.kind not in "fc":
+        input = input.to(np.float32)
+    return red.LogSumExp.apply(input, _reduce_dim(input, dim, "logsumexp"), bool(keepdim))
+
+
+def _floating(input, what):
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(f"{what} only supports floating point tensors, got {input.dtype}")
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over `dim` (int, tuple or None for all): sum((x - mean)^2) / (N - correction).
+    PyTorch's forms: ``var(dim=None, *, correction=1, keepdim=False)``, the legacy
+    ``var(dim, unbiased=True, keepdim=False)`` and ``var(unbiased)``. N - correction <= 0 gives
+    inf or NaN (with a warning), as in PyTorch."""
+    _floating(input, "std and var")
+    if isinstance(dim, bool):  # var(unbiased)
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise TypeError("var: give correction or unbiased, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    d = _reduce_dim(input, dim, "var")
+    n = input.numel() // builtins_max(input.xp.asarray(input.data.sum(axis=d)).size, 1)
+    if n - correction <= 0:
+        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return red.Var.apply(input, d, correction, bool(keepdim))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: sqrt(var(...)), same forms as ``var``."""
+    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over `dim` (None: all elements, flattened). p: a number (1, 2, 3, ...,
+    0), inf, -inf or 'fro' (the 2-norm; with a dim, 'fro' needs one or two dims). 'nuc' is
+    not supported."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.dtype.kind not in "fc":
+        raise RuntimeError(f"norm: expected a floating point tensor as input, got "
+                           f"{input.dtype}")
+    if p == "fro":
+        if isinstance(dim, (tuple, list)) and len(dim) > 2:
+            raise ShapeError(f"norm: p='fro' takes one or two dims, got {tuple(dim)}")
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} is not supported (numbers, inf and 'fro' are)")
+    if p is None:
+        p = 2
+    return red.Norm.apply(input, float(p), _reduce_dim(input, dim, "norm"), bool(keepdim))
+
+
+def any(input, dim=None, keepdim=False):
+    """Whether any element (along `dim`) is non-zero. bool (uint8 for uint8 input, as in
+    PyTorch); no gradient."""
+    return _any_all(input, dim, keepdim, "any")
+
+
+def all(input, dim=None, keepdim=False):
+    """Whether every element (along `dim`) is non-zero; see ``any``."""
+    return _any_all(input, dim, keepdim, "all")
+
+
+def _any_all(input, dim, keepdim, what):
+    d = _reduce_dim(input, dim, what)
+    out = getattr(input.data.astype(bool, copy=False), what)(axis=d, keepdims=bool(keepdim))
+    out = input.xp.asarray(out)
+    return Tensor._make(out.astype(np.uint8) if input.dtype == np.uint8 else out)
+
+
+# -- sorting, gathering, repeating -------------------------------------------------------------
+
+SortResult = namedtuple("SortResult", ["values", "indices"])
+TopKResult = namedtuple("TopKResult", ["values", "indices"])
+
+
+def _argsort(a, axis, descending, xp):
+    if descending:
+        if a.dtype.kind in "bu":
+            a = a.astype(np.int64)
+        a = -a
+    return xp.argsort(a, axis=axis, kind="stable")
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort `input` along `dim` (int64, no gradient). Always stable."""
+    if input.ndim == 0:
+        normalize_axis(dim, 0, "argsort")
+        return Tensor._make(input.xp.zeros((), dtype=np.int64))
+    d = normalize_axis(dim, input.ndim, "argsort")
+    return Tensor._make(_argsort(input.data, d, descending, input.xp).astype(np.int64))
+
+
+def sort(input, dim=-1, descending=False, stable=False):
+    """(values, indices) of `input` sorted along `dim`; values are differentiable (the
+    gradient goes back to where each value came from)."""
+    if isinstance(dim, bool):  # sort(x, True) is sort(descending=True) in PyTorch's
+        dim, descending = -1, dim  # stable overload only; keep it simple
+    indices = argsort(input, dim, descending)
+    if input.ndim == 0:
+        return SortResult(clone(input), indices)
+    d = normalize_axis(dim, input.ndim, "sort")
+    return SortResult(sh.Gather.apply(input, indices.data, d), indices)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """The k largest (smallest) elements along `dim` as (values, indices); values are
+    differentiable. Always returned sorted."""
+    n = input.shape[normalize_axis(dim, input.ndim, "topk")] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: k ({k}) is out of range for a dimension of size {n}")
+    if input.ndim == 0:
+        return TopKResult(clone(input), Tensor._make(input.xp.zeros((), dtype=np.int64)))
+    d = normalize_axis(dim, input.ndim, "topk")
+    index = _argsort(input.data, d, largest, input.xp)
+    index = input.xp.take(index, input.xp.arange(k), axis=d).astype(np.int64)
+    return TopKResult(sh.Gather.apply(input, index, d), Tensor._make(index))
+
+
+def gather(input, dim, index):
+    """PyTorch's gather along `dim`: ``out[i][j] = input[i][index[i][j]]`` for dim 1. `index`
+    (int64 or any integer tensor) has input's number of dims and is no larger than input
+    outside `dim`; the result has index's shape. Differentiable w.r.t. input."""
+    idx = index.data if isinstance(index, Tensor) else input.xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+    if input.ndim == 0:
+        input = reshape(input, 1)
+        idx = idx.reshape(1)
+        return reshape(sh.Gather.apply(input, idx, 0), ())
+    d = normalize_axis(dim, input.ndim, "gather")
+    if idx.ndim != input.ndim:
+        raise ShapeError(f"gather: index of {idx.ndim} dims for an input of {input.ndim} dims; "
+                         "they must match")
+    if builtins_any(i > n for k, (i, n) in enumerate(zip(idx.shape, input.shape)) if k != d):
+        raise ShapeError(f"gather: index of shape {tuple(idx.shape)} is larger than the input "
+                         f"{input.shape} outside dim {d}")
+    if idx.size and (int(idx.min()) < -input.shape[d] or int(idx.max()) >= input.shape[d]):
+        raise IndexError(f"gather: index out of range for dim {d} of size {input.shape[d]}")
+    return sh.Gather.apply(input, idx, d)
+
+
+def repeat(input, *sizes):
+    """Tile `input` sizes[i] times along each dim (PyTorch's repeat; new dims go in front)."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise ShapeError("Number of dimensions of repeat dims can not be smaller than number of "
+                         "dimensions of tensor")
+    if builtins_any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: sizes must be non-negative, got {sizes}")
+    return sh.Repeat.apply(input, sizes)

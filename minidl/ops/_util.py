@@ -123,8 +123,23 @@ def promote(*operands):
         if (hasattr(a, "dtype") and a.dtype.kind == "f" and type(b) in (int, float)):
             return operands
     dtype = result_type(*operands)
-    return tuple(x.astype(dtype) if hasattr(x, "dtype") and x.dtype != dtype else x
-                 for x in operands)
+    return tuple(x.astype(dtype) if hasattr(x, "dtype") and x.dtype != dtype
+                 else wrap_int(x, dtype) for x in operands)
+
+
+def wrap_int(value, dtype):
+    """A Python int brought into the range of the integer `dtype` by wrapping around, as
+    PyTorch does (``uint8_tensor + 300`` adds 300 % 256 = 44); other values as they are.
+    Ints beyond 64 bits raise OverflowError, as in PyTorch."""
+    if type(value) is not int or dtype.kind not in "iu":
+        return value
+    info = np.iinfo(dtype)
+    if info.min <= value <= info.max:
+        return value
+    if not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError(f"Python int {value} too big to convert to {dtype}")
+    span = 1 << info.bits
+    return (value - info.min) % span + info.min
 
 
 def to_floating(a):

@@ -31,8 +31,21 @@ class Dropout(Function):
         return select("dropout", gy).dropout_backward(gy, mask, ctx.p), None, None
 
 
-def dropout(input, p=0.5, training=True, generator=None):
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only)."""
+def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+    PyTorch's signature; ``inplace=True`` writes into `input` when it is outside the graph
+    and computes out of place otherwise (minidl records no in-place ops)."""
+    if inplace is not None and not isinstance(inplace, (bool, int)):
+        # the older positional form dropout(x, p, training, generator), still used by callers
+        inplace, generator = False, inplace
+    out = _dropout(input, p, training, generator)
+    if inplace and out is not input and out.grad_fn is None and not input.requires_grad:
+        input.data[...] = out.data
+        return input
+    return out
+
+
+def _dropout(input, p, training, generator):
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p is the probability of dropping an element and must be in "
                          f"[0, 1), got {p}")

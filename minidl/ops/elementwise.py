@@ -94,6 +94,8 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        # a Python int divides as its true value (uint8 / 300 is not uint8 / 44)
+        a, b = (float(x) if type(x) is int else x for x in (a, b))
         a, b = _setup(ctx, "div", a, b)
         a, b = (to_floating(x) if _is_arr(x) else x for x in (a, b))
         _keep(ctx, a, b)
@@ -402,3 +404,60 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return g.astype(ctx.dtype_in), None
+
+
+# -- more unary math: y = f(a), dy/da = local(a, y) ---------------------------------------------
+
+class Unary(Function):
+    """Base of the simple unary ops below: subclasses give ``f(xp, a)`` and the local
+    derivative ``local(xp, a, y)``; ``floating`` says whether integers first become float32
+    (exp2, log2, ...) or keep their dtype (square, sign, round, ...)."""
+
+    floating = True
+
+    @classmethod
+    def forward(cls, ctx, a, *args):
+        xp = get_array_module(a)
+        if cls.floating:
+            a = to_floating(a)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            y = xp.asarray(cls.f(xp, a, *args))
+        ctx.save_for_backward(a, y)
+        ctx.n_args = len(args)
+        return y
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, y = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return (g * cls.local(get_array_module(g), a, y),) + (None,) * ctx.n_args
+
+
+def _unary(name, f, local, floating=True, doc=""):
+    return type(name, (Unary,), {"f": staticmethod(f), "local": staticmethod(local),
+                                 "floating": floating, "__doc__": doc})
+
+
+def _zero_grad(xp, a, y):
+    return xp.zeros_like(a)
+
+
+_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
+Exp2 = _unary("Exp2", lambda xp, a: xp.exp2(a), lambda xp, a, y: y * _LN2)
+Log2 = _unary("Log2", lambda xp, a: xp.log2(a), lambda xp, a, y: 1 / (a * _LN2))
+Log10 = _unary("Log10", lambda xp, a: xp.log10(a), lambda xp, a, y: 1 / (a * _LN10))
+Log1p = _unary("Log1p", lambda xp, a: xp.log1p(a), lambda xp, a, y: 1 / (1 + a))
+Expm1 = _unary("Expm1", lambda xp, a: xp.expm1(a), lambda xp, a, y: y + 1)
+Sin = _unary("Sin", lambda xp, a: xp.sin(a), lambda xp, a, y: xp.cos(a))
+Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda xp, a, y: -xp.sin(a))
+Rsqrt = _unary("Rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda xp, a, y: -0.5 * y * y * y)
+Reciprocal = _unary("Reciprocal", lambda xp, a: 1 / a, lambda xp, a, y: -y * y)
+Square = _unary("Square", lambda xp, a: a * a, lambda xp, a, y: 2 * a, floating=False)
+# piecewise constant: a zero gradient, as in PyTorch; integers keep their dtype
+Sign = _unary("Sign", lambda xp, a: xp.sign(a), _zero_grad, floating=False)
+Floor = _unary("Floor", lambda xp, a: xp.floor(a) if a.dtype.kind == "f" else a.copy(),
+               _zero_grad, floating=False)
+Ceil = _unary("Ceil", lambda xp, a: xp.ceil(a) if a.dtype.kind == "f" else a.copy(),
+              _zero_grad, floating=False)
+Round = _unary("Round", lambda xp, a, decimals: xp.round(a, decimals), _zero_grad,
+               floating=False, doc="Round half to even (PyTorch's and NumPy's rule).")

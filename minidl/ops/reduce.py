@@ -134,3 +134,141 @@ class MinAlong(MaxAlong):
     """Minimum along one axis (PyTorch's ``min(dim)``), the mirror of MaxAlong."""
 
     pick = "argmin"
+
+
+class Prod(Function):
+    """Product over one `axis` (None: all). The gradient of each element is the product of
+    all the others (computed without dividing, so zeros are fine). Integers multiply in
+    int64, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdims):
+        xp = get_array_module(a)
+        ctx.shape, ctx.axis, ctx.keepdims = a.shape, axis, keepdims
+        ctx.save_for_backward(a)
+        dtype = np.int64 if a.dtype.kind in "biu" else None
+        return xp.asarray(a.prod(axis=axis, keepdims=keepdims, dtype=dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        axis = ctx.axis
+        x = a.reshape(-1) if axis is None else xp.moveaxis(a, axis, -1)
+        ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, x[..., :-1]], -1), -1)
+        after = xp.cumprod(xp.concatenate([ones, x[..., :0:-1]], -1), -1)[..., ::-1]
+        others = before * after
+        others = others.reshape(a.shape) if axis is None else xp.moveaxis(others, -1, axis)
+        return _expand(g, ctx.shape, axis, ctx.keepdims) * others, None, None
+
+
+class CumSum(Function):
+    """Running sum along `axis`; the gradient is the running sum of g taken backwards."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        dtype = np.int64 if a.dtype.kind in "biu" else None
+        return get_array_module(a).cumsum(a, axis=axis, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp, axis = get_array_module(g), ctx.axis
+        return xp.flip(xp.cumsum(xp.flip(g, axis), axis=axis), axis), None
+
+
+class LogSumExp(Function):
+    """log(sum(exp(a))) over `axis`, shifted by the maximum so nothing overflows (an infinite
+    maximum shifts by 0, as in PyTorch). The gradient is softmax: exp(a - y)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, keepdims):
+        xp = get_array_module(a)
+        m = a.max(axis=axis, keepdims=True) if a.size else xp.zeros((1,) * a.ndim, a.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)
+        with np.errstate(divide="ignore"):
+            y = xp.log(xp.exp(a - m).sum(axis=axis, keepdims=True)) + m
+        ctx.axis, ctx.keepdims = axis, keepdims
+        ctx.save_for_backward(a, y)
+        if not keepdims:
+            y = y.reshape(()) if axis is None else y.squeeze(axis)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        g = _expand(g, a.shape, ctx.axis, ctx.keepdims)
+        return g * get_array_module(g).exp(a - y), None, None
+
+
+class Norm(Function):
+    """Vector p-norm over `axis` (None: all): (sum |a|^p)^(1/p); p may be inf or -inf (the
+    largest / smallest |a|, ties sharing the gradient) or 0 (the count of non-zeros, zero
+    gradient). As in PyTorch the gradient at a zero norm is 0."""
+
+    @staticmethod
+    def forward(ctx, a, p, axis, keepdims):
+        xp = get_array_module(a)
+        absa = xp.abs(a)
+        if p == np.inf:
+            y = absa.max(axis=axis, keepdims=True)
+        elif p == -np.inf:
+            y = absa.min(axis=axis, keepdims=True)
+        elif p == 0:
+            y = (a != 0).sum(axis=axis, keepdims=True).astype(a.dtype)
+        elif p == 1:
+            y = absa.sum(axis=axis, keepdims=True)
+        elif p == 2:
+            y = xp.sqrt((a * a).sum(axis=axis, keepdims=True))
+        else:
+            y = (absa ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
+        ctx.p, ctx.axis, ctx.keepdims = p, axis, keepdims
+        ctx.save_for_backward(a, y)
+        if not keepdims:
+            y = y.reshape(()) if axis is None else y.squeeze(axis)
+        return xp.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        xp, p = get_array_module(g), ctx.p
+        g = _expand(g, a.shape, ctx.axis, ctx.keepdims)
+        sign = xp.sign(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p in (np.inf, -np.inf):
+                winners = xp.abs(a) == y
+                local = sign * winners / winners.sum(axis=ctx.axis, keepdims=True)
+            elif p == 0:
+                local = xp.zeros_like(a)
+            elif p == 1:
+                local = sign
+            elif p == 2:
+                local = xp.where(y == 0, 0, a / y)
+            else:
+                local = xp.where(y == 0, 0, sign * xp.abs(a) ** (p - 1) / y ** (p - 1))
+        return (g * local).astype(a.dtype, copy=False), None, None, None
+
+
+class Var(Function):
+    """sum((a - mean)^2) / max(N - correction, 0) over `axis` (None: all), N the count
+    reduced. The gradient 2 (a - mean) / (N - correction) (inf at a zero denominator, as in
+    PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, correction, keepdims):
+        xp = get_array_module(a)
+        centered = a - a.mean(axis=axis, keepdims=True)
+        n = a.size // max(xp.asarray(a.sum(axis=axis)).size, 1)
+        ctx.denom, ctx.axis, ctx.keepdims = max(n - correction, 0), axis, keepdims
+        ctx.save_for_backward(centered)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.asarray((centered * centered).sum(axis=axis, keepdims=keepdims)
+                              / a.dtype.type(ctx.denom))
+
+    @staticmethod
+    def backward(ctx, g):
+        (centered,) = ctx.saved_tensors
+        g = _expand(g, centered.shape, ctx.axis, ctx.keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (2 * centered / centered.dtype.type(ctx.denom)), None, None, None

@@ -20,6 +20,12 @@ class ReLU(Function):
         return select("relu", gy).relu_backward(gy, y)
 
 
-def relu(input):
-    """max(0, x) element-wise."""
-    return ReLU.apply(input)
+def relu(input, inplace=False):
+    """max(0, x) element-wise. ``inplace=True`` writes the result into `input` and returns it
+    when `input` is outside the graph (no grad needed, or grad mode off); minidl records no
+    in-place ops, so for a tensor in the graph it computes out of place."""
+    out = ReLU.apply(input)
+    if inplace and out.grad_fn is None and not input.requires_grad:
+        input.data[...] = out.data
+        return input
+    return out

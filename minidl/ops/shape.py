@@ -178,3 +178,100 @@ class ToDevice(Function):
     @staticmethod
     def backward(ctx, g):
         return to_device(g, ctx.source), None
+
+
+def pad_source_index(n, lo, hi, mode):
+    """For one dimension of size n padded by (lo, hi) in `mode`: the source index of each output
+    position (PyTorch's rules; negative amounts crop). 'reflect' mirrors about the edge
+    elements without repeating them, 'replicate' repeats the edge elements, 'circular' wraps
+    around (after cropping, as PyTorch does)."""
+    if mode == "circular":
+        start, stop = max(-lo, 0), n - max(-hi, 0)
+        k = np.arange(-max(lo, 0), stop - start + max(hi, 0))
+        return start + k % max(stop - start, 1)
+    i = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    i = np.abs(i)  # reflect
+    return np.where(i > n - 1, 2 * (n - 1) - i, i)
+
+
+class PadIndexed(Function):
+    """'reflect', 'replicate' and 'circular' padding of the last len(pad) // 2 dims: each
+    output element is a copy of one input element (``pad_source_index``), so the gradient
+    adds back into the element it came from."""
+
+    @staticmethod
+    def forward(ctx, a, pad, mode):
+        xp = get_array_module(a)
+        ctx.plan = [(a.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2)]
+        ctx.shape, ctx.mode = a.shape, mode
+        for d, lo, hi in ctx.plan:
+            a = xp.take(a, xp.asarray(pad_source_index(a.shape[d], lo, hi, mode)), axis=d)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        for d, lo, hi in reversed(ctx.plan):
+            n = ctx.shape[d]
+            idx = xp.asarray(pad_source_index(n, lo, hi, ctx.mode))
+            gx = xp.zeros(g.shape[:d] + (n,) + g.shape[d + 1:], dtype=g.dtype)
+            _scatter_add(xp, xp.moveaxis(gx, d, 0), idx, xp.moveaxis(g, d, 0))
+            g = gx
+        return g, None, None
+
+
+def _scatter_add(xp, out, index, values):
+    """out[index] += values, adding up repeated indices."""
+    if xp is np:
+        np.add.at(out, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(out, index, values)
+
+
+class Gather(Function):
+    """PyTorch's gather: ``out[i][j][k] = a[i][index[i][j][k]][k]`` for axis 1, and so on.
+    `index` has a's number of dims and may be smaller than `a` in the other dims. The
+    gradient adds back into the gathered positions (repeats accumulate). Also the backbone
+    of sort and topk."""
+
+    @staticmethod
+    def forward(ctx, a, index, axis):
+        xp = get_array_module(a)
+        full = _gather_index(xp, index, axis)
+        ctx.shape = a.shape
+        ctx.save_for_backward(*full)
+        return a[full]
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        gx = xp.zeros(ctx.shape, dtype=g.dtype)
+        _scatter_add(xp, gx, tuple(ctx.saved_tensors), g)
+        return gx, None, None
+
+
+def _gather_index(xp, index, axis):
+    grids = list(xp.indices(index.shape, sparse=True)) if index.ndim else []
+    grids[axis:axis + 1] = [index]
+    return tuple(grids)
+
+
+class Repeat(Function):
+    """PyTorch's repeat (NumPy's tile): `reps` copies along each dim, new dims in front. The
+    gradient sums the copies."""
+
+    @staticmethod
+    def forward(ctx, a, reps):
+        xp = get_array_module(a)
+        shape = (1,) * (len(reps) - a.ndim) + a.shape
+        ctx.shape, ctx.reps, ctx.full = a.shape, reps, shape
+        return xp.tile(a.reshape(shape), reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        split = [n for pair in zip(ctx.reps, ctx.full) for n in pair]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g.reshape(ctx.shape), None

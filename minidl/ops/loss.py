@@ -1,0 +1,278 @@
+"""Losses as single fused graph nodes, with PyTorch's formulas and reductions.
+
+``PointwiseLoss``: mse, l1, binary cross-entropy (on probabilities or logits). Forward computes
+the per-element loss and its local derivatives w.r.t. input and target at once; backward only
+scales them by the incoming gradient (divided by the count for 'mean').
+
+``NLLLoss``: negative log-likelihood of log-probabilities against integer class indices.
+"""
+import numpy as np
+
+from ..autograd import Function
+from ..backend import get_array_module
+from ._util import sum_to_shape
+
+
+def _reduce(xp, losses, reduction, dtype):
+    if reduction == "none":
+        return losses.astype(dtype, copy=False)
+    total = losses.sum()
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = total / losses.size  # empty: NaN, as in PyTorch
+    return xp.asarray(total, dtype=dtype)
+
+
+def _mse(xp, x, t, weight, pos_weight):
+    d = x - t
+    return d * d, 2 * d, -2 * d
+
+
+def _l1(xp, x, t, weight, pos_weight):
+    d = x - t
+    s = xp.sign(d)
+    return xp.abs(d), s, -s
+
+
+def _bce(xp, x, t, weight, pos_weight):
+    """-w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 (PyTorch's rule); the
+    input gradient w (x - t) / max(x (1 - x), 1e-12) is PyTorch's too."""
+    with np.errstate(divide="ignore"):
+        log_x = xp.maximum(xp.log(x), -100)
+        log_1mx = xp.maximum(xp.log(1 - x), -100)
+    loss = -(t * log_x + (1 - t) * log_1mx)
+    dx = (x - t) / xp.maximum(x * (1 - x), 1e-12)
+    dt = log_1mx - log_x
+    if weight is not None:
+        loss, dx, dt = loss * weight, dx * weight, dt * weight
+    return loss, dx, dt
+
+
+def _bce_logits(xp, x, t, weight, pos_weight):
+    """(1 - t) x + lw softplus(-x) with lw = 1 + (pos_weight - 1) t, softplus computed as
+    log1p(exp(-|x|)) + max(-x, 0), which never overflows."""
+    softplus = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)  # log(1 + exp(-x))
+    e = xp.exp(-xp.abs(x))
+    sig_neg = xp.where(x >= 0, e / (1 + e), 1 / (1 + e))  # sigmoid(-x)
+    if pos_weight is None:
+        loss, dx, dt = (1 - t) * x + softplus, (1 - t) - sig_neg, -x
+    else:
+        lw = 1 + (pos_weight - 1) * t
+        loss = (1 - t) * x + lw * softplus
+        dx = (1 - t) - lw * sig_neg
+        dt = -x + (pos_weight - 1) * softplus
+    if weight is not None:
+        loss, dx, dt = loss * weight, dx * weight, dt * weight
+    return loss, dx, dt
+
+
+_KINDS = {"mse": _mse, "l1": _l1, "bce": _bce, "bce_logits": _bce_logits}
+
+
+class PointwiseLoss(Function):
+    """loss(input, target) element by element (broadcasting), then reduced. `weight` and
+    `pos_weight` are constant arrays (or None) that broadcast against the losses."""
+
+    @staticmethod
+    def forward(ctx, x, t, kind, reduction, weight, pos_weight):
+        xp = get_array_module(x)
+        dtype = np.result_type(x, t)
+        x, t = x.astype(dtype, copy=False), t.astype(dtype, copy=False)
+        losses, dx, dt = _KINDS[kind](xp, x, t, weight, pos_weight)
+        shape = np.broadcast_shapes(x.shape, t.shape, losses.shape)
+        ctx.in_shapes, ctx.reduction, ctx.size = (x.shape, t.shape), reduction, int(np.prod(shape))
+        need_x, need_t = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(dx if need_x else None, dt if need_t else None)
+        return _reduce(xp, losses, reduction, dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        dx, dt = ctx.saved_tensors
+        if ctx.reduction == "mean":
+            g = g / ctx.size
+        gx = None if dx is None else sum_to_shape(g * dx, ctx.in_shapes[0])
+        gt = None if dt is None else sum_to_shape(g * dt, ctx.in_shapes[1])
+        return gx, gt, None, None, None, None
+
+
+class NLLLoss(Function):
+    """-w[t] * input[t] per sample (0 where t == ignore_index). input (C,), (N, C) or
+    (N, C, d1, ...) of log-probabilities; target (), (N,) or (N, d1, ...). 'mean' divides the
+    sum by the total weight of the kept targets."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction, ignore_index):
+        xp = get_array_module(x)
+        C = x.shape[0] if x.ndim == 1 else x.shape[1]
+        flat = x.reshape(1, C) if x.ndim == 1 else xp.moveaxis(x, 1, -1).reshape(-1, C)
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        safe_t = xp.where(valid, t, 0)
+        bad = (safe_t < 0) | (safe_t >= C)
+        if bool(bad.any()):
+            raise IndexError(f"nll_loss: target {int(safe_t[bad][0])} is out of bounds for "
+                             f"{C} classes")
+        picked = xp.take_along_axis(flat, safe_t[:, None], axis=1)[:, 0]
+        w_t = valid.astype(x.dtype) if weight is None else xp.where(valid, weight[safe_t], 0)
+        losses = -picked * w_t
+        ctx.reduction, ctx.total, ctx.shape = reduction, float(w_t.sum()), x.shape
+        ctx.save_for_backward(safe_t, w_t)
+        if reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return xp.asarray(losses.sum() / w_t.sum(), dtype=x.dtype)
+        if reduction == "sum":
+            return xp.asarray(losses.sum(), dtype=x.dtype)
+        return losses.reshape(target.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        t, w_t = ctx.saved_tensors
+        xp, shape = get_array_module(g), ctx.shape
+        C = shape[0] if len(shape) == 1 else shape[1]
+        if ctx.reduction == "none":
+            scale = -w_t * g.reshape(-1)
+        elif ctx.reduction == "sum":
+            scale = -w_t * g
+        else:  # all ignored: NaN loss, zero gradient (as in PyTorch)
+            scale = -w_t * (g / ctx.total if ctx.total else 0)
+        grad = xp.zeros((t.shape[0], C), dtype=g.dtype)
+        grad[xp.arange(t.shape[0]), t] = scale
+        if len(shape) > 2:
+            grad = xp.moveaxis(grad.reshape((shape[0],) + tuple(shape[2:]) + (C,)), -1, 1)
+        return grad.reshape(shape), None, None, None, None
+
+
+# -- the functional forms (PyTorch's signatures) -------------------------------------------------
+
+def _reduction(what, size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        from . import _legacy_reduction
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{what}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _as_tensor(x, like):
+    from ..tensor import Tensor
+    return x if isinstance(x, Tensor) else Tensor(like.xp.asarray(x))
+
+
+def _const(x, like):
+    """A weight as a constant array of the input's dtype (None stays None)."""
+    if x is None:
+        return None
+    x = x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else like.xp.asarray(x)
+    return x.astype(like.dtype, copy=False)
+
+
+def _pointwise(what, kind, input, target, reduction, weight=None, pos_weight=None):
+    target = _as_tensor(target, input)
+    for name, t in (("input", input), ("target", target)):
+        if t.dtype.kind not in "fc":
+            raise RuntimeError(f"{what}: {name} must be a floating point tensor, got {t.dtype}")
+    return PointwiseLoss.apply(input, target, kind, reduction, _const(weight, input),
+                               _const(pos_weight, input))
+
+
+def _warn_broadcast(what, input, target):
+    if input.shape != target.shape:
+        import warnings
+        warnings.warn(f"{what}: Using a target size ({target.shape}) that is different to the "
+                      f"input size ({input.shape}). This will likely lead to incorrect results "
+                      "due to broadcasting. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """(input - target)^2, reduced ('mean', 'sum' or 'none'); shapes broadcast (with
+    PyTorch's warning when they differ). Gradients for both input and target."""
+    reduction = _reduction("mse_loss", size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    _warn_broadcast("mse_loss", input, target)
+    return _pointwise("mse_loss", "mse", input, target, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """|input - target|, reduced; the gradient at input == target is 0 (PyTorch's sign)."""
+    reduction = _reduction("l1_loss", size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    _warn_broadcast("l1_loss", input, target)
+    return _pointwise("l1_loss", "l1", input, target, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    """-w (t log(p) + (1 - t) log(1 - p)) of probabilities `input` in [0, 1] against `target`
+    (same shape); each log is clamped to >= -100 as in PyTorch, so p = 0 or 1 stays finite.
+    `weight` broadcasts against the losses."""
+    reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    x = input.data
+    if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 "
+                           "and 1")
+    return _pointwise("binary_cross_entropy", "bce", input, target, reduction, weight)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target) computed from the logits in one stable
+    step. `pos_weight` (broadcast along the last dim, e.g. one per class) weighs the positive
+    term; `weight` the whole loss."""
+    reduction = _reduction("binary_cross_entropy_with_logits", size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    return _pointwise("binary_cross_entropy_with_logits", "bce_logits", input, target,
+                      reduction, weight, pos_weight)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities `input` (C,), (N, C) or (N, C, d1, ...)
+    against class indices `target` (), (N,) or (N, d1, ...); `weight` (C,) rescales classes
+    ('mean' then divides by the total weight of the kept targets); targets equal to
+    `ignore_index` count for nothing."""
+    from ._util import ShapeError
+    reduction = _reduction("nll_loss", size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    if target.dtype.kind not in "iu":
+        raise RuntimeError(f"nll_loss: expected target dtype to be Long or Byte, but got "
+                           f"{target.dtype}")
+    if input.ndim == 0:
+        raise ShapeError("nll_loss: input must be (C,) or (N, C, ...), got a 0-d tensor")
+    expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ShapeError(f"nll_loss: input of shape {input.shape} needs a target of shape "
+                         f"{expected}, got {target.shape}")
+    classes = input.shape[0 if input.ndim == 1 else 1]
+    w = _const(weight, input)
+    if w is not None and tuple(w.shape) != (classes,):
+        raise ShapeError(f"nll_loss: weight must have shape ({classes},), got {tuple(w.shape)}")
+    return NLLLoss.apply(input, target.data, w, reduction, int(ignore_index))
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 one-hot encoding: shape tensor.shape + (num_classes,); num_classes=-1 takes
+    max + 1. `tensor` must hold int64 class indices, as in PyTorch."""
+    from ..tensor import Tensor
+    a = tensor.data
+    if a.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
+                           f"(int64), got {a.dtype}")
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    if a.size and int(a.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if a.size and int(a.max()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    xp = get_array_module(a)
+    return Tensor._make((a[..., None] == xp.arange(num_classes)).astype(np.int64))
