@@ -4,17 +4,73 @@ A Module owns Parameters and sub-Modules, registered just by assigning them as a
 (``self.conv1 = Conv2d(...)``). From that registry it derives everything else: the
 ``parameters()`` an optimizer updates, the ``state_dict()`` a checkpoint stores (keys such as
 ``features.0.weight``, exactly PyTorch's naming), ``train()``/``eval()`` and ``to(device)``.
+Forward pre-hooks and forward hooks follow PyTorch's signatures; until the first hook is
+registered anywhere, calling a module costs one global test more than calling ``forward``.
 """
+import itertools
+import warnings
+import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import Device, to_device
-from ..tensor import Tensor
+from ..backend import to_device
+from ..tensor import Tensor, _to_args
 from .parameter import Parameter
 
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: PyTorch's namedtuple, with PyTorch's repr."""
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+IncompatibleKeys = _IncompatibleKeys
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook`` and friends: ``remove()`` unregisters the hook
+    (twice is harmless); usable as a context manager, which removes it on exit."""
+    _next_id = itertools.count()
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._next_id)
+        extras = [] if extra_dict is None else (
+            extra_dict if isinstance(extra_dict, list) else [extra_dict])
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
+
+    def remove(self):
+        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
+            d = ref()
+            if d is not None:
+                d.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+# set for good by the first hook registered on any module (see Module.__call__)
+_hooks_used = False
+
+
+def _addindent(text, spaces):
+    """Indent every line of `text` but the first (PyTorch's helper for nested reprs)."""
+    return text.replace("\n", "\n" + " " * spaces)
+
+
+def _is_floating(array):
+    return array.dtype.kind in "fc"
 
 
 class StateDictError(RuntimeError):
@@ -26,7 +82,14 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
+        # hook id -> hook; the sets/dicts beside them mark PyTorch's per-hook options
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_always_called", OrderedDict())
 
     # -- registration by assignment --------------------------------------------------------
     def __setattr__(self, name, value):
@@ -67,6 +130,8 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if registry is not keep:
                 registry.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
@@ -81,8 +146,16 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
+                self._non_persistent_buffers_set.discard(name)
                 return
         object.__delattr__(self, name)
+
+    def __dir__(self):
+        """PyTorch's: the class's and instance's attributes plus the registered names, sorted,
+        without names that are not identifiers (a Sequential's "0", "1", ...)."""
+        keys = (dir(type(self)) + list(self.__dict__) + list(self._parameters)
+                + list(self._modules) + list(self._buffers))
+        return sorted(k for k in set(keys) if not k[0].isdigit())
 
     def _check_name(self, what, name):
         if not isinstance(name, str):
@@ -92,23 +165,37 @@ class Module:
             raise KeyError(f"{type(self).__name__}: {what} name must be non-empty and contain "
                            f"no '.', got {name!r}")
 
+    def _check_free(self, name, registry):
+        """PyTorch's rule: registering may replace an entry of the same kind, not another
+        attribute (a plain attribute, a method, a parameter registered as a buffer...)."""
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"{type(self).__name__}: attribute '{name}' already exists")
+
     def register_parameter(self, name, param):
         """Register `param` (a Parameter, or None for an absent one such as bias=False)."""
         self._check_name("parameter", name)
+        self._check_free(name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"{type(self).__name__}: cannot assign '{type(param).__name__}' "
                             f"as parameter '{name}' (nn.Parameter or None expected)")
-        self._unregister(name, self._parameters)
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor):
-        """A non-learnable tensor that is part of the state (saved, moved with ``to``)."""
+    def register_buffer(self, name, tensor, persistent=True):
+        """A non-learnable tensor that is part of the module (moved and cast with ``to``).
+
+        A persistent buffer is in ``state_dict()``; ``persistent=False`` keeps it out of the
+        state dict (and ``load_state_dict`` does not expect it), as in PyTorch.
+        """
         self._check_name("buffer", name)
+        self._check_free(name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"{type(self).__name__}: cannot assign '{type(tensor).__name__}' "
                             f"as buffer '{name}' (Tensor or None expected)")
-        self._unregister(name, self._buffers)
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
         """Register `module` (a Module, or None) as the child `name`."""
@@ -116,33 +203,171 @@ class Module:
             raise TypeError(f"{type(self).__name__}.add_module: {type(module).__name__} is not "
                             f"a Module subclass (child {name!r})")
         self._check_name("module", name)
-        self._unregister(name, self._modules)
+        self._check_free(name, self._modules)
         self._modules[name] = module
+
+    def register_module(self, name, module):
+        """Alias of ``add_module``."""
+        self.add_module(name, module)
+
+    # -- looking things up by dotted name ----------------------------------------------------
+    def _get_name(self):
+        return type(self).__name__
+
+    def get_submodule(self, target):
+        """The sub-module at the dotted path `target` ("" is self); AttributeError otherwise."""
+        if target == "":
+            return self
+        mod = self
+        for item in target.split("."):
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        return mod
+
+    def get_parameter(self, target):
+        """The Parameter at the dotted path `target` (e.g. "features.0.weight")."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path `target`."""
+        module_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        buffer = getattr(mod, name)
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return buffer
 
     # -- running -----------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        # this runs for every layer of every step: until some module registers a hook, the
+        # cost is one global test (attribute lookups on a Module are slow: it has __getattr__)
+        if _hooks_used and (self._forward_pre_hooks or self._forward_hooks):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        """PyTorch's order and return-value rules (see the ``register_*`` methods)."""
+        for hook_id, hook in list(self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"{self._get_name()}: a forward pre-hook with "
+                                           "with_kwargs=True must return None or a tuple "
+                                           f"(new_args, new_kwargs), but got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        called = set()
+        result = None
+        try:
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs:
+                    out = hook(self, args, kwargs, result)
+                else:
+                    out = hook(self, args, result)
+                if out is not None:
+                    result = out
+        except Exception:
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id not in self._forward_hooks_always_called or hook_id in called:
+                    continue
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        out = hook(self, args, kwargs, result)
+                    else:
+                        out = hook(self, args, result)
+                    if out is not None:
+                        result = out
+                except Exception as e:
+                    warnings.warn(f"{self._get_name()}: a forward hook with always_call=True "
+                                  f"raised an exception that was ignored: {e!r}")
+            raise
+        return result
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each ``forward``.
+
+        A result other than None replaces the positional arguments (a non-tuple is wrapped
+        into a 1-tuple). With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs)``
+        and may return ``(new_args, new_kwargs)``. ``prepend=True`` runs it before the hooks
+        already registered. Returns a handle whose ``remove()`` unregisters it.
+        """
+        handle = RemovableHandle(self._forward_pre_hooks,
+                                 extra_dict=self._forward_pre_hooks_with_kwargs)
+        global _hooks_used
+        _hooks_used = True
+        self._forward_pre_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        if prepend:
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
+                              always_call=False):
+        """Call ``hook(module, args, output)`` after each ``forward``; a result other than
+        None replaces the output.
+
+        ``with_kwargs=True``: ``hook(module, args, kwargs, output)``. ``always_call=True``: the
+        hook runs even when ``forward`` raises (its own exceptions are then only warned about).
+        ``prepend=True`` runs it first. Returns a handle whose ``remove()`` unregisters it.
+        """
+        handle = RemovableHandle(self._forward_hooks, extra_dict=[
+            self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        global _hooks_used
+        _hooks_used = True
+        self._forward_hooks[handle.id] = hook
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        if prepend:
+            self._forward_hooks.move_to_end(handle.id, last=False)
+        return handle
 
     # -- walking the tree --------------------------------------------------------------------
     def named_children(self):
+        """(name, child) in registration order; a child registered twice comes once (first
+        name), as in PyTorch."""
+        seen = set()
         for name, m in self._modules.items():
-            if m is not None:
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
                 yield name, m
 
     def children(self):
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix="", remove_duplicate=True):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(name, module) for self and every descendant, depth first in registration order.
 
         A module reachable under several names is yielded once (first name) unless
-        ``remove_duplicate=False``, which ``state_dict`` uses, as PyTorch does.
+        ``remove_duplicate=False``, which ``state_dict`` uses, as PyTorch does. `memo`
+        (PyTorch's signature) is a set of modules to skip, updated with those yielded.
         """
-        seen = set()
+        seen = set() if memo is None else {id(m) for m in memo}
         stack = [(prefix, self)]
         while stack:
             name, m = stack.pop()
@@ -150,8 +375,11 @@ class Module:
                 if id(m) in seen:
                     continue
                 seen.add(id(m))
+                if memo is not None:
+                    memo.add(m)
             yield name, m
-            kids = [(f"{name}.{k}" if name else k, c) for k, c in m.named_children()]
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()
+                    if c is not None]
             stack.extend(reversed(kids))
 
     def modules(self):
@@ -160,7 +388,8 @@ class Module:
 
     def _named(self, registry, prefix, recurse, remove_duplicate=True):
         seen = set()
-        mods = (self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)])
+        mods = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                if recurse else [(prefix, self)])
         for mname, m in mods:
             for k, v in getattr(m, registry).items():
                 if v is None:
@@ -195,8 +424,14 @@ class Module:
 
     # -- modes, devices, gradients -----------------------------------------------------------
     def train(self, mode=True):
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Set training mode (``mode=True``) or evaluation mode on self and, through their own
+        ``train``, the children, as PyTorch does; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{self._get_name()}.train: training mode is expected to be "
+                             f"boolean, got {type(mode).__name__}")
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -214,21 +449,40 @@ class Module:
             else:
                 p.grad.data[...] = 0
 
-    def to(self, device=None, dtype=None):
-        """Move (and/or cast) every parameter and buffer in place; returns self."""
-        device = None if device is None else Device(device)
+    def _apply_arrays(self, fn):
+        """Replace the array of every parameter, buffer and gradient by ``fn(array)``, in
+        place (the Parameter objects stay, so an optimizer built before still holds them)."""
+        done = set()
         for m in self.modules():
             for registry in (m._parameters, m._buffers):
                 for t in registry.values():
-                    if t is None:
+                    if t is None or id(t) in done:
                         continue
-                    if dtype is not None and t.dtype.kind == "f":
-                        t.data = t.data.astype(dtype)
-                    if device is not None:
-                        t.data = to_device(t.data, device)
-                    if t.grad is not None and device is not None:
-                        t.grad = Tensor._make(to_device(t.grad.data, device))
+                    done.add(id(t))
+                    t.data = fn(t.data)
+                    if t.grad is not None:
+                        t.grad = Tensor._make(fn(t.grad.data))
         return self
+
+    def to(self, *args, **kwargs):
+        """Move and/or cast every parameter and buffer (and gradient) in place; returns self.
+
+        PyTorch's forms: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``
+        and the keywords ``device=``, ``dtype=``, ``non_blocking=`` (ignored). A dtype must be
+        floating, and only floating tensors are cast (integer buffers keep their dtype).
+        """
+        if "copy" in kwargs:
+            raise TypeError(f"{self._get_name()}.to() got an unexpected keyword argument 'copy'")
+        device, dtype, _ = _to_args(args, dict(kwargs))
+        if dtype is not None and dtype.kind not in "fc":
+            raise TypeError(f"{self._get_name()}.to only accepts floating point or complex "
+                            f"dtypes, but got desired dtype={dtype}")
+
+        def convert(a):
+            if dtype is not None and _is_floating(a):
+                a = a.astype(dtype, copy=False)
+            return a if device is None else to_device(a, device)
+        return self._apply_arrays(convert)
 
     def cpu(self):
         return self.to("cpu")
@@ -236,11 +490,27 @@ class Module:
     def cuda(self, index=0):
         return self.to(f"cuda:{index}")
 
+    def _cast_floating(self, dtype):
+        return self._apply_arrays(
+            lambda a: a.astype(dtype, copy=False) if _is_floating(a) else a)
+
+    def half(self):
+        """Cast floating parameters and buffers to float16; returns self."""
+        return self._cast_floating(np.float16)
+
     def float(self):
-        return self.to(dtype=np.float32)
+        """Cast floating parameters and buffers to float32; returns self."""
+        return self._cast_floating(np.float32)
 
     def double(self):
-        return self.to(dtype=np.float64)
+        """Cast floating parameters and buffers to float64; returns self."""
+        return self._cast_floating(np.float64)
+
+    def type(self, dst_type):
+        """Cast *every* parameter and buffer (integer ones too, as PyTorch does) to
+        `dst_type`; returns self."""
+        dtype = np.dtype(dst_type)
+        return self._apply_arrays(lambda a: a.astype(dtype, copy=False))
 
     # -- state -------------------------------------------------------------------------------
     def _state(self):
@@ -248,20 +518,25 @@ class Module:
         shared by two parents appears under both (PyTorch's keys), unlike ``parameters()``."""
         own = OrderedDict()
         for mname, m in self.named_modules(remove_duplicate=False):
-            for registry in (m._parameters, m._buffers):
-                for k, v in registry.items():
-                    if v is not None:
-                        own[f"{mname}.{k}" if mname else k] = v
+            buffers = ((k, v) for k, v in m._buffers.items()
+                       if k not in m._non_persistent_buffers_set)
+            for k, v in itertools.chain(m._parameters.items(), buffers):
+                if v is not None:
+                    own[f"{mname}.{k}" if mname else k] = v
         return own
 
-    def state_dict(self, *, prefix="", keep_vars=False):
-        """Name -> tensor for every parameter and buffer (sharing memory with them).
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """Name -> tensor for every parameter and persistent buffer (sharing memory with
+        them), in PyTorch's order: each module's parameters, then its buffers, then its
+        children's entries.
 
         ``keep_vars=True`` returns the Parameters and buffers themselves; `prefix` is put
-        before every key, as in PyTorch.
+        before every key; `destination` (a mapping) is filled and returned, as in PyTorch.
         """
-        return OrderedDict((prefix + k, v if keep_vars else Tensor._make(v.data))
-                           for k, v in self._state().items())
+        out = OrderedDict() if destination is None else destination
+        for k, v in self._state().items():
+            out[prefix + k] = v if keep_vars else Tensor._make(v.data)
+        return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy tensors from `state_dict` into this module's parameters and buffers.
@@ -269,8 +544,9 @@ class Module:
         Everything is checked before anything is copied: with ``strict=True`` a missing or
         unexpected key is an error, and a shape mismatch always is. On an error the module is
         left exactly as it was. Values are copied into the existing arrays (cast to their
-        dtype), so tensors from an earlier ``state_dict()`` see them, as in PyTorch. Returns
-        ``(missing_keys, unexpected_keys)``.
+        dtype), so tensors from an earlier ``state_dict()`` see them, as in PyTorch.
+        Non-persistent buffers are not expected (a key for one is unexpected). Returns
+        PyTorch's ``_IncompatibleKeys(missing_keys, unexpected_keys)``.
         """
         own = self._state()
         missing = [k for k in own if k not in state_dict]
@@ -312,16 +588,25 @@ class Module:
                     dst[...] = src                   # in place, cast to the model's dtype
                 else:                                # a read-only array: replace it
                     target.data = src.astype(target.dtype, copy=True)
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     # -- printing ----------------------------------------------------------------------------
     def extra_repr(self):
+        """The module's own settings for ``repr`` (override it in a subclass); may span
+        several lines."""
         return ""
 
     def __repr__(self):
-        lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
-                 for name, m in self._modules.items()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        """PyTorch's layout: ``Name(extra)`` on one line, or extra_repr's lines then one
+        ``(name): child`` line per child, indented."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(m), 2)
+                       for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        out = self._get_name() + "("
+        if len(extra_lines) == 1 and not child_lines:
+            out += extra_lines[0]
+        elif lines:
+            out += "\n  " + "\n  ".join(lines) + "\n"
+        return out + ")"
