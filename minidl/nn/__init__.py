@@ -5,10 +5,13 @@ from .conv import Conv2d
 from .layers import (AdaptiveAvgPool2d, AvgPool2d, CrossEntropyLoss, Dropout, Flatten, Identity,
                      LocalResponseNorm, MaxPool2d, ReLU, Tanh)
 from .linear import Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, L1Loss, LogSoftmax, MSELoss, NLLLoss, Sigmoid,
+                   Softmax)
 from .module import IncompatibleKeys, Module, RemovableHandle, StateDictError
 from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
            "ParameterDict", "RemovableHandle", "Conv2d", "Linear", "ReLU", "Tanh",
            "LocalResponseNorm", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout",
-           "Flatten", "Identity", "CrossEntropyLoss", "init", "StateDictError", "IncompatibleKeys"]
+           "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
+           "BCEWithLogitsLoss", "Sigmoid", "Softmax", "LogSoftmax", "init", "StateDictError", "IncompatibleKeys"]
