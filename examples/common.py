@@ -13,19 +13,27 @@ ImageFolder's ``val/``) is the validation set: its top-1 is what the learning-ra
 watches and what the scripts report.
 """
 import argparse
+import math
 import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+import minidl
 from minidl import nn
+from minidl.backend import Device, require_cuda
+from minidl.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from minidl.data import CIFAR10, DataLoader, FashionMNIST, ImageFolder, Subset
 from minidl.data.transforms import (CenterCrop, Normalize, RandomCrop, RandomHorizontalFlip, Resize,
                                     ToTensor)
 from minidl.optim import SGD
 from minidl.optim.lr_scheduler import ReduceLROnPlateau
-from minidl.train import Trainer, save_filter_grid
+from minidl.models import get_model
+from minidl.nn.module import StateDictError
+from minidl.serialization import CheckpointError
+from minidl.train import LAST, Trainer, TrainingDiverged, save_filter_grid
+from minidl.train.checkpointing import load_weights
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -52,7 +60,8 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
                    help="divide the rate by 10 after more than this many epochs in a row "
                         "without a better validation top-1")
     p.add_argument("--resume", metavar="PATH", default=None,
-                   help="checkpoint to continue from (or, with -e, to evaluate)")
+                   help="checkpoint to continue from (or, with -e, to evaluate: a checkpoint, "
+                        "a run's output folder or a minidl.save state dict)")
     p.add_argument("-e", "--evaluate", action="store_true",
                    help="evaluate the --resume checkpoint on the validation set, as the paper did")
     p.add_argument("--seed", type=int, default=0, help="seeds the weights, dropout and data order")
@@ -72,7 +81,32 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
 
 
 def parse_args(parser, argv=None, paper_size=224):
+    """Parse and check the command line: every mistake a flag can carry (a negative batch
+    size, a checkpoint that is not there, a GPU this machine lacks) ends here, as one line
+    from ``parser.error``, before any data is read or a net is built."""
     args = parser.parse_args(argv)
+    for flag, value, least in (("--epochs", args.epochs, 0),
+                               ("-b/--batch-size", args.batch_size, 1),
+                               ("--limit", args.limit, 1), ("-j/--workers", args.workers, 0),
+                               ("--patience", args.patience, 0),
+                               ("-p/--print-freq", args.print_freq, 0)):
+        if value is not None and value < least:
+            parser.error(f"{flag} must be at least {least}, got {value}")
+    for flag, value in (("--lr", args.lr), ("--momentum", args.momentum),
+                        ("--wd", args.weight_decay)):
+        if not (math.isfinite(value) and value >= 0):
+            parser.error(f"{flag} must be a non-negative number, got {value}")
+    try:
+        device = Device(args.device)
+        if device.type == "cuda":
+            require_cuda(device)
+    except (ValueError, RuntimeError) as e:
+        parser.error(f"--device {args.device}: {e}")
+    for flag in ("resume", "init_from"):
+        path = getattr(args, flag, None)
+        if path is not None:
+            check_checkpoint_path(parser, "--" + flag.replace("_", "-"), path,
+                                  allow_dir=flag == "resume")
     if args.input_size is None:
         args.input_size = "small" if args.device == "cpu" else str(paper_size)
     if args.input_size != "small":
@@ -83,6 +117,39 @@ def parse_args(parser, argv=None, paper_size=224):
         parser.error("-e/--evaluate needs --resume CHECKPOINT (the weights to evaluate)")
     args.out = args.out or os.path.join("runs", args.arch)
     return args
+
+
+def check_checkpoint_path(parser, flag, path, allow_dir):
+    """``path`` must be a file (or, for --resume, a run's output folder holding one)."""
+    if allow_dir and os.path.isdir(path):
+        if not os.path.isfile(os.path.join(path, LAST)):
+            parser.error(f"{flag} {path}: a folder without {LAST} (give the checkpoint file)")
+    elif not os.path.isfile(path):
+        parser.error(f"{flag} {path}: no such file")
+
+
+def build_model(parser, name, num_classes, in_channels, input_size, **kwargs):
+    """``get_model``, with a net that cannot take these images reported as a flag error."""
+    try:
+        return get_model(name, num_classes, in_channels, input_size, **kwargs)
+    except ValueError as e:
+        parser.error(f"-a {name} --input-size {input_size}: {e}")
+
+
+def fail(message):
+    """Stop the script with one line on stderr (no traceback), exit status 1."""
+    raise SystemExit(f"error: {message}")
+
+
+def cli(main):
+    """Run a script's ``main()``; Ctrl-C ends it without a traceback (exit status 130, as a
+    shell's), after the Trainer has said where the run can be resumed from."""
+    try:
+        main()
+    except KeyboardInterrupt as interrupt:
+        if not getattr(interrupt, "reported", False):   # stopped before training began
+            print("interrupted before training started: nothing to resume from", flush=True)
+        raise SystemExit(130) from None
 
 
 # -- the data --------------------------------------------------------------------------------
@@ -189,15 +256,20 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
     if describe:
         print(describe)
     if args.evaluate:
-        trainer.load_checkpoint(args.resume)
+        what = load_for_evaluation(trainer, args.resume)
         how = "the paper's way" if predict is not None else "one centred view per image"
-        print(f"evaluating {args.resume} (after epoch {trainer.epoch}), {how}")
+        print(f"evaluating {args.resume} ({what}), {how}")
         m = trainer.evaluate(eval_loader or val_loader, predict=predict)
         print(f"* top-1 {m['acc1']:.2f}%  top-5 {m['acc5']:.2f}%  on {m['images']} images "
               f"({m['time_s']:.1f} s)")
         return m
     start = time.perf_counter()
-    history = trainer.fit(train_loader, val_loader, args.epochs, resume=args.resume)
+    try:
+        history = trainer.fit(train_loader, val_loader, args.epochs, resume=args.resume)
+    except CheckpointError as e:   # only --resume's loading raises it; nothing was loaded
+        fail(f"--resume: {e}")
+    except TrainingDiverged:       # the Trainer has printed what happened and what to try
+        raise SystemExit(1) from None
     filters = os.path.join(args.out, "filters_conv1.png")
     save_filter_grid(first_conv(model).weight, filters,
                      title=f"{args.arch}: first-layer filters after {trainer.epoch} epochs")
@@ -210,3 +282,21 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
           f"{time.perf_counter() - start:.0f} s; wrote {args.out}/: log.jsonl, curves.png, "
           f"checkpoint_last.safetensors, checkpoint_best.safetensors, filters_conv1.png")
     return last
+
+
+def load_for_evaluation(trainer, path):
+    """Load the weights to evaluate: a training checkpoint (a file or a run's folder) or a
+    plain state dict saved with ``minidl.save(model.state_dict(), path)``. A file that does not
+    fit the net stops the script with one line, the net untouched. Returns what was loaded,
+    for the report."""
+    try:
+        if os.path.isdir(path):
+            path = os.path.join(path, LAST)
+        state = minidl.load(path)
+        if state.get("format") == CHECKPOINT_FORMAT:
+            trainer.load_checkpoint(path)
+            return f"after epoch {trainer.epoch}"
+        load_weights(path, trainer.model)
+        return "a state dict"
+    except (CheckpointError, StateDictError) as e:
+        fail(f"--resume: {e}")

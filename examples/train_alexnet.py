@@ -30,7 +30,7 @@ filters_conv1.png -- the first layer's learned kernels, the paper's figure 3.
 import minidl
 from minidl.data.transforms import (CenterCrop, Compose, PCAColorAugmentation, RandomCrop,
                                     RandomHorizontalFlip, Resize, compute_pca)
-from minidl.models import get_model, summary, ten_crop_predict
+from minidl.models import summary, ten_crop_predict
 
 import common
 
@@ -64,7 +64,7 @@ def main(argv=None):
     data = common.find_data(args.data)
     side = common.small_side(data) if args.input_size == "small" else args.input_size
     init = {} if args.init is None else {"init": args.init}
-    model = get_model(args.arch, data.num_classes, data.channels, side, **init)
+    model = common.build_model(parser, args.arch, data.num_classes, data.channels, side, **init)
     train_tf, val_tf, eval_tf = transforms(args, data)
     train_loader, val_loader = common.make_loaders(args, data, train_tf, val_tf)
 
@@ -80,4 +80,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    common.cli(main)

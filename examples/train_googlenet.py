@@ -24,7 +24,7 @@ auxiliary terms while training and is the main cross-entropy at validation.
 """
 import minidl
 from minidl.data.transforms import CenterCrop, Compose, RandomCrop, RandomHorizontalFlip, Resize
-from minidl.models import get_model, googlenet_loss, summary
+from minidl.models import googlenet_loss, summary
 
 import common
 
@@ -47,7 +47,7 @@ def main(argv=None):
 
     data = common.find_data(args.data)
     side = common.small_side(data) if args.input_size == "small" else args.input_size
-    model = get_model(args.arch, data.num_classes, data.channels, side)
+    model = common.build_model(parser, args.arch, data.num_classes, data.channels, side)
     train_loader, val_loader = common.make_loaders(args, data, *transforms(args, data))
     if not args.evaluate:
         summary(model, (data.channels, side, side))
@@ -57,4 +57,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    common.cli(main)

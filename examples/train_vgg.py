@@ -26,6 +26,8 @@ import minidl
 from minidl.data.transforms import (CenterCrop, Compose, PCAColorAugmentation, RandomCrop,
                                     RandomHorizontalFlip, RandomScale, Resize, compute_pca)
 from minidl.models import dense_evaluate, get_model, init_from, summary, to_fully_convolutional
+from minidl.nn.module import StateDictError
+from minidl.serialization import CheckpointError
 from minidl.train.checkpointing import load_weights
 
 import common
@@ -73,10 +75,13 @@ def main(argv=None):
 
     data = common.find_data(args.data)
     side = common.small_side(data) if args.input_size == "small" else args.input_size
-    model = get_model(args.arch, data.num_classes, data.channels, side)
+    model = common.build_model(parser, args.arch, data.num_classes, data.channels, side)
     if args.init_from:
         net_a = get_model("vgg11", data.num_classes, data.channels, side)
-        load_weights(args.init_from, net_a)
+        try:
+            load_weights(args.init_from, net_a)
+        except (CheckpointError, StateDictError) as e:
+            common.fail(f"--init-from needs a net A (vgg11) checkpoint for these images: {e}")
         copied = init_from(model, net_a)
         print(f"initialised {', '.join(copied)} from the net A in {args.init_from}")
     train_tf, val_tf, dense_tf = transforms(args, data)
@@ -93,4 +98,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    common.cli(main)

@@ -75,7 +75,7 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, rng=None):
     actions = []
     if model is not None:
         model_state = _section(ckpt, "model", path)
-        _check_model(model, model_state, path)
+        check_model_state(model, model_state, path)
         actions.append(lambda: model.load_state_dict(model_state, strict=True))
     if optimizer is not None:
         actions.append(_plan_optimizer(optimizer, _section(ckpt, "optimizer", path), path))
@@ -110,20 +110,35 @@ def _check(fn, path, what):
         raise CheckpointError(f"{path}: the {what} state does not fit: {e}") from e
 
 
-def _check_model(model, state, path):
-    """Keys and shapes of `state` against ``model.state_dict()``; the error lists every problem."""
+def check_model_state(model, state, path):
+    """Keys and shapes of `state` against ``model.state_dict()``: raise ``CheckpointError``
+    (naming `path` and the first few problems of each kind) unless they all fit."""
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     wrong = [f"{k}: checkpoint {tuple(np.shape(state[k]))}, model {tuple(np.shape(v))}"
              for k, v in own.items()
              if k in state and tuple(np.shape(state[k])) != tuple(np.shape(v))]
-    problems = ([f"missing keys {missing}"] if missing else []) + \
-               ([f"unexpected keys {unexpected}"] if unexpected else []) + \
-               ([f"shape mismatches: {'; '.join(wrong)}"] if wrong else [])
+    problems = ([f"missing keys {_few(missing)}"] if missing else []) + \
+               ([f"unexpected keys {_few(unexpected)}"] if unexpected else []) + \
+               ([f"shape mismatches: {'; '.join(wrong[:_FEW])}"
+                 + (f"; and {len(wrong) - _FEW} more" if len(wrong) > _FEW else "")]
+                if wrong else [])
     if problems:
         raise CheckpointError(f"{path}: the model state does not fit {type(model).__name__} "
-                              f"({', '.join(problems)}); nothing was loaded")
+                              f"({', '.join(problems)}); nothing was loaded. Was it saved from "
+                              "another architecture, or for another number of classes, input "
+                              "channels or input size?")
+
+
+_FEW = 3   # a mismatch error names this many keys of each kind: a whole other net is hundreds
+
+
+def _few(keys):
+    """``['a', 'b', 'c'] and 9 more``: the start of a long key list, in an error message."""
+    if len(keys) <= _FEW:
+        return str(keys)
+    return f"{keys[:_FEW]} and {len(keys) - _FEW} more"
 
 
 def _plan_optimizer(optimizer, state, path):

@@ -9,7 +9,7 @@ DataLoader needs nothing: its epoch ``e`` is a function of ``(seed, e)`` alone.
 The file itself -- safetensors tensors plus JSON metadata, written atomically -- is
 ``minidl.checkpoint``'s business; this module only decides what goes in.
 """
-from ..checkpoint import FORMAT, load_checkpoint, save_checkpoint
+from ..checkpoint import FORMAT, check_model_state, load_checkpoint, save_checkpoint
 from ..random import Generator, default_generator
 from ..serialization import load as load_file
 
@@ -39,10 +39,14 @@ def load(path, model, optimizer=None, scheduler=None):
 
 
 def load_weights(path, model):
-    """Only the weights, from a training checkpoint or a plain state-dict file (``minidl.save``)."""
+    """Only the weights, from a training checkpoint or a plain state-dict file (``minidl.save``).
+
+    Returns `model`. A file that does not fit it raises ``CheckpointError`` (a short message
+    naming the file and the first mismatches) and loads nothing."""
     state = load_file(path)
     if state.get("format") == FORMAT:
         load_checkpoint(path, model=model)
     else:
+        check_model_state(model, state, path)
         model.load_state_dict(state)
     return model

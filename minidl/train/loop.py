@@ -10,7 +10,9 @@ One epoch of ``fit``:
 1. ``train_one_epoch``: for each batch, ``outputs = model(images)``, ``loss = loss_fn(outputs,
    labels)``, stop with ``TrainingDiverged`` if the loss is NaN or inf, ``zero_grad``,
    ``backward``, ``optimizer.step()``; a progress bar shows loss, top-1 and images/s;
-2. ``evaluate`` on the validation loader (eval mode, no graph): loss, top-1, top-5;
+2. ``evaluate`` on the validation loader (eval mode, no graph): loss, top-1, top-5 (a NaN or
+   infinite loss here means the epoch's last steps broke the weights: ``TrainingDiverged``,
+   before anything is written);
 3. the scheduler steps once (``ReduceLROnPlateau`` is given the validation top-1 when its mode is
    ``"max"``, the validation loss when ``"min"``: the papers' "divide by 10 when validation error
    stops improving");
@@ -139,6 +141,18 @@ class Trainer:
         bar.write(message, file=sys.stderr)
         raise TrainingDiverged(message)
 
+    def _diverged_after_epoch(self, value, epoch):
+        """The epoch's last steps left non-finite weights (every training loss was finite, so
+        the check before each step did not fire): stop before they are checkpointed."""
+        where = os.path.join(self.out_dir, LAST) if self.out_dir else None
+        message = (f"Training diverged: the validation loss is {value} after epoch {epoch + 1} "
+                   f"(lr {self.lr:g}): the weights are no longer finite, and were not saved. "
+                   "Try a smaller learning rate" +
+                   (f"; the last good weights are in {where}" if where and os.path.exists(where)
+                    else "") + ".")
+        print(message, file=sys.stderr, flush=True)
+        raise TrainingDiverged(message)
+
     # -- measuring -----------------------------------------------------------------------------
     def evaluate(self, loader, predict=None, desc="eval"):
         """Loss and top-k accuracy of the model over ``loader``, in eval mode and without a graph.
@@ -199,9 +213,16 @@ class Trainer:
         try:
             while self.epoch < epochs:
                 self._run_epoch(train_loader, val_loader, epochs)
-        except KeyboardInterrupt:
-            if self.out_dir and self.epoch > 0:
-                self._say(f"interrupted; continue with --resume {os.path.join(self.out_dir, LAST)}")
+        except KeyboardInterrupt as interrupt:
+            interrupt.reported = bool(self.out_dir)   # a script's handler need not repeat it
+            if self.out_dir:
+                last = os.path.join(self.out_dir, LAST)
+                if self.epoch > 0 and os.path.exists(last):
+                    self._say(f"interrupted in epoch {self.epoch + 1}; continue with --resume "
+                              f"{last} (it holds epoch {self.epoch})")
+                else:
+                    self._say(f"interrupted in epoch {self.epoch + 1}, before the first "
+                              "checkpoint was written: nothing to resume from")
             raise
         return self.history
 
@@ -215,6 +236,8 @@ class Trainer:
         if val_loader is not None:
             val = self.evaluate(val_loader, desc=f"val {e + 1}/{epochs}")
             record.update({f"val_{k}": v for k, v in val.items() if k.startswith(("loss", "acc"))})
+            if val["loss"] is not None and not math.isfinite(val["loss"]):
+                self._diverged_after_epoch(val["loss"], e)
         if self.scheduler is not None:
             if isinstance(self.scheduler, ReduceLROnPlateau):
                 watch = "acc1" if self.scheduler.mode == "max" else "loss"
