@@ -37,7 +37,7 @@ from .factories import (arange, empty, empty_like, full, full_like, ones, ones_l
                         rand_like, randn, randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
-from . import functional, nn, optim  # noqa: E402  (subpackages that need the names above)
+from . import checkpoint, functional, nn, optim  # noqa: E402  (need the names above)
 
 float16 = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)

@@ -35,7 +35,7 @@ import secrets
 
 import numpy as np
 
-from .backend import CPU, is_cupy_array, to_device
+from .backend import CPU, Device, is_cupy_array, to_device
 from .tensor import Tensor
 
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "C64": np.complex64,
@@ -57,6 +57,8 @@ class CheckpointError(ValueError):
 def save(obj, path, metadata=None):
     """Write `obj` (a dict: name -> Tensor/array, or a nested structure) to `path`, atomically.
 
+    `path` may also be a binary file object (``io.BytesIO``, an open file), as in
+    ``torch.save``; it is written in place, without the atomic rename.
     `metadata` (str -> str) lands in the header's ``__metadata__``, readable by any
     safetensors tool (``load_metadata``).
     """
@@ -91,7 +93,10 @@ def save(obj, path, metadata=None):
         for a in arrays.values():
             _write_array(f, a)
 
-    atomic_write(path, write)
+    if hasattr(path, "write"):
+        write(path)
+    else:
+        atomic_write(path, write)
 
 
 def _write_array(f, a):
@@ -206,12 +211,33 @@ def _decode(node, tensors, used):
 
 # -- load -----------------------------------------------------------------------------------
 
-def load(path):
-    """Read a file written by ``save`` (or any safetensors file): tensors come back as CPU
-    ``minidl.Tensor``s, in the structure they were saved in."""
-    with open(path, "rb") as f:
+@contextlib.contextmanager
+def _opened(path):
+    """(binary file, name for messages) for a path or an already open, seekable file object."""
+    if hasattr(path, "read"):
+        yield path, getattr(path, "name", f"<{type(path).__name__}>")
+    else:
+        with open(path, "rb") as f:
+            yield f, path
+
+
+def load(path, map_location=None, weights_only=None):
+    """Read a file written by ``save`` (or any safetensors file): tensors come back as
+    ``minidl.Tensor``s, in the structure they were saved in.
+
+    torch.load's arguments: `path` may be an open, seekable binary file object (read from its
+    start); `map_location` (None or
+    "cpu": the CPU; "cuda", "cuda:N" or a ``minidl.device``) is where the tensors go;
+    `weights_only` is accepted for compatibility — minidl's files hold only tensors, numbers
+    and strings, and nothing is ever unpickled, so loading is always weights-only.
+    """
+    with _opened(path) as (f, path):
         entries, metadata, data_start = _read_header(f, path)
         tensors = {name: _read_array(f, path, name, data_start, *e) for name, e in entries.items()}
+    if map_location is not None:
+        device = Device(map_location)
+        if device.type != "cpu":
+            tensors = {name: t.to(device) for name, t in tensors.items()}
     if STRUCTURE_KEY not in metadata:
         return tensors
     used = set()
@@ -227,7 +253,7 @@ def load(path):
 
 def load_metadata(path):
     """The header's ``__metadata__`` (str -> str), without minidl's own structure entry."""
-    with open(path, "rb") as f:
+    with _opened(path) as (f, path):
         _, metadata, _ = _read_header(f, path)
     return {k: v for k, v in metadata.items() if k != STRUCTURE_KEY}
 
@@ -265,7 +291,8 @@ def _read_header(f, path):
     def error(message):
         return CheckpointError(f"{path}: {message}")
 
-    size = os.fstat(f.fileno()).st_size
+    size = f.seek(0, os.SEEK_END)       # the whole file (a file object is read from its start)
+    f.seek(0)
     if size < 8:
         raise error(f"truncated: {size} bytes, but a safetensors file starts with an 8-byte "
                     "header length")

@@ -74,7 +74,19 @@ def _is_floating(array):
 
 
 class StateDictError(RuntimeError):
-    """A state dict does not fit the module; nothing was loaded."""
+    """A state dict does not fit the module; nothing was loaded. The full lists are in
+    ``missing_keys`` and ``unexpected_keys`` (the message shows the first few)."""
+
+    def __init__(self, message, missing_keys=(), unexpected_keys=()):
+        super().__init__(message)
+        self.missing_keys, self.unexpected_keys = list(missing_keys), list(unexpected_keys)
+
+
+def _first(items, n=10):
+    """repr of the first `n` items, and how many more there are: a GoogLeNet checkpoint
+    offered to AlexNet would otherwise list some 400 keys."""
+    items = list(items)
+    return repr(items) if len(items) <= n else f"{items[:n]!r} and {len(items) - n} more"
 
 
 class Module:
@@ -553,9 +565,9 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:
-            problems.append(f"missing keys: {missing}")
+            problems.append(f"missing keys: {_first(missing)}")
         if strict and unexpected:
-            problems.append(f"unexpected keys: {unexpected}")
+            problems.append(f"unexpected keys: {_first(unexpected)}")
         values = {}
         for k, target in own.items():
             if k not in state_dict:
@@ -575,8 +587,11 @@ class Module:
                 continue
             values[k] = array
         if problems:
-            raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(problems)
-                                 + " (nothing was loaded)")
+            shown = problems[:12] + ([f"and {len(problems) - 12} more problems"]
+                                     if len(problems) > 12 else [])
+            raise StateDictError(f"{type(self).__name__}.load_state_dict: " + "; ".join(shown)
+                                 + " (nothing was loaded)", missing if strict else (),
+                                 unexpected if strict else ())
         with no_grad():
             for k, array in values.items():
                 target = own[k]
