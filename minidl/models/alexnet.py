@@ -30,7 +30,7 @@ State-dict keys follow torchvision's layout: ``features.{0,4,8,10,12}`` are conv
 """
 from .. import nn
 from ..ops import flatten
-from ._init import check_scheme, init_weights, scaled, weight_layers
+from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
 
 PAPER_CHANNELS = (96, 256, 384, 384, 256)
 
@@ -115,7 +115,8 @@ class AlexNet(nn.Module):
         return self.classifier(flatten(x, 1))
 
 
-def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropout=0.5):
+def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropout=0.5, *,
+            weights=None, progress=True):
     """The paper's AlexNet: 60,965,224 parameters for 1000 classes.
 
     input_size 227 (conv1 unpadded, the exact arithmetic) or 224 (conv1 padded by 2); both give
@@ -125,6 +126,7 @@ def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropo
     std about 60). Inputs scaled to unit variance start conv1's outputs ~60× smaller; with
     those, ``init="kaiming"`` is the safer choice.
     """
+    no_pretrained("alexnet", weights)
     if input_size not in (224, 227):
         raise ValueError(f"alexnet: input_size must be 227 (or 224, conv1 padded by 2), got "
                          f"{input_size}; for small images use alexnet_small")
@@ -198,6 +200,9 @@ class AlexNetTorchvision(nn.Module):
         return self.classifier(flatten(x, 1))
 
 
-def alexnet_torchvision(num_classes=1000, dropout=0.5, init=None):
-    """torchvision's AlexNet (61,100,840 parameters for 1000 classes); see AlexNetTorchvision."""
+def alexnet_torchvision(num_classes=1000, dropout=0.5, init=None, *, weights=None,
+                        progress=True):
+    """torchvision's AlexNet (61,100,840 parameters for 1000 classes); see AlexNetTorchvision.
+    `weights`/`progress`: torchvision's keywords (no pretrained weights here: None only)."""
+    no_pretrained("alexnet_torchvision", weights)
     return AlexNetTorchvision(num_classes, dropout, init)

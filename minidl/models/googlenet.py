@@ -46,7 +46,7 @@ from collections import namedtuple
 from .. import functional as F
 from .. import nn
 from ..ops import cat, flatten
-from ._init import check_scheme, init_weights, scaled, weight_layers
+from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux1", "aux2"])
 GoogLeNetOutputs.__doc__ = "Training-mode output: main logits, aux1 (on 4a), aux2 (on 4d)."
@@ -188,8 +188,10 @@ class GoogLeNet(nn.Module):
 
 
 def googlenet(num_classes=1000, aux_logits=True, in_channels=3, width=1.0, init="xavier",
-              dropout=0.4):
-    """GoogLeNet as the paper's Table 1, for 224×224 input (any side ≥ 193 runs)."""
+              dropout=0.4, *, weights=None, progress=True):
+    """GoogLeNet as the paper's Table 1, for 224×224 input (any side ≥ 193 runs).
+    `weights`/`progress`: torchvision's keywords (no pretrained weights here: None only)."""
+    no_pretrained("googlenet", weights)
     return GoogLeNet(num_classes, aux_logits, in_channels, width, small=False, dropout=dropout,
                      init=init)
 

@@ -27,7 +27,7 @@ State-dict keys are torchvision's (``features.N``, ``avgpool`` without parameter
 from .. import nn
 from ..autograd import no_grad
 from ..ops import flatten
-from ._init import check_scheme, init_weights, scaled, weight_layers
+from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
 
 # an int = 3×3 conv with that many channels; (c, 1) = 1×1 conv; "M" = max-pool; "LRN" = LRN
 CONFIGS = {
@@ -161,8 +161,11 @@ def init_from(net, net_a):
     return copied
 
 
-def vgg(config="D", num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5):
-    """A VGG configuration ("A", "A-LRN", "B", "C", "D", "E" or an alias) for 224×224 input."""
+def vgg(config="D", num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5, *,
+        weights=None, progress=True):
+    """A VGG configuration ("A", "A-LRN", "B", "C", "D", "E" or an alias) for 224×224 input.
+    `weights`/`progress`: torchvision's keywords (no pretrained weights here: None only)."""
+    no_pretrained(f"vgg({config!r})", weights)
     return VGG(config, num_classes, in_channels, width, init=init, dropout=dropout)
 
 
@@ -183,7 +186,9 @@ def vgg_small(config="A", num_classes=10, in_channels=1, input_size=28, width=0.
 
 
 def _alias(name, config):
-    def build(num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5):
+    def build(num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5, *,
+              weights=None, progress=True):
+        no_pretrained(name, weights)
         return vgg(config, num_classes, in_channels, width, init, dropout)
     build.__name__ = build.__qualname__ = name
     build.__doc__ = f"VGG configuration {config} (``vgg({config!r}, ...)``)."
