@@ -22,7 +22,7 @@ def _relu(x, y):
 @njit(cache=True, parallel=True)
 def _relu_grad(gy, y, gx):
     for i in prange(y.size):
-        gx[i] = gy[i] if y[i] > 0 else 0
+        gx[i] = 0 if y[i] <= 0 else gy[i]    # NaN: passed on, as in PyTorch
 
 
 def relu_forward(x):

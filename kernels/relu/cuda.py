@@ -19,7 +19,7 @@ def _relu(x, y):
 def _relu_grad(gy, y, gx):
     i = cuda.grid(1)
     if i < y.size:
-        gx[i] = gy[i] if y[i] > 0 else 0
+        gx[i] = 0 if y[i] <= 0 else gy[i]    # NaN: passed on, as in PyTorch
 
 
 def relu_forward(x):

@@ -3,7 +3,7 @@
 Shapes: any; y and gx have x's shape.
 
     y  = max(x, 0)                      forward
-    gx = gy where y > 0, else 0         backward: the mask is read back from y, so nothing
+    gx = 0 where y <= 0, else gy        backward: the mask is read back from y, so nothing
                                         but the output (which the next layer keeps anyway)
                                         has to be saved
 """
@@ -15,4 +15,4 @@ def relu_forward(x):
 
 
 def relu_backward(gy, y):
-    return np.where(y > 0, gy, 0).astype(gy.dtype, copy=False)
+    return np.where(y <= 0, 0, gy).astype(gy.dtype, copy=False)

@@ -61,3 +61,14 @@ def test_zero_dimensional_inputs_keep_their_shape():
     assert rcpu.relu_forward(x).shape == () and rcpu.relu_backward(x, x).shape == ()
     y, mask = dcpu.dropout_forward(np.asarray(2.0), 0.5, 3)
     assert y.shape == () and mask.shape == () and dcpu.dropout_backward(y, mask, 0.5).shape == ()
+
+
+@pytest.mark.parametrize("mode", ["cpu", "reference"])
+def test_relu_gradient_passes_at_nan_as_in_pytorch(mode):
+    """PyTorch zeros the gradient only where y <= 0; a NaN input (y = NaN) passes it on."""
+    from minidl.kernels.relu import cpu, reference
+    kernel = {"cpu": cpu, "reference": reference}[mode]
+    x = np.array([np.nan, -1.0, 0.0, 2.0], dtype=np.float32)
+    y = kernel.relu_forward(x)
+    gx = kernel.relu_backward(np.full(4, 0.5, np.float32), y)
+    np.testing.assert_array_equal(gx, [0.5, 0.0, 0.0, 0.5])
