@@ -30,11 +30,13 @@ from .ops import (all, any, argsort, ceil, cos, cumsum, exp2, expm1, floor, gath
                   log1p, log2, log10, logical_and, logical_not, logical_or, logical_xor,
                   logsumexp, masked_fill, masked_select, neg, norm, positive, prod, reciprocal,
                   repeat, round, rsqrt, sign, sin, sort, square, std, topk, var)
+from .ops import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, chunk,  # noqa: F401
+                  flip, nonzero, split, unbind)
 from .ops._util import ShapeError, result_type
 from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
-from .factories import (arange, empty, empty_like, full, full_like, ones, ones_like, rand,
-                        rand_like, randn, randn_like, zeros, zeros_like)
+from .factories import (arange, empty, empty_like, eye, full, full_like, linspace, ones,
+                        ones_like, rand, rand_like, randn, randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load, save
 from . import checkpoint, functional, nn, optim  # noqa: E402  (need the names above)

@@ -274,7 +274,16 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     pending = {}  # node -> gradient of its output, summed over consumers so far
     taken = {id(g) for g in root_grads}  # arrays a leaf may not keep as they are
 
+    leaf_hooked = {}  # id(leaf with hooks) -> [leaf, summed gradient]: hooks see the total
+
     def deliver(t, g):
+        if capture is None and t.grad_fn is None and getattr(t, "_hooks", None):
+            entry = leaf_hooked.get(id(t))
+            if entry is None:
+                leaf_hooked[id(t)] = [t, g]
+            else:
+                entry[1] = entry[1] + g
+            return
         if capture is not None and id(t) in capture:
             prev = capture[id(t)]
             capture[id(t)] = _owned(g, taken) if prev is None else prev + g
@@ -306,6 +315,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                 raise RuntimeError(
                     f"{type(node).__name__}: backward through this graph a second time; its "
                     "buffers were freed after the first (use backward(retain_graph=True))")
+            if "_tensor_hooks" in node.__dict__ or "_retained" in node.__dict__:
+                grad_out = _run_tensor_hooks(node, grad_out)   # only when some were registered
             grads = type(node).backward(node, grad_out)
             if not isinstance(grads, tuple):
                 grads = (grads,)
@@ -329,6 +340,67 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
                     ready.append(parent)
         if not retain_graph:
             node.release()
+    for t, g in leaf_hooked.values():
+        g = _call_hooks(t._hooks, g)
+        if t.grad is None:
+            t.grad = Tensor._make(_owned(g, taken))
+        else:
+            t.grad.data = t.grad.data + g
+
+
+def _call_hooks(hooks, g):
+    """Run tensor hooks in order on the gradient array `g`; a hook's non-None result (a
+    Tensor or array of g's shape) replaces it."""
+    from .tensor import Tensor
+
+    for hook in list(hooks):
+        result = hook(Tensor._make(g))
+        if result is not None:
+            r = result.data if isinstance(result, Tensor) else result
+            if tuple(r.shape) != tuple(g.shape):
+                raise RuntimeError(f"hook returned a gradient of shape {tuple(r.shape)}, "
+                                   f"expected {tuple(g.shape)}")
+            g = r.astype(g.dtype, copy=False)
+    return g
+
+
+def _run_tensor_hooks(node, g):
+    """The hooks registered on the node's output tensor, then retain_grad (last, as in
+    PyTorch)."""
+    from .tensor import Tensor
+
+    hooks = node.__dict__.get("_tensor_hooks")
+    if hooks:
+        g = _call_hooks(hooks, g)
+    ref = node.__dict__.get("_retained")
+    t = ref() if ref is not None else None
+    if t is not None:
+        if t.grad is None:
+            t.grad = Tensor._make(g.copy())
+        else:
+            t.grad.data = t.grad.data + g
+    return g
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hooks is not None:
+            try:
+                self._hooks.remove(self._hook)
+            except ValueError:
+                pass
+            self._hooks = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

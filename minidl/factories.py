@@ -134,3 +134,27 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     dtype = _floating(dtype, "randn")
     a = get_generator(generator).np.standard_normal(_shape(sizes, size))
     return _make(a, dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from `start` to `end` inclusive (float32 by default)."""
+    steps = int(steps)
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+    a = np.linspace(start, end, steps, dtype=np.float64)
+    if dtype.kind in "iu":
+        a = np.trunc(a)  # torch computes in floating point and truncates toward zero
+    return _make(a, dtype, device, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """An n x m (default n x n) matrix with ones on the diagonal (float32 by default)."""
+    n = int(n)
+    m = n if m is None else int(m)
+    if n < 0 or m < 0:
+        raise RuntimeError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+    return _make(np.eye(n, m, dtype=dtype), dtype, device, requires_grad)

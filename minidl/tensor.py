@@ -257,6 +257,33 @@ class Tensor:
     def __itruediv__(self, other):
         return self._inplace("/=", ops.div, other)
 
+    def __ifloordiv__(self, other):
+        return self._inplace("//=", ops.floor_divide, other)
+
+    def __imod__(self, other):
+        return self._inplace("%=", ops.remainder, other)
+
+    def __ipow__(self, other):
+        return self._inplace("**=", ops.pow, other)
+
+    def __iand__(self, other):
+        return self._inplace("&=", ops.bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._inplace("|=", ops.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._inplace("^=", ops.bitwise_xor, other)
+
+    def pow_(self, other):
+        return self._inplace("pow_()", ops.pow, other)
+
+    def remainder_(self, other):
+        return self._inplace("remainder_()", ops.remainder, other)
+
+    def floor_divide_(self, other):
+        return self._inplace("floor_divide_()", ops.floor_divide, other)
+
     def add_(self, other, *, alpha=1):
         return self._inplace("add_()", ops.add, other, alpha=alpha)
 
@@ -320,6 +347,35 @@ class Tensor:
                                       "not supported by minidl")
         root = autograd._root_grad(self, gradient)
         autograd.run_backward([self], [root], retain_graph=retain_graph)
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (a no-op on leaves)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            import weakref
+            object.__setattr__(self.grad_fn, "_retained", weakref.ref(self))
+
+    @property
+    def retains_grad(self):
+        ref = None if self.grad_fn is None else self.grad_fn.__dict__.get("_retained")
+        return ref is not None and ref() is self
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient during backward; a non-None result
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self.grad_fn is not None:
+            hooks = self.grad_fn.__dict__.get("_tensor_hooks")
+            if hooks is None:
+                hooks = []
+                object.__setattr__(self.grad_fn, "_tensor_hooks", hooks)
+        else:
+            hooks = self.__dict__.setdefault("_hooks", [])
+        hooks.append(hook)
+        return autograd.RemovableHandle(hooks, hook)
 
     # -- arithmetic (each a Function in minidl.ops) --------------------------------------------
     def __add__(self, other):
@@ -461,6 +517,39 @@ class Tensor:
     def logical_not(self):
         return ops.logical_not(self)
 
+    def __and__(self, other):
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise_xor(other, self)
+
+    def bitwise_and(self, other):
+        return ops.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return ops.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return ops.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return ~self
+
+    def nonzero(self, *, as_tuple=False):
+        return ops.nonzero(self, as_tuple=as_tuple)
+
     def __invert__(self):
         if self.dtype.kind not in "biu":
             raise TypeError(f"~ (bitwise not) needs a bool or integer tensor, got {self.dtype}")
@@ -565,8 +654,8 @@ class Tensor:
     def log_softmax(self, dim, dtype=None):
         return ops.log_softmax(self, dim, dtype=dtype)
 
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return ops.sum(self, dim, keepdim, axis=axis, keepdims=keepdims)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return ops.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         return ops.mean(self, dim, keepdim, axis=axis, keepdims=keepdims)
@@ -631,6 +720,28 @@ class Tensor:
     @property
     def T(self):
         return ops.permute(self, *reversed(range(self.ndim)))
+
+    @property
+    def mT(self):
+        """The last two dims swapped (a batch of matrices transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return ops.transpose(self, -2, -1)
+
+    def split(self, split_size_or_sections, dim=0):
+        return ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return ops.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return ops.unbind(self, dim)
+
+    def flip(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        return ops.flip(self, dims)
 
     def t(self):
         if self.ndim > 2:

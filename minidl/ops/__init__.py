@@ -141,8 +141,18 @@ def _as_tensor(x):
     return x if isinstance(x, Tensor) else Tensor._make(x)
 
 
-def where(condition, a, b):
-    """Elements of `a` where `condition` holds, else of `b` (broadcasting)."""
+_NOTHING = object()
+
+
+def where(condition, a=_NOTHING, b=_NOTHING):
+    """Elements of `a` where `condition` holds, else of `b` (broadcasting). ``where(cond)``
+    alone is ``nonzero(cond, as_tuple=True)``."""
+    if a is _NOTHING and b is _NOTHING:
+        if not isinstance(condition, Tensor):
+            raise TypeError("where(condition): condition must be a Tensor")
+        return nonzero(condition, as_tuple=True)
+    if a is _NOTHING or b is _NOTHING:
+        raise TypeError("where: give both input and other, or neither")
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else condition
     cond = condition.data if isinstance(condition, Tensor) else like.xp.asarray(condition)
     if cond.dtype != bool:
@@ -184,8 +194,11 @@ def _reduce_args(t, dim, keepdim, axis, keepdims, what):
     return _reduce_dim(t, dim, what), bool(keepdim)
 
 
-def sum(t, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """Sum over `dim` (an int, a tuple, or None / () for all dims)."""
+def sum(t, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Sum over `dim` (an int, a tuple, or None / () for all dims); `dtype` casts the input
+    first (as in PyTorch)."""
+    if dtype is not None:
+        t = t.to(dtype)
     dim, keepdim = _reduce_args(t, dim, keepdim, axis, keepdims, "sum")
     return red.Sum.apply(t, dim, keepdim)
 
@@ -486,6 +499,11 @@ def _legacy_reduction(size_average, reduce):
     return reduction
 
 
+class _TargetError(ShapeError, TypeError):
+    """A floating cross-entropy target of the wrong shape: a shape error (PyTorch raises
+    RuntimeError) and a TypeError (minidl's earlier 'use integer class indices' error)."""
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy of logits `input` against integer class indices `target`; PyTorch's
@@ -500,14 +518,25 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise TypeError(f"cross_entropy: input must be a Tensor, got {type(input).__name__}")
     if not isinstance(target, Tensor):
         target = Tensor(input.xp.asarray(target))
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices (e.g. int64), "
-                        f"got {target.dtype}; for probabilities compute "
-                        "-(p * log_softmax(x)).sum(1).mean() instead")
     if input.ndim == 0:
         raise ShapeError("cross_entropy: input must be (C,) or (N, C, ...) logits, got a 0-d "
                          "tensor")
-    expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    probabilities = target.dtype.kind in "fc"
+    if not probabilities and target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold integer class indices (e.g. int64) "
+                        f"or class probabilities (floating, of the input's shape), got "
+                        f"{target.dtype}")
+    if probabilities and target.shape != input.shape:
+        expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+        raise _TargetError(f"cross_entropy: a floating target holds class probabilities and "
+                           f"must have the input's shape {input.shape}, got {target.shape}; "
+                           f"for integer class indices (shape {expected}) pass an integer "
+                           f"tensor, e.g. target.long()")
+    if probabilities and target.requires_grad:
+        raise NotImplementedError("cross_entropy: gradients w.r.t. probability targets are "
+                                  "not supported; pass target.detach()")
+    expected = input.shape if probabilities else (
+        () if input.ndim == 1 else (input.shape[0],) + input.shape[2:])
     if target.shape != expected:
         raise ShapeError(f"cross_entropy: input of shape {input.shape} needs a target of shape "
                          f"{expected}, got {target.shape}")
@@ -530,6 +559,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise ShapeError(f"cross_entropy: weight must have shape ({classes},) (one per "
                              f"class), got {tuple(w.shape)}")
         w = w.astype(input.dtype, copy=False)
+    if probabilities:
+        return activation.CrossEntropyProbs.apply(input, target.data.astype(input.dtype,
+                                                                            copy=False),
+                                                  w, reduction, float(label_smoothing))
     return activation.CrossEntropy.apply(input, target.data, w, reduction, int(ignore_index),
                                          float(label_smoothing))
 
@@ -687,8 +720,22 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation: sqrt(var(...)), same forms as ``var``."""
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: sqrt(var(...)), same forms as ``var``; the gradient is 0 where the
+    standard deviation is 0 (as in PyTorch)."""
+    _floating(input, "std and var")
+    if isinstance(dim, bool):  # std(unbiased)
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise TypeError("std: give correction or unbiased, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    d = _reduce_dim(input, dim, "std")
+    n = input.numel() // builtins_max(input.xp.asarray(input.data.sum(axis=d)).size, 1)
+    if n - correction <= 0:
+        warnings.warn("std(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return red.Std.apply(input, d, correction, bool(keepdim))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
@@ -810,3 +857,136 @@ def repeat(input, *sizes):
     if builtins_any(s < 0 for s in sizes):
         raise RuntimeError(f"repeat: sizes must be non-negative, got {sizes}")
     return sh.Repeat.apply(input, sizes)
+
+
+# -- bitwise -----------------------------------------------------------------------------------
+
+class BitwiseTypeError(TypeError, NotImplementedError):
+    """A bitwise op on a floating operand (PyTorch raises NotImplementedError, a
+    RuntimeError; Python's habit is TypeError: this is both)."""
+
+
+def _bitwise(name, fn, input, other):
+    like = input if isinstance(input, Tensor) else other
+    ops = []
+    for x in (input, other):
+        if isinstance(x, Tensor):
+            ops.append(x.data)
+        elif isinstance(x, (bool, np.bool_, numbers.Integral)):
+            ops.append(as_scalar(x))
+        elif isinstance(x, numbers.Number):
+            ops.append(as_scalar(x))
+        else:
+            ops.append(like.xp.asarray(x))
+    dtype = result_type(*ops)
+    if dtype.kind not in "biu":
+        raise BitwiseTypeError(f'"{name}" not implemented for {dtype} (bitwise ops take bool '
+                               "and integer tensors only)")
+    from ._util import wrap_int
+    arrays = [x.astype(dtype, copy=False) if hasattr(x, "dtype")
+              else like.xp.asarray(wrap_int(x, dtype), dtype=dtype) for x in ops]
+    return Tensor._make(like.xp.asarray(fn(arrays[0], arrays[1])))
+
+
+def bitwise_and(input, other):
+    """input & other for bool and integer tensors (PyTorch's type promotion; no gradient)."""
+    return _bitwise("bitwise_and", np.bitwise_and, input, other)
+
+
+def bitwise_or(input, other):
+    """input | other for bool and integer tensors."""
+    return _bitwise("bitwise_or", np.bitwise_or, input, other)
+
+
+def bitwise_xor(input, other):
+    """input ^ other for bool and integer tensors."""
+    return _bitwise("bitwise_xor", np.bitwise_xor, input, other)
+
+
+def bitwise_not(input):
+    """~input for bool and integer tensors."""
+    return ~input
+
+
+# -- splitting, flipping, finding ------------------------------------------------------------
+
+def _dim_slices(t, d, bounds):
+    return tuple(sh.GetItem.apply(t, (slice(None),) * d + (slice(lo, hi),)) for lo, hi in bounds)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """PyTorch's split: pieces of `split_size_or_sections` along `dim` (the last one smaller),
+    or of the sizes in a list (which must add up to the dim's size). Views through indexing,
+    each differentiable."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split: the tensor must have at least one dimension")
+    d = normalize_axis(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins_any(s < 0 for s in sizes) or builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    else:
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise RuntimeError(f"split expects split_size be non-negative (and positive for a "
+                               f"non-empty dim), but got split_size={size}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        if n == 0:
+            sizes = [0]
+    bounds, start = [], 0
+    for s in sizes:
+        bounds.append((start, start + s))
+        start += s
+    return _dim_slices(tensor, d, bounds)
+
+
+def chunk(input, chunks, dim=0):
+    """PyTorch's chunk: at most `chunks` pieces of ceil(size / chunks) along `dim`."""
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    d = normalize_axis(dim, input.ndim, "chunk")
+    n = input.shape[d]
+    size = -(-n // chunks)
+    if n == 0:
+        return _dim_slices(input, d, [(0, 0)] * chunks)
+    return split(input, size, d)
+
+
+def unbind(input, dim=0):
+    """The slices along `dim`, that dim removed (each differentiable)."""
+    if input.ndim == 0:
+        raise IndexError("unbind: dimension specified as 0 but tensor has no dimensions")
+    d = normalize_axis(dim, input.ndim, "unbind")
+    return tuple(sh.GetItem.apply(input, (slice(None),) * d + (i,))
+                 for i in range(input.shape[d]))
+
+
+def flip(input, dims):
+    """Reverse the order of elements along `dims` (an int or a sequence of ints)."""
+    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    norm_dims = [normalize_axis(d, input.ndim, "flip") for d in dims]
+    if len(set(norm_dims)) != len(norm_dims):
+        raise RuntimeError(f"flip: dims {dims} has a dim appearing more than once")
+    if input.ndim == 0 or not norm_dims:
+        return clone(input)
+    index = tuple(slice(None, None, -1) if d in norm_dims else slice(None)
+                  for d in range(input.ndim))
+    return sh.GetItem.apply(input, index)
+
+
+def nonzero(input, *, as_tuple=False):
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple=True``
+    one 1-d int64 tensor per dimension (a 0-d input counts as 1-d). No gradient."""
+    a = input.data if input.ndim else input.data.reshape(1)
+    idx = input.xp.nonzero(a)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
+    out = input.xp.stack(idx, axis=1) if input.ndim else input.xp.zeros(
+        (len(idx[0]), 0), dtype=np.int64)
+    return Tensor._make(out.astype(np.int64))

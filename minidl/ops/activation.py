@@ -131,3 +131,51 @@ class CrossEntropy(Function):
         if len(shape) > 2:
             grad = xp.moveaxis(grad.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
         return grad.reshape(shape).astype(logp.dtype, copy=False), None, None, None, None, None
+
+
+class CrossEntropyProbs(Function):
+    """PyTorch's cross-entropy of logits against class probabilities (a float target of the
+    input's shape), fused in one node. With logp = log_softmax(logits) along the class dim,
+    smoothed targets q = (1 - e) y + e / C and class weights w (all 1 when none), each sample's
+    loss is ``-sum_c w[c] q[c] logp[c]``; 'mean' divides the sum by the number of samples
+    (input.numel() / C, whatever the weights), 'sum' adds up, 'none' returns them. The
+    gradient w.r.t. the logits per sample: ``p * sum_c(w q) - w q`` with p = softmax."""
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, reduction, label_smoothing):
+        xp = get_array_module(logits)
+        axis = 0 if logits.ndim == 1 else 1
+        C = logits.shape[axis]
+        logp = logits - logits.max(axis=axis, keepdims=True)
+        logp = logp - xp.log(xp.exp(logp).sum(axis=axis, keepdims=True))
+        e = float(label_smoothing)
+        q = target.astype(logits.dtype, copy=False)
+        if e:
+            q = q * (1 - e) + e / C
+        if weight is not None:
+            wshape = [1] * logits.ndim
+            wshape[axis] = C
+            q = q * weight.reshape(wshape)
+        losses = -(q * logp).sum(axis=axis)
+        ctx.axis, ctx.reduction = axis, reduction
+        ctx.count = max(logits.size // max(C, 1), 1) if logits.size else 0
+        ctx.save_for_backward(logp, q)
+        if reduction == "mean":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return xp.asarray(losses.sum() / logits.dtype.type(ctx.count),
+                                  dtype=logits.dtype)
+        if reduction == "sum":
+            return xp.asarray(losses.sum(), dtype=logits.dtype)
+        return losses.astype(logits.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, q = ctx.saved_tensors
+        xp = get_array_module(g)
+        axis = ctx.axis
+        if ctx.reduction == "none":
+            g = xp.expand_dims(g, axis)
+        elif ctx.reduction == "mean":
+            g = g / logp.dtype.type(ctx.count) if ctx.count else g * 0
+        grad = (xp.exp(logp) * q.sum(axis=axis, keepdims=True) - q) * g
+        return grad.astype(logp.dtype, copy=False), None, None, None, None

@@ -272,3 +272,31 @@ class Var(Function):
         g = _expand(g, centered.shape, ctx.axis, ctx.keepdims)
         with np.errstate(divide="ignore", invalid="ignore"):
             return g * (2 * centered / centered.dtype.type(ctx.denom)), None, None, None
+
+
+class Std(Function):
+    """sqrt(Var): the standard deviation over `axis`. The gradient (a - mean) / (denom * std),
+    0 where std is 0 (PyTorch masks those, where sqrt's chain rule would give NaN)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, correction, keepdims):
+        xp = get_array_module(a)
+        centered = a - a.mean(axis=axis, keepdims=True)
+        n = a.size // max(xp.asarray(a.sum(axis=axis)).size, 1)
+        ctx.denom, ctx.axis, ctx.keepdims = max(n - correction, 0), axis, keepdims
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = xp.sqrt(xp.asarray((centered * centered).sum(axis=axis, keepdims=True)
+                                   / a.dtype.type(ctx.denom)))
+        ctx.save_for_backward(centered, y)
+        if not keepdims:
+            y = y.reshape(()) if axis is None else y.squeeze(axis)
+        return xp.asarray(y)
+
+    @staticmethod
+    def backward(ctx, g):
+        centered, y = ctx.saved_tensors
+        xp = get_array_module(g)
+        g = _expand(g, centered.shape, ctx.axis, ctx.keepdims)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            local = xp.where(y == 0, 0, g / (y * centered.dtype.type(ctx.denom)))
+            return (local * centered).astype(centered.dtype, copy=False), None, None, None

@@ -147,14 +147,17 @@ class Pad(Function):
         widths = [(0, 0)] * a.ndim
         for i in range(len(pad) // 2):
             widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        for d, (lo, hi) in enumerate(widths):
+            if a.shape[d] + lo + hi < 0:
+                raise ShapeError(f"pad: {tuple(pad)} crops more than dimension {d} of shape "
+                                 f"{tuple(a.shape)} holds (the output size would be "
+                                 f"{a.shape[d] + lo + hi})")
         xp = get_array_module(a)
         grow = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
         y = xp.pad(a, grow, mode="constant", constant_values=value)
         crop = tuple(slice(-min(lo, 0), y.shape[d] + min(hi, 0))
                      for d, (lo, hi) in enumerate(widths))
-        y = y[crop]
-        if any(n <= 0 for n in y.shape):
-            raise ShapeError(f"pad: {tuple(pad)} leaves nothing of shape {tuple(a.shape)}")
+        y = y[crop]  # a dim cropped to size 0 gives an empty tensor, as in PyTorch
         ctx.widths, ctx.shape = widths, a.shape
         return xp.ascontiguousarray(y)
 
