@@ -10,8 +10,10 @@ The paper's recipe and what this script makes of it:
     224×224 patches, mirrored                     --input-size 224: crops of 256×256, mirrored;
                                                   small (default on cpu): 28/32-pixel images
                                                   padded by 2 and cropped back, mirrored
-    loss = main + 0.3 × (aux1 + aux2)             the same (minidl.models.googlenet_loss); the
-                                                  auxiliary heads are dropped at test time
+    loss = main + 0.3 × (aux1 + aux2)             the same (minidl.models.googlenet_loss on the
+                                                  torchvision-ordered GoogLeNetOutputs(logits,
+                                                  aux_logits2, aux_logits1)); the auxiliary
+                                                  heads are dropped at test time
     dropout 0.4 before the classifier, 0.7 in     the same
     the auxiliary heads
     asynchronous SGD, momentum 0.9, lr - 4%       synchronous SGD, momentum 0.9, wd 5e-4, lr

@@ -1,7 +1,8 @@
 """GoogLeNet, Inception v1 (Szegedy et al., "Going Deeper with Convolutions", CVPR 2015).
 
     (N, 3, 224, 224) -> stem -> inception 3a..5b -> global avg pool -> dropout 0.4 -> fc
-    -> (N, 1000); in training also two auxiliary classifiers' logits (on 4a and 4d).
+    -> (N, 1000); in training GoogLeNetOutputs(logits, aux_logits2, aux_logits1) as torchvision:
+    also the two auxiliary classifiers' logits, on 4d (aux_logits2) and on 4a (aux_logits1).
 
 The paper's Table 1 (every convolution, inside the modules too, is followed by ReLU):
 
@@ -48,8 +49,10 @@ from .. import nn
 from ..ops import cat, flatten
 from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
 
-GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux1", "aux2"])
-GoogLeNetOutputs.__doc__ = "Training-mode output: main logits, aux1 (on 4a), aux2 (on 4d)."
+GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
+GoogLeNetOutputs.__doc__ = (
+    "Training-mode output, as torchvision's: (logits, aux_logits2, aux_logits1) -- the main "
+    "logits, then the head on 4d (module aux2), then the head on 4a (module aux1).")
 
 # name: (#1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj), the paper's Table 1
 INCEPTION = {
@@ -120,8 +123,9 @@ class InceptionAux(nn.Module):
 
 
 class GoogLeNet(nn.Module):
-    """Inception v1. (N, in_channels, S, S) -> (N, num_classes), or GoogLeNetOutputs in training
-    when aux_logits. `width` narrows every layer; `small` swaps the stem for 28/32-pixel images."""
+    """Inception v1. (N, in_channels, S, S) -> (N, num_classes), or GoogLeNetOutputs(logits,
+    aux_logits2, aux_logits1) in training when aux_logits (torchvision's order). `width`
+    narrows every layer; `small` swaps the stem for 28/32-pixel images."""
 
     def __init__(self, num_classes=1000, aux_logits=True, in_channels=3, width=1.0, small=False,
                  dropout=0.4, aux_dropout=0.7, init="xavier"):
@@ -182,8 +186,8 @@ class GoogLeNet(nn.Module):
         x = self.inception5a(self.maxpool4(self.inception4e(x)))
         x = self.inception5b(x)
         x = self.fc(self.dropout(flatten(self.avgpool(x), 1)))
-        if aux1 is not None:
-            return GoogLeNetOutputs(x, aux1, aux2)
+        if aux1 is not None:  # torchvision's order: main, aux on 4d, aux on 4a
+            return GoogLeNetOutputs(x, aux2, aux1)
         return x
 
 
@@ -213,11 +217,12 @@ def googlenet_small(num_classes=10, aux_logits=True, in_channels=1, width=0.25, 
 def googlenet_loss(outputs, target, aux_weight=0.3):
     """The paper's training loss: main + 0.3 × (aux1 + aux2) cross-entropies.
 
-    `outputs` is what the net returned: GoogLeNetOutputs in training, plain logits otherwise
-    (then just the cross-entropy).
+    `outputs` is what the net returned: GoogLeNetOutputs(logits, aux_logits2, aux_logits1) in
+    training (torchvision's order: 4d's head, then 4a's), plain logits otherwise (then just
+    the cross-entropy).
     """
     if isinstance(outputs, GoogLeNetOutputs):
         main = F.cross_entropy(outputs.logits, target)
-        return main + aux_weight * (F.cross_entropy(outputs.aux1, target)
-                                    + F.cross_entropy(outputs.aux2, target))
+        return main + aux_weight * (F.cross_entropy(outputs.aux_logits1, target)
+                                    + F.cross_entropy(outputs.aux_logits2, target))
     return F.cross_entropy(outputs, target)

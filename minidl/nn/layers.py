@@ -29,6 +29,9 @@ class ReLU(Module):
 
 
 class Tanh(Module):
+    def __init__(self, *args, **kwargs):  # PyTorch's Tanh accepts and ignores any arguments
+        super().__init__()
+
     def forward(self, x):
         return F.tanh(x)
 
@@ -133,7 +136,7 @@ class AdaptiveAvgPool2d(Module):
 
 class Dropout(Module):
     """Inverted dropout: while training, zero each element with probability p and scale the
-    rest by 1/(1-p); in eval mode, the identity. Any shape in, the same shape out.
+    rest by 1/(1-p) (p = 1: zeros); in eval mode, the identity. Any shape in, the same shape out.
 
     ``Dropout(p, inplace)`` as in PyTorch (the result is computed out of place either way);
     `generator` (keyword only) draws the masks instead of the default generator.
@@ -141,8 +144,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False, *, generator=None):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):

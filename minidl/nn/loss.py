@@ -86,6 +86,9 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
 
 class Sigmoid(Module):
+    def __init__(self, *args, **kwargs):  # PyTorch's Sigmoid accepts and ignores any arguments
+        super().__init__()
+
     def forward(self, input):
         return F.sigmoid(input)
 

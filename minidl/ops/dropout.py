@@ -32,7 +32,8 @@ class Dropout(Function):
 
 
 def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
-    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+    """Zero each element with probability p in [0, 1] and scale the rest by 1/(1-p) (training
+    only; p = 1 gives zeros, as PyTorch).
     PyTorch's signature; ``inplace=True`` writes into `input` when it is outside the graph
     and computes out of place otherwise (minidl records no in-place ops)."""
     if inplace is not None and not isinstance(inplace, (bool, int)):
@@ -46,12 +47,14 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
 
 
 def _dropout(input, p, training, generator):
-    if not 0 <= p < 1:
+    if not 0 <= p <= 1:
         raise ValueError(f"dropout: p is the probability of dropping an element and must be in "
-                         f"[0, 1), got {p}")
+                         f"[0, 1], got {p}")
     if input.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dropout: expected a float32 or float64 input, got {input.dtype}")
     if not training or p == 0:
         return input
+    if p == 1:  # everything dropped: zeros (input * 0, as PyTorch), zero gradient
+        return input * 0.0
     key = int(get_generator(generator).np.integers(0, 2 ** 64, dtype=np.uint64))
     return Dropout.apply(input, float(p), key)

@@ -55,6 +55,7 @@ class MatMul(Function):
 
 class Linear(Function):
     """y = x @ weightᵀ + bias with x (..., in), weight (out, in), bias (out,): y (..., out).
+    A 1-D weight (in,) gives y = x @ weight of shape x.shape[:-1] (PyTorch's), its bias 0-d.
 
     input, weight and bias must share one float dtype (PyTorch's rule: no silent promotion).
     """
@@ -66,6 +67,8 @@ class Linear(Function):
             raise TypeError(f"linear: input, weight and bias must share one float dtype, got "
                             f"input {x.dtype}, weight {weight.dtype}"
                             + (f", bias {bias.dtype}" if bias is not None else ""))
+        if weight.ndim == 1:
+            return Linear._forward_vector(ctx, x, weight, bias)
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
                              f"(out, {x.shape[-1] if x.ndim else '?'}), got {tuple(weight.shape)}")
@@ -73,6 +76,7 @@ class Linear(Function):
             raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), "
                              f"got {tuple(bias.shape)}")
         nx, nw, _ = ctx.needs_input_grad
+        ctx.vector = False
         ctx.save_for_backward(x if nw else None, weight if nx else None)
         y = x @ weight.T
         if bias is not None:
@@ -80,9 +84,32 @@ class Linear(Function):
         return y
 
     @staticmethod
+    def _forward_vector(ctx, x, weight, bias):
+        if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+            raise ValueError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
+                             f"({x.shape[-1] if x.ndim else '?'},), got {tuple(weight.shape)}")
+        if bias is not None and bias.shape != ():
+            raise ValueError(f"linear: with a 1-D weight the bias must be 0-d, got shape "
+                             f"{tuple(bias.shape)}")
+        nx, nw, _ = ctx.needs_input_grad
+        ctx.vector = True
+        ctx.save_for_backward(x if nw else None, weight if nx else None)
+        xp = get_array_module(x)
+        y = xp.asarray(xp.matmul(x, weight), dtype=x.dtype)
+        if bias is not None:
+            y = xp.asarray(y + bias, dtype=x.dtype)
+        return y
+
+    @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad
+        if ctx.vector:  # y (...,) = x (..., in) @ weight (in,)
+            gx = (g[..., None] * weight) if nx else None
+            rows = math.prod(g.shape)
+            gw = (g.reshape(rows) @ x.reshape(rows, x.shape[-1])) if nw else None
+            gb = g.sum() if nb else None
+            return gx, gw, (None if gb is None else get_array_module(g).asarray(gb))
         rows = math.prod(g.shape[:-1])        # spelled out: -1 fails on an empty batch
         g2 = g.reshape(rows, g.shape[-1])
         gx = (g @ weight) if nx else None

@@ -35,14 +35,15 @@ def _l1(xp, x, t, weight, pos_weight):
 
 
 def _bce(xp, x, t, weight, pos_weight):
-    """-w (t log x + (1 - t) log(1 - x)), each log clamped to >= -100 (PyTorch's rule); the
-    input gradient w (x - t) / max(x (1 - x), 1e-12) is PyTorch's too."""
+    """-w (t log x + (1 - t) log1p(-x)), each log clamped to >= -100 (PyTorch's rule); the
+    input gradient w (x - t) / max(x (1 - x), 1e-12) is PyTorch's too. The target gradient
+    w (log1p(-x) - log x) uses the unclamped logs, as PyTorch: +inf at x = 0, -inf at x = 1."""
     with np.errstate(divide="ignore"):
-        log_x = xp.maximum(xp.log(x), -100)
-        log_1mx = xp.maximum(xp.log(1 - x), -100)
+        raw_log_x, raw_log_1mx = xp.log(x), xp.log1p(-x)
+    log_x, log_1mx = xp.maximum(raw_log_x, -100), xp.maximum(raw_log_1mx, -100)
     loss = -(t * log_x + (1 - t) * log_1mx)
     dx = (x - t) / xp.maximum(x * (1 - x), 1e-12)
-    dt = log_1mx - log_x
+    dt = raw_log_1mx - raw_log_x
     if weight is not None:
         loss, dx, dt = loss * weight, dx * weight, dt * weight
     return loss, dx, dt
@@ -184,20 +185,41 @@ def _warn_broadcast(what, input, target):
                       UserWarning, stacklevel=3)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+def _weighted(what, kind, input, target, reduction, weight):
+    """PyTorch 2.13's elementwise `weight` (the input's shape exactly): the losses times
+    weight, then 'sum' sums them and 'mean' divides that by weight.sum(). Built from tensor
+    ops, so the weight gets a gradient too."""
+    weight = _as_tensor(weight, input)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    weighted = _pointwise(what, kind, input, target, "none") * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / weight.sum()
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced ('mean', 'sum' or 'none'); shapes broadcast (with
-    PyTorch's warning when they differ). Gradients for both input and target."""
+    PyTorch's warning when they differ). Gradients for both input and target. `weight`
+    (PyTorch 2.13; the input's shape) weighs each element; 'mean' then divides by its sum."""
     reduction = _reduction("mse_loss", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     _warn_broadcast("mse_loss", input, target)
+    if weight is not None:
+        return _weighted("mse_loss", "mse", input, target, reduction, weight)
     return _pointwise("mse_loss", "mse", input, target, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """|input - target|, reduced; the gradient at input == target is 0 (PyTorch's sign)."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|input - target|, reduced; the gradient at input == target is 0 (PyTorch's sign).
+    `weight` as in ``mse_loss`` (PyTorch 2.13)."""
     reduction = _reduction("l1_loss", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     _warn_broadcast("l1_loss", input, target)
+    if weight is not None:
+        return _weighted("l1_loss", "l1", input, target, reduction, weight)
     return _pointwise("l1_loss", "l1", input, target, reduction)
 
 
@@ -205,7 +227,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          reduction="mean"):
     """-w (t log(p) + (1 - t) log(1 - p)) of probabilities `input` in [0, 1] against `target`
     (same shape); each log is clamped to >= -100 as in PyTorch, so p = 0 or 1 stays finite.
-    `weight` broadcasts against the losses."""
+    The gradient w.r.t. `target` (log(1 - p) - log(p)) is not clamped, as in PyTorch: ±inf at
+    p = 0 or 1. `weight` broadcasts against the losses."""
     reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.shape != input.shape:

@@ -55,7 +55,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def _logits(outputs):
-    """The main output of a model that may return a tuple (GoogLeNet: main, aux1, aux2)."""
+    """The main output of a model that may return a tuple (GoogLeNet in training:
+    GoogLeNetOutputs(logits, aux_logits2, aux_logits1), as torchvision)."""
     return outputs[0] if isinstance(outputs, (tuple, list)) else outputs
 
 

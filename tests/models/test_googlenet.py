@@ -65,6 +65,25 @@ def test_aux_heads_only_in_training(net):
     assert googlenet(aux_logits=False).train()(image(1, 3, 224)).shape == (1, 1000)
 
 
+def test_outputs_as_torchvision():
+    assert GoogLeNetOutputs._fields == ("logits", "aux_logits2", "aux_logits1")
+    net = googlenet_small(num_classes=10, in_channels=1).train()
+    # distinguishable heads: aux1 (on 4a) predicts 1.0 everywhere, aux2 (on 4d) 2.0
+    for head, value in ((net.aux1, 1.0), (net.aux2, 2.0)):
+        head.fc2.weight.data[...] = 0.0
+        head.fc2.bias.data[...] = value
+    with minidl.no_grad():
+        out = net(image(2, 1, 28))
+    assert isinstance(out, tuple) and len(out) == 3
+    logits, aux_logits2, aux_logits1 = out
+    assert logits is out.logits and out[1] is out.aux_logits2 and out[2] is out.aux_logits1
+    np.testing.assert_array_equal(out.aux_logits1.numpy(), np.ones((2, 10)))
+    np.testing.assert_array_equal(out.aux_logits2.numpy(), np.full((2, 10), 2.0))
+    with minidl.no_grad():
+        assert net.eval()(image(2, 1, 28)).shape == (2, 10)
+        assert googlenet_small(aux_logits=False).train()(image(2, 1, 28)).shape == (2, 10)
+
+
 def test_aux_head_layout(net):
     aux = net.aux1
     assert (aux.pool.kernel_size, aux.pool.stride) == (5, 3)  # 14 -> 4
@@ -84,7 +103,7 @@ def test_loss_is_main_plus_point_three_aux():
     logits, a1, a2 = (minidl.tensor(rng.standard_normal((4, 5)).astype(np.float32))
                       for _ in range(3))
     y = minidl.tensor(np.array([0, 1, 2, 4]))
-    got = googlenet_loss(GoogLeNetOutputs(logits, a1, a2), y).item()
+    got = googlenet_loss(GoogLeNetOutputs(logits, a2, a1), y).item()
     expected = (F.cross_entropy(logits, y).item()
                 + 0.3 * (F.cross_entropy(a1, y).item() + F.cross_entropy(a2, y).item()))
     assert got == pytest.approx(expected, rel=1e-6)
