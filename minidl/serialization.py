@@ -225,7 +225,7 @@ def load(path, map_location=None, weights_only=None):
     """Read a file written by ``save`` (or any safetensors file): tensors come back as
     ``minidl.Tensor``s, in the structure they were saved in.
 
-    torch.load's arguments: `path` may be an open, seekable binary file object (read from its
+    PyTorch's load arguments: `path` may be an open, seekable binary file object (read from its
     start); `map_location` (None or
     "cpu": the CPU; "cuda", "cuda:N" or a ``minidl.device``) is where the tensors go;
     `weights_only` is accepted for compatibility — minidl's files hold only tensors, numbers
