@@ -698,43 +698,36 @@ def _floating(input, what):
         raise RuntimeError(f"{what} only supports floating point tensors, got {input.dtype}")
 
 
+def _spread_args(input, dim, unbiased, correction, what):
+    """(dims, correction) for var/std from PyTorch's forms; warns when N - correction <= 0."""
+    _floating(input, "std and var")
+    if isinstance(dim, bool):  # var(unbiased) / std(unbiased)
+        dim, unbiased = None, dim
+    if correction is not None and unbiased is not None:
+        raise TypeError(f"{what}: give correction or unbiased, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    d = _reduce_dim(input, dim, what)
+    if red.reduced_count(input.shape, d) - correction <= 0:
+        warnings.warn(f"{what}(): degrees of freedom is <= 0. Correction should be strictly "
+                      "less than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=3)
+    return d, correction
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over `dim` (int, tuple or None for all): sum((x - mean)^2) / (N - correction).
     PyTorch's forms: ``var(dim=None, *, correction=1, keepdim=False)``, the legacy
     ``var(dim, unbiased=True, keepdim=False)`` and ``var(unbiased)``. N - correction <= 0 gives
     inf or NaN (with a warning), as in PyTorch."""
-    _floating(input, "std and var")
-    if isinstance(dim, bool):  # var(unbiased)
-        dim, unbiased = None, dim
-    if correction is not None and unbiased is not None:
-        raise TypeError("var: give correction or unbiased, not both")
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    d = _reduce_dim(input, dim, "var")
-    n = input.numel() // builtins_max(input.xp.asarray(input.data.sum(axis=d)).size, 1)
-    if n - correction <= 0:
-        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
+    d, correction = _spread_args(input, dim, unbiased, correction, "var")
     return red.Var.apply(input, d, correction, bool(keepdim))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var(...)), same forms as ``var``; the gradient is 0 where the
     standard deviation is 0 (as in PyTorch)."""
-    _floating(input, "std and var")
-    if isinstance(dim, bool):  # std(unbiased)
-        dim, unbiased = None, dim
-    if correction is not None and unbiased is not None:
-        raise TypeError("std: give correction or unbiased, not both")
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    d = _reduce_dim(input, dim, "std")
-    n = input.numel() // builtins_max(input.xp.asarray(input.data.sum(axis=d)).size, 1)
-    if n - correction <= 0:
-        warnings.warn("std(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).",
-                      UserWarning, stacklevel=3)
+    d, correction = _spread_args(input, dim, unbiased, correction, "std")
     return red.Std.apply(input, d, correction, bool(keepdim))
 
 

@@ -3,6 +3,8 @@
 The backward of a reduction broadcasts the incoming gradient back over the reduced axes; for a
 maximum (minimum) it goes only to the entries that won.
 """
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -225,9 +227,7 @@ class Norm(Function):
             y = (absa ** p).sum(axis=axis, keepdims=True) ** (1.0 / p)
         ctx.p, ctx.axis, ctx.keepdims = p, axis, keepdims
         ctx.save_for_backward(a, y)
-        if not keepdims:
-            y = y.reshape(()) if axis is None else y.squeeze(axis)
-        return xp.asarray(y)
+        return _drop_dims(xp, y, axis, keepdims)
 
     @staticmethod
     def backward(ctx, g):
@@ -250,6 +250,23 @@ class Norm(Function):
         return (g * local).astype(a.dtype, copy=False), None, None, None
 
 
+def reduced_count(shape, axis):
+    """How many elements each output of a reduction over `axis` (None: all) sums: N."""
+    if axis is None:
+        return math.prod(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return math.prod(shape[d] for d in axes)
+
+
+def _sum_of_squares(ctx, a, axis, correction, keepdims):
+    """(a - mean, sum((a - mean)^2) with kept dims) over `axis`; sets ctx.denom =
+    max(N - correction, 0), ctx.axis and ctx.keepdims for Var and Std."""
+    centered = a - a.mean(axis=axis, keepdims=True)
+    ctx.denom = max(reduced_count(a.shape, axis) - correction, 0)
+    ctx.axis, ctx.keepdims = axis, keepdims
+    return centered, (centered * centered).sum(axis=axis, keepdims=True)
+
+
 class Var(Function):
     """sum((a - mean)^2) / max(N - correction, 0) over `axis` (None: all), N the count
     reduced. The gradient 2 (a - mean) / (N - correction) (inf at a zero denominator, as in
@@ -257,14 +274,11 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, a, axis, correction, keepdims):
-        xp = get_array_module(a)
-        centered = a - a.mean(axis=axis, keepdims=True)
-        n = a.size // max(xp.asarray(a.sum(axis=axis)).size, 1)
-        ctx.denom, ctx.axis, ctx.keepdims = max(n - correction, 0), axis, keepdims
+        centered, squares = _sum_of_squares(ctx, a, axis, correction, keepdims)
         ctx.save_for_backward(centered)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return xp.asarray((centered * centered).sum(axis=axis, keepdims=keepdims)
-                              / a.dtype.type(ctx.denom))
+            y = squares / a.dtype.type(ctx.denom)
+        return _drop_dims(get_array_module(a), y, axis, keepdims)
 
     @staticmethod
     def backward(ctx, g):
@@ -281,16 +295,11 @@ class Std(Function):
     @staticmethod
     def forward(ctx, a, axis, correction, keepdims):
         xp = get_array_module(a)
-        centered = a - a.mean(axis=axis, keepdims=True)
-        n = a.size // max(xp.asarray(a.sum(axis=axis)).size, 1)
-        ctx.denom, ctx.axis, ctx.keepdims = max(n - correction, 0), axis, keepdims
+        centered, squares = _sum_of_squares(ctx, a, axis, correction, keepdims)
         with np.errstate(divide="ignore", invalid="ignore"):
-            y = xp.sqrt(xp.asarray((centered * centered).sum(axis=axis, keepdims=True)
-                                   / a.dtype.type(ctx.denom)))
+            y = xp.sqrt(squares / a.dtype.type(ctx.denom))
         ctx.save_for_backward(centered, y)
-        if not keepdims:
-            y = y.reshape(()) if axis is None else y.squeeze(axis)
-        return xp.asarray(y)
+        return _drop_dims(xp, y, axis, keepdims)
 
     @staticmethod
     def backward(ctx, g):
@@ -300,3 +309,10 @@ class Std(Function):
         with np.errstate(divide="ignore", invalid="ignore"):
             local = xp.where(y == 0, 0, g / (y * centered.dtype.type(ctx.denom)))
             return (local * centered).astype(centered.dtype, copy=False), None, None, None
+
+
+def _drop_dims(xp, y, axis, keepdims):
+    """A result computed with keepdims=True, as the caller asked for it."""
+    if not keepdims:
+        y = y.reshape(()) if axis is None else y.squeeze(axis)
+    return xp.asarray(y)
