@@ -26,7 +26,9 @@ leaf's ``.grad`` is its own writable array, never shared with another tensor or 
 **Integer results** (casts, comparisons, indices) never join the graph, as in PyTorch.
 """
 import functools
+import itertools
 import threading
+import weakref
 
 import numpy as np
 
@@ -353,7 +355,7 @@ def _call_hooks(hooks, g):
     Tensor or array of g's shape) replaces it."""
     from .tensor import Tensor
 
-    for hook in list(hooks):
+    for hook in list(hooks.values()):
         result = hook(Tensor._make(g))
         if result is not None:
             r = result.data if isinstance(result, Tensor) else result
@@ -383,18 +385,23 @@ def _run_tensor_hooks(node, g):
 
 
 class RemovableHandle:
-    """What ``register_hook`` returns: ``remove()`` unregisters the hook."""
+    """What ``Tensor.register_hook`` and ``Module.register_forward_hook`` and friends return:
+    ``remove()`` takes the hook out of its dict (and out of any per-hook flag dicts; twice is
+    harmless); usable as a context manager, which removes it on exit."""
+    _next_id = itertools.count()
 
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(RemovableHandle._next_id)
+        extras = [] if extra_dict is None else (
+            extra_dict if isinstance(extra_dict, list) else [extra_dict])
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
 
     def remove(self):
-        if self._hooks is not None:
-            try:
-                self._hooks.remove(self._hook)
-            except ValueError:
-                pass
-            self._hooks = None
+        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
+            d = ref()
+            if d is not None:
+                d.pop(self.id, None)
 
     def __enter__(self):
         return self

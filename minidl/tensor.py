@@ -11,6 +11,7 @@ A Tensor holds
 The tensor knows no math: every method below hands the work to a ``Function`` in ``minidl.ops``.
 """
 import numbers
+from collections import OrderedDict
 
 import numpy as np
 
@@ -370,12 +371,13 @@ class Tensor:
         if self.grad_fn is not None:
             hooks = self.grad_fn.__dict__.get("_tensor_hooks")
             if hooks is None:
-                hooks = []
+                hooks = OrderedDict()          # (a plain dict cannot be weakly referenced)
                 object.__setattr__(self.grad_fn, "_tensor_hooks", hooks)
         else:
-            hooks = self.__dict__.setdefault("_hooks", [])
-        hooks.append(hook)
-        return autograd.RemovableHandle(hooks, hook)
+            hooks = self.__dict__.setdefault("_hooks", OrderedDict())
+        handle = autograd.RemovableHandle(hooks)
+        hooks[handle.id] = hook                # run in the order registered
+        return handle
 
     # -- arithmetic (each a Function in minidl.ops) --------------------------------------------
     def __add__(self, other):

@@ -9,12 +9,11 @@ registered anywhere, calling a module costs one global test more than calling ``
 """
 import itertools
 import warnings
-import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import RemovableHandle, no_grad
 from ..backend import to_device
 from ..tensor import Tensor, _to_args
 from .parameter import Parameter
@@ -33,31 +32,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 
 
 IncompatibleKeys = _IncompatibleKeys
-
-
-class RemovableHandle:
-    """Returned by ``register_forward_hook`` and friends: ``remove()`` unregisters the hook
-    (twice is harmless); usable as a context manager, which removes it on exit."""
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict, *, extra_dict=None):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = next(RemovableHandle._next_id)
-        extras = [] if extra_dict is None else (
-            extra_dict if isinstance(extra_dict, list) else [extra_dict])
-        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
-
-    def remove(self):
-        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
-            d = ref()
-            if d is not None:
-                d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 # set for good by the first hook registered on any module (see Module.__call__)
@@ -325,16 +299,8 @@ class Module:
         and may return ``(new_args, new_kwargs)``. ``prepend=True`` runs it before the hooks
         already registered. Returns a handle whose ``remove()`` unregisters it.
         """
-        handle = RemovableHandle(self._forward_pre_hooks,
-                                 extra_dict=self._forward_pre_hooks_with_kwargs)
-        global _hooks_used
-        _hooks_used = True
-        self._forward_pre_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_pre_hooks_with_kwargs[handle.id] = True
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return self._add_hook(self._forward_pre_hooks, hook, prepend,
+                              [(self._forward_pre_hooks_with_kwargs, with_kwargs)])
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):
@@ -345,17 +311,24 @@ class Module:
         hook runs even when ``forward`` raises (its own exceptions are then only warned about).
         ``prepend=True`` runs it first. Returns a handle whose ``remove()`` unregisters it.
         """
-        handle = RemovableHandle(self._forward_hooks, extra_dict=[
-            self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
+        return self._add_hook(self._forward_hooks, hook, prepend,
+                              [(self._forward_hooks_with_kwargs, with_kwargs),
+                               (self._forward_hooks_always_called, always_call)])
+
+    @staticmethod
+    def _add_hook(hooks, hook, prepend, flags):
+        """Register `hook` in the ordered dict `hooks` (first if `prepend`) and in each
+        per-hook flag dict of `flags`, (dict, set?) pairs, that is set; the handle removes it
+        from all of them."""
         global _hooks_used
-        _hooks_used = True
-        self._forward_hooks[handle.id] = hook
-        if with_kwargs:
-            self._forward_hooks_with_kwargs[handle.id] = True
-        if always_call:
-            self._forward_hooks_always_called[handle.id] = True
+        _hooks_used = True                     # Module.__call__ looks for hooks from now on
+        handle = RemovableHandle(hooks, extra_dict=[d for d, _ in flags])
+        hooks[handle.id] = hook
+        for d, is_set in flags:
+            if is_set:
+                d[handle.id] = True
         if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
+            hooks.move_to_end(handle.id, last=False)
         return handle
 
     # -- walking the tree --------------------------------------------------------------------
