@@ -6,6 +6,8 @@ scales them by the incoming gradient (divided by the count for 'mean').
 
 ``NLLLoss``: negative log-likelihood of log-probabilities against integer class indices.
 """
+import warnings
+
 import numpy as np
 
 from ..autograd import Function
@@ -178,7 +180,6 @@ def _pointwise(what, kind, input, target, reduction, weight=None, pos_weight=Non
 
 def _warn_broadcast(what, input, target):
     if input.shape != target.shape:
-        import warnings
         warnings.warn(f"{what}: Using a target size ({target.shape}) that is different to the "
                       f"input size ({input.shape}). This will likely lead to incorrect results "
                       "due to broadcasting. Please ensure they have the same size.",
@@ -200,27 +201,28 @@ def _weighted(what, kind, input, target, reduction, weight):
     return weighted.sum() / weight.sum()
 
 
+def _regression(what, kind, input, target, size_average, reduce, reduction, weight):
+    """mse_loss and l1_loss: the checks, then the fused node (or, with a weight, tensor ops)."""
+    reduction = _reduction(what, size_average, reduce, reduction)
+    target = _as_tensor(target, input)
+    _warn_broadcast(what, input, target)
+    if weight is not None:
+        return _weighted(what, kind, input, target, reduction, weight)
+    return _pointwise(what, kind, input, target, reduction)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """(input - target)^2, reduced ('mean', 'sum' or 'none'); shapes broadcast (with
     PyTorch's warning when they differ). Gradients for both input and target. `weight`
     (PyTorch 2.13; the input's shape) weighs each element; 'mean' then divides by its sum."""
-    reduction = _reduction("mse_loss", size_average, reduce, reduction)
-    target = _as_tensor(target, input)
-    _warn_broadcast("mse_loss", input, target)
-    if weight is not None:
-        return _weighted("mse_loss", "mse", input, target, reduction, weight)
-    return _pointwise("mse_loss", "mse", input, target, reduction)
+    return _regression("mse_loss", "mse", input, target, size_average, reduce, reduction,
+                       weight)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target|, reduced; the gradient at input == target is 0 (PyTorch's sign).
     `weight` as in ``mse_loss`` (PyTorch 2.13)."""
-    reduction = _reduction("l1_loss", size_average, reduce, reduction)
-    target = _as_tensor(target, input)
-    _warn_broadcast("l1_loss", input, target)
-    if weight is not None:
-        return _weighted("l1_loss", "l1", input, target, reduction, weight)
-    return _pointwise("l1_loss", "l1", input, target, reduction)
+    return _regression("l1_loss", "l1", input, target, size_average, reduce, reduction, weight)
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
