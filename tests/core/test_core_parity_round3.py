@@ -13,26 +13,7 @@ from minidl.testing import arrays, shapes
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-
-def T(a):
-    return minidl.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
-
-
-def both(a):
-    a = np.asarray(a, dtype=np.float64)
-    return minidl.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-
-
-def check(m_out, t_out, m_in=(), t_in=(), atol=1e-10):
-    np.testing.assert_allclose(m_out.detach().numpy(), t_out.detach().numpy(), atol=atol,
-                               rtol=1e-7)
-    if not m_in:
-        return
-    w = np.random.default_rng(0).standard_normal(t_out.shape)
-    (m_out * minidl.tensor(w)).sum().backward()
-    (t_out * torch.tensor(w)).sum().backward()
-    for m, t in zip(m_in, t_in):
-        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), atol=atol, rtol=1e-7)
+from torch_pairs import T, both, check  # noqa: E402
 
 
 # -- 1. in-place //=, %=, **= ------------------------------------------------------------------
