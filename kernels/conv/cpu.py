@@ -403,6 +403,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
         return _pointwise_forward(x, wg, b, groups)
     if b is not None:
         b = np.ascontiguousarray(b, dtype=x.dtype)
+    b_rows = np.zeros(OC, x.dtype) if b is None else b    # what _rows_to_nchw adds
     y = np.empty((N, OC, OH * OW), dtype=x.dtype)
     for r0, r1 in _chunks(N, OH, C * KH * KW * OW * x.itemsize):
         J = (r1 - r0) * OW
@@ -419,7 +420,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
         out = _workspace("out", (OC, J), x.dtype)     # whole images: (OC, images*OH*OW)
         for g in range(groups):
             np.matmul(wg[g], col[g * K:(g + 1) * K], out=out[g * OCg:(g + 1) * OCg])
-        _rows_to_nchw(out, np.zeros(OC, x.dtype) if b is None else b, r0, r1, OH, OW, y)
+        _rows_to_nchw(out, b_rows, r0, r1, OH, OW, y)
     return y.reshape(N, OC, OH, OW)
 
 
