@@ -3,11 +3,15 @@
 softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) with m = max_j x_j: subtracting the max changes
 nothing mathematically and keeps exp() from overflowing, so logits of ±1e4 give no inf or NaN.
 """
+import warnings
+
 import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ._util import to_floating
+from ..tensor import Tensor
+from ._util import ShapeError, normalize_axis, to_floating
+from .compat import reduction_arg
 
 
 def _log_softmax(x, axis):
@@ -179,3 +183,104 @@ class CrossEntropyProbs(Function):
             g = g / logp.dtype.type(ctx.count) if ctx.count else g * 0
         grad = (xp.exp(logp) * q.sum(axis=axis, keepdims=True) - q) * g
         return grad.astype(logp.dtype, copy=False), None, None, None, None
+
+
+# -- the functions (PyTorch names and argument checks); each calls one Function above ---------
+
+def _softmax_dim(name, ndim, dim):
+    """PyTorch's legacy choice when no dim is given: 0 for 0-, 1- and 3-d inputs, else 1."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    dim = normalize_axis(dim, ndim, name)
+    return None if ndim == 0 else dim
+
+
+def _stacklevel_or_dtype(_stacklevel, dtype):
+    """torch.softmax(x, dim, dtype) passes dtype third, F.softmax's third is _stacklevel."""
+    if dtype is None and _stacklevel is not None and not isinstance(_stacklevel, int):
+        return _stacklevel
+    return dtype
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along `dim` (stable for large logits); `dtype` casts the input
+    first."""
+    dtype = _stacklevel_or_dtype(_stacklevel, dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(input, _softmax_dim("softmax", input.ndim, dim))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along `dim`, computed without forming softmax (stable); `dtype` casts
+    the input first."""
+    dtype = _stacklevel_or_dtype(_stacklevel, dtype)
+    if dtype is not None:
+        input = input.to(dtype)
+    return LogSoftmax.apply(input, _softmax_dim("log_softmax", input.ndim, dim))
+
+
+class _TargetError(ShapeError, TypeError):
+    """A floating cross-entropy target of the wrong shape: a shape error (PyTorch raises
+    RuntimeError) and a TypeError (minidl's earlier 'use integer class indices' error)."""
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits `input` against integer class indices `target`; PyTorch's
+    signature and formula (see ``CrossEntropy``).
+
+    input (C,), (N, C) or (N, C, d1, ...); target (), (N,) or (N, d1, ...). `weight` (C,)
+    rescales each class ('mean' then divides by the total weight of the kept targets);
+    targets equal to `ignore_index` count for nothing; `label_smoothing` in [0, 1] mixes in
+    the uniform distribution. One fused node, stable for logits around ±1e4.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"cross_entropy: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(target, Tensor):
+        target = Tensor(input.xp.asarray(target))
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must be (C,) or (N, C, ...) logits, got a 0-d "
+                         "tensor")
+    probabilities = target.dtype.kind in "fc"
+    if not probabilities and target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold integer class indices (e.g. int64) "
+                        f"or class probabilities (floating, of the input's shape), got "
+                        f"{target.dtype}")
+    if probabilities and target.shape != input.shape:
+        expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+        raise _TargetError(f"cross_entropy: a floating target holds class probabilities and "
+                           f"must have the input's shape {input.shape}, got {target.shape}; "
+                           f"for integer class indices (shape {expected}) pass an integer "
+                           f"tensor, e.g. target.long()")
+    if probabilities and target.requires_grad:
+        raise NotImplementedError("cross_entropy: gradients w.r.t. probability targets are "
+                                  "not supported; pass target.detach()")
+    expected = input.shape if probabilities else (
+        () if input.ndim == 1 else (input.shape[0],) + input.shape[2:])
+    if target.shape != expected:
+        raise ShapeError(f"cross_entropy: input of shape {input.shape} needs a target of shape "
+                         f"{expected}, got {target.shape}")
+    reduction = reduction_arg("cross_entropy", size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                         f"got {label_smoothing}")
+    classes = input.shape[0 if input.ndim == 1 else 1]
+    w = None
+    if weight is not None:
+        if isinstance(weight, str):
+            raise TypeError(f"cross_entropy: weight must be a tensor of shape ({classes},), "
+                            f"got the string {weight!r}; pass reduction= by keyword")
+        w = weight.data if isinstance(weight, Tensor) else input.xp.asarray(weight)
+        if tuple(w.shape) != (classes,):
+            raise ShapeError(f"cross_entropy: weight must have shape ({classes},) (one per "
+                             f"class), got {tuple(w.shape)}")
+        w = w.astype(input.dtype, copy=False)
+    if probabilities:
+        return CrossEntropyProbs.apply(input, target.data.astype(input.dtype,
+                                                                            copy=False),
+                                                  w, reduction, float(label_smoothing))
+    return CrossEntropy.apply(input, target.data, w, reduction, int(ignore_index),
+                                         float(label_smoothing))

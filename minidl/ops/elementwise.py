@@ -5,11 +5,16 @@ Each binary forward first brings its operands to one dtype (``promote``, PyTorch
 ``_util.result_type``); each backward is the local derivative times the incoming gradient, then
 ``sum_to_shape`` undoes broadcasting. Non-Tensor operands (Python numbers) get no gradient.
 """
+import builtins
+import numbers
+
 import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ._util import check_broadcast, promote, result_type, sum_to_shape, to_floating
+from ..tensor import Tensor
+from ._util import (as_scalar, check_broadcast, promote, result_type, sum_to_shape,
+                    to_floating)
 
 
 def _shape(a):
@@ -283,7 +288,7 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return abs(a)
+        return builtins.abs(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -461,3 +466,191 @@ Ceil = _unary("Ceil", lambda xp, a: xp.ceil(a) if a.dtype.kind == "f" else a.cop
               _zero_grad, floating=False)
 Round = _unary("Round", lambda xp, a, decimals: xp.round(a, decimals), _zero_grad,
                floating=False, doc="Round half to even (PyTorch's and NumPy's rule).")
+
+
+# -- the functions (PyTorch names and argument checks); each calls one Function above ---------
+
+def _operand(x, like):
+    """A Tensor stays; a number stays a (weak) Python scalar; an array becomes a Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, np.generic)):
+        return as_scalar(x)
+    return Tensor(like.xp.asarray(x))
+
+
+def _binary(fn, a, b):
+    like = a if isinstance(a, Tensor) else b
+    return fn.apply(_operand(a, like), _operand(b, like))
+
+
+def add(a, b, *, alpha=1):
+    """a + alpha * b."""
+    return _binary(Add, a, b if alpha == 1 else mul(b, alpha))
+
+
+def sub(a, b, *, alpha=1):
+    """a - alpha * b."""
+    return _binary(Sub, a, b if alpha == 1 else mul(b, alpha))
+
+
+def mul(a, b):
+    return _binary(Mul, a, b)
+
+
+def div(a, b):
+    """True division (integers give float32)."""
+    return _binary(Div, a, b)
+
+
+def pow(a, b):
+    return _binary(Pow, a, b)
+
+
+def floor_divide(a, b):
+    """a // b, rounded down (not differentiable, as in PyTorch)."""
+    return _binary(FloorDivide, a, b)
+
+
+def remainder(a, b):
+    """a % b, with the sign of b (Python's rule)."""
+    return _binary(Remainder, a, b)
+
+
+def maximum(a, b):
+    return _binary(Maximum, a, b)
+
+
+def minimum(a, b):
+    return _binary(Minimum, a, b)
+
+
+def neg(a):
+    return Neg.apply(a)
+
+
+def exp(a):
+    return Exp.apply(a)
+
+
+def log(a):
+    return Log.apply(a)
+
+
+def sqrt(a):
+    return Sqrt.apply(a)
+
+
+def tanh(input):
+    return Tanh.apply(input)
+
+
+def sigmoid(input):
+    return Sigmoid.apply(input)
+
+
+def abs(a):
+    return Abs.apply(a)
+
+
+def clone(a):
+    """A copy in its own memory that stays in the graph (the gradient passes through)."""
+    return Clone.apply(a)
+
+
+def clamp(input, min=None, max=None):
+    """Limit the elements to [min, max] (either may be None). The gradient passes where
+    min <= input <= max and is 0 elsewhere, as in PyTorch. Tensor bounds also work
+    (as ``where``s, so they get gradients too)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = where(_as_tensor(out < min), min, out)
+        if max is not None:
+            out = where(_as_tensor(out > max), max, out)
+        return out
+    return Clamp.apply(input, as_scalar(min), as_scalar(max))
+
+
+clip = clamp
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor._make(x)
+
+
+_NOTHING = object()
+
+
+def where(condition, a=_NOTHING, b=_NOTHING):
+    """Elements of `a` where `condition` holds, else of `b` (broadcasting). ``where(cond)``
+    alone is ``nonzero(cond, as_tuple=True)``."""
+    if a is _NOTHING and b is _NOTHING:
+        if not isinstance(condition, Tensor):
+            raise TypeError("where(condition): condition must be a Tensor")
+        from .extras import nonzero  # the PyTorch-compat one-argument form
+        return nonzero(condition, as_tuple=True)
+    if a is _NOTHING or b is _NOTHING:
+        raise TypeError("where: give both input and other, or neither")
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else condition
+    cond = condition.data if isinstance(condition, Tensor) else like.xp.asarray(condition)
+    if cond.dtype != bool:
+        raise TypeError(f"where: condition must be boolean, got {cond.dtype}")
+    return Where.apply(cond, _operand(a, like), _operand(b, like))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether all elements satisfy |a - b| <= atol + rtol * |b| (a Python bool, no graph)."""
+    a = a.data if isinstance(a, Tensor) else a
+    b = b.data if isinstance(b, Tensor) else b
+    xp = get_array_module(a if hasattr(a, "shape") else b)
+    return bool(xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    """Whether `a` and `b` have the same shape and the same elements (a Python bool)."""
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    return bool((a.data == b.data).all())
+
+
+# -- more element-wise math ------------------------------------------------------------------
+
+def _unary_op(fn, doc):
+    def op(input):
+        return fn.apply(input)
+    op.__doc__ = doc
+    return op
+
+
+exp2 = _unary_op(Exp2, "2 ** x (integers give float32).")
+log2 = _unary_op(Log2, "Base-2 logarithm.")
+log10 = _unary_op(Log10, "Base-10 logarithm.")
+log1p = _unary_op(Log1p, "log(1 + x), accurate for small x.")
+expm1 = _unary_op(Expm1, "exp(x) - 1, accurate for small x.")
+sin = _unary_op(Sin, "Sine.")
+cos = _unary_op(Cos, "Cosine.")
+rsqrt = _unary_op(Rsqrt, "1 / sqrt(x).")
+reciprocal = _unary_op(Reciprocal, "1 / x (integers give float32).")
+square = _unary_op(Square, "x * x (integers stay integers).")
+floor = _unary_op(Floor, "Round down (zero gradient; integers stay as they are).")
+ceil = _unary_op(Ceil, "Round up (zero gradient; integers stay as they are).")
+
+
+def sign(input):
+    """-1, 0 or 1 by the sign of x (zero gradient; bool stays bool, as in PyTorch)."""
+    return clone(input) if input.dtype == bool else Sign.apply(input)
+
+
+def round(input, *, decimals=0):
+    """Round half to even to `decimals` places (zero gradient)."""
+    return Round.apply(input, int(decimals))
+
+
+def positive(input):
+    """+x: the tensor itself (PyTorch refuses bool)."""
+    if input.dtype == bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input

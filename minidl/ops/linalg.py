@@ -9,7 +9,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ._util import sum_to_shape
+from ..tensor import Tensor
+from ._util import ShapeError, result_type, sum_to_shape
+from .elementwise import _operand
 
 
 class MatMul(Function):
@@ -116,3 +118,32 @@ class Linear(Function):
         gw = (g2.T @ x.reshape(rows, x.shape[-1])) if nw else None
         gb = g2.sum(axis=0) if nb else None
         return gx, gw, gb
+
+
+# -- the functions (PyTorch names and argument checks); each calls one Function above ---------
+
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules (vectors, broadcast batch dims); mixed dtypes promote
+    (where PyTorch would refuse them)."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = _operand(a, like), _operand(b, like)
+    dtype = result_type(a, b)
+    a, b = (x if x.dtype == dtype else x.to(dtype) for x in (a, b))
+    try:
+        return MatMul.apply(a, b)
+    except ShapeError:
+        raise
+    except ValueError as e:  # shape mismatches: catchable as RuntimeError too, as in PyTorch
+        raise ShapeError(str(e)) from None
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weightᵀ + bias, weight (out_features, in_features) as in PyTorch."""
+    try:
+        return Linear.apply(input, weight, bias)
+    except ShapeError:
+        raise
+    except ValueError as e:
+        raise ShapeError(str(e)) from None

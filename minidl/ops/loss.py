@@ -13,6 +13,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ._util import sum_to_shape
+from .compat import reduction_arg
 
 
 def _reduce(xp, losses, reduction, dtype):
@@ -147,15 +148,6 @@ class NLLLoss(Function):
 
 # -- the functional forms (PyTorch's signatures) -------------------------------------------------
 
-def _reduction(what, size_average, reduce, reduction):
-    if size_average is not None or reduce is not None:
-        from . import _legacy_reduction
-        reduction = _legacy_reduction(size_average, reduce)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{what}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    return reduction
-
-
 def _as_tensor(x, like):
     from ..tensor import Tensor
     return x if isinstance(x, Tensor) else Tensor(like.xp.asarray(x))
@@ -203,7 +195,7 @@ def _weighted(what, kind, input, target, reduction, weight):
 
 def _regression(what, kind, input, target, size_average, reduce, reduction, weight):
     """mse_loss and l1_loss: the checks, then the fused node (or, with a weight, tensor ops)."""
-    reduction = _reduction(what, size_average, reduce, reduction)
+    reduction = reduction_arg(what, size_average, reduce, reduction)
     target = _as_tensor(target, input)
     _warn_broadcast(what, input, target)
     if weight is not None:
@@ -231,7 +223,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     (same shape); each log is clamped to >= -100 as in PyTorch, so p = 0 or 1 stays finite.
     The gradient w.r.t. `target` (log(1 - p) - log(p)) is not clamped, as in PyTorch: ±inf at
     p = 0 or 1. `weight` broadcasts against the losses."""
-    reduction = _reduction("binary_cross_entropy", size_average, reduce, reduction)
+    reduction = reduction_arg("binary_cross_entropy", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.shape != input.shape:
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
@@ -249,7 +241,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """binary_cross_entropy(sigmoid(input), target) computed from the logits in one stable
     step. `pos_weight` (broadcast along the last dim, e.g. one per class) weighs the positive
     term; `weight` the whole loss."""
-    reduction = _reduction("binary_cross_entropy_with_logits", size_average, reduce, reduction)
+    reduction = reduction_arg("binary_cross_entropy_with_logits", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size "
@@ -265,7 +257,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     ('mean' then divides by the total weight of the kept targets); targets equal to
     `ignore_index` count for nothing."""
     from ._util import ShapeError
-    reduction = _reduction("nll_loss", size_average, reduce, reduction)
+    reduction = reduction_arg("nll_loss", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.dtype.kind not in "iu":
         raise RuntimeError(f"nll_loss: expected target dtype to be Long or Byte, but got "

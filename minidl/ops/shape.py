@@ -3,11 +3,13 @@
 None of these compute anything: their backward moves the gradient back to where each element
 came from (reshape it back, permute it back, scatter it back into zeros).
 """
+
 import numpy as np
 
 from ..autograd import Function
 from ..backend import device_of, get_array_module, to_device
-from ._util import ShapeError, promote, sum_to_shape
+from ..tensor import Tensor, _raw_index
+from ._util import ShapeError, normalize_axis, promote, sum_to_shape
 
 
 class Reshape(Function):
@@ -278,3 +280,181 @@ class Repeat(Function):
         split = [n for pair in zip(ctx.reps, ctx.full) for n in pair]
         g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
         return g.reshape(ctx.shape), None
+
+
+# -- the functions (PyTorch names and argument checks); each calls one Function above ---------
+
+# -- shapes -----------------------------------------------------------------------------------
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def reshape(t, *shape):
+    return Reshape.apply(t, _shape_arg(shape))
+
+
+def permute(t, *dims):
+    dims = tuple(normalize_axis(d, t.ndim, "permute") for d in _shape_arg(dims))
+    if t.ndim == 0 and dims in ((), (0,)):
+        return Reshape.apply(t, ())
+    return Permute.apply(t, dims)
+
+
+def transpose(t, dim0, dim1):
+    """Swap two dimensions (PyTorch's meaning, not NumPy's full reversal)."""
+    d0, d1 = normalize_axis(dim0, t.ndim, "transpose"), normalize_axis(dim1, t.ndim, "transpose")
+    if t.ndim == 0:
+        return Reshape.apply(t, ())
+    dims = list(range(t.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Permute.apply(t, tuple(dims))
+
+
+def flatten(t, start_dim=0, end_dim=-1):
+    if t.ndim == 0:
+        return reshape(t, 1)
+    s = normalize_axis(start_dim, t.ndim, "flatten")
+    e = normalize_axis(end_dim, t.ndim, "flatten")
+    if s > e:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = t.shape[:s] + (int(np.prod(t.shape[s:e + 1])),) + t.shape[e + 1:]
+    return Reshape.apply(t, shape)
+
+
+def unsqueeze(t, dim):
+    d = normalize_axis(dim, t.ndim + 1, "unsqueeze")
+    return Reshape.apply(t, t.shape[:d] + (1,) + t.shape[d:])
+
+
+def squeeze(t, dim=None):
+    """Drop dimensions of size 1: all of them, or those in `dim` (an int or a tuple)."""
+    if dim is None:
+        shape = tuple(n for n in t.shape if n != 1)
+    elif t.ndim == 0:
+        normalize_axis(dim, 0, "squeeze")
+        shape = ()
+    else:
+        dims = normalize_axis(dim if isinstance(dim, (tuple, list)) else (dim,), t.ndim,
+                              "squeeze")
+        shape = tuple(n for d, n in enumerate(t.shape) if not (d in dims and n == 1))
+    return Reshape.apply(t, shape)
+
+
+def expand(t, *sizes):
+    """A broadcast view of `t` with the given sizes; -1 keeps a dimension as it is, new
+    dimensions go in front (PyTorch's expand)."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < t.ndim:
+        raise ShapeError(f"expand: {len(sizes)} sizes given for a tensor of {t.ndim} dimensions")
+    lead = len(sizes) - t.ndim
+    if any(s == -1 for s in sizes[:lead]):
+        raise ShapeError(f"expand: -1 is not allowed for a new leading dimension ({sizes})")
+    shape = sizes[:lead] + tuple(n if s == -1 else s for s, n in zip(sizes[lead:], t.shape))
+    return Expand.apply(t, shape)
+
+
+def getitem(t, index):
+    return GetItem.apply(t, _raw_index(index))
+
+
+def _tensors(tensors, what):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{what}: expected a non-empty sequence of tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{what}: element {i} is a {type(x).__name__}, not a Tensor")
+    return tensors
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dimension (GoogLeNet's Inception joins channels).
+    Mixed dtypes promote as in PyTorch."""
+    tensors = _tensors(tensors, "cat")
+    for i, x in enumerate(tensors):
+        if x.ndim == 0:
+            raise ShapeError(f"cat: tensor {i} is 0-d and cannot be concatenated; use stack")
+    return Cat.apply(normalize_axis(dim, tensors[0].ndim, "cat"), *tensors)
+
+
+def stack(tensors, dim=0):
+    """Join tensors of equal shape along a new dimension (mixed dtypes promote)."""
+    tensors = _tensors(tensors, "stack")
+    return Stack.apply(normalize_axis(dim, tensors[0].ndim + 1, "stack"), *tensors)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch's F.pad: pad=(left, right, top, bottom, ...) from the last dim; negative amounts
+    crop.
+
+    - 'constant' (fills with `value`, default 0): any number of dims;
+    - 'reflect', 'replicate', 'circular': the last 1, 2 or 3 dims (len(pad) 2, 4 or 6) of a
+      tensor with one or two more dims than that (unbatched or batched), as in PyTorch;
+      'reflect' needs each pad smaller than its dim, 'circular' at most its dim.
+    """
+    pad = tuple(int(p) for p in pad)
+    if mode == "constant":
+        return Pad.apply(input, pad, 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    if len(pad) % 2:
+        raise ShapeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if not 1 <= k <= 3 or input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor: mode "
+            f"{mode!r} pads the last 1, 2 or 3 dims (pad of length 2, 4 or 6) of a tensor with "
+            "one or two more dims (2D/3D, 3D/4D or 4D/5D)")
+    for i in range(k):
+        d = input.ndim - 1 - i
+        n, lo, hi = input.shape[d], pad[2 * i], pad[2 * i + 1]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ShapeError(f"pad: reflect padding must be smaller than the padded dimension, "
+                             f"got padding {(lo, hi)} at dimension {d} of input "
+                             f"{list(input.shape)}")
+        if mode == "circular" and (lo > n or hi > n):
+            raise ShapeError(f"pad: circular padding {(lo, hi)} at dimension {d} of input "
+                             f"{list(input.shape)} causes wrapping around more than once")
+        if n + lo + hi < (0 if mode == "circular" else 1):
+            raise ShapeError(f"pad: input (size {n} at dimension {d}) is too small for "
+                             f"padding {(lo, hi)}: the output size would be {n + lo + hi}")
+    return PadIndexed.apply(input, pad, mode)
+
+
+def gather(input, dim, index):
+    """PyTorch's gather along `dim`: ``out[i][j] = input[i][index[i][j]]`` for dim 1. `index`
+    (int64 or any integer tensor) has input's number of dims and is no larger than input
+    outside `dim`; the result has index's shape. Differentiable w.r.t. input."""
+    idx = index.data if isinstance(index, Tensor) else input.xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): Expected dtype int64 for index, got {idx.dtype}")
+    if input.ndim == 0:
+        input = reshape(input, 1)
+        idx = idx.reshape(1)
+        return reshape(Gather.apply(input, idx, 0), ())
+    d = normalize_axis(dim, input.ndim, "gather")
+    if idx.ndim != input.ndim:
+        raise ShapeError(f"gather: index of {idx.ndim} dims for an input of {input.ndim} dims; "
+                         "they must match")
+    if any(i > n for k, (i, n) in enumerate(zip(idx.shape, input.shape)) if k != d):
+        raise ShapeError(f"gather: index of shape {tuple(idx.shape)} is larger than the input "
+                         f"{input.shape} outside dim {d}")
+    if idx.size and (int(idx.min()) < -input.shape[d] or int(idx.max()) >= input.shape[d]):
+        raise IndexError(f"gather: index out of range for dim {d} of size {input.shape[d]}")
+    return Gather.apply(input, idx, d)
+
+
+def repeat(input, *sizes):
+    """Tile `input` sizes[i] times along each dim (PyTorch's repeat; new dims go in front)."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise ShapeError("Number of dimensions of repeat dims can not be smaller than number of "
+                         "dimensions of tensor")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: sizes must be non-negative, got {sizes}")
+    return Repeat.apply(input, sizes)
