@@ -20,6 +20,8 @@ one file. This file only gathers the names:
     compat.py        PyTorch's deprecated size_average / reduce loss flags
     _util.py         type promotion (``result_type``), broadcasting checks, axis checks
 
+Importing this package also installs the Tensor methods and operators (``tensor_methods``):
+``minidl.tensor`` itself imports no op, so the imports flow one way, tensor -> ops.
 """
 from ..tensor import Tensor  # noqa: F401
 from ._util import ShapeError, as_scalar, normalize_axis, result_type  # noqa: F401
@@ -38,3 +40,4 @@ from .extras import (BitwiseTypeError, SortResult, TopKResult, argsort, bitwise_
                      bitwise_not, bitwise_or, bitwise_xor, chunk, flip, logical_and, logical_not,
                      logical_or, logical_xor, masked_fill, masked_select, nonzero, sort, split,
                      topk, unbind)
+from .. import tensor_methods  # noqa: E402,F401  (binds the names above onto Tensor)
