@@ -7,9 +7,14 @@ How it works, in three steps:
 2. ``Function.apply(*inputs)`` runs ``forward`` and, when gradients are wanted, records the
    call itself as a node of the graph: the output Tensor's ``grad_fn`` is that node, and the
    node remembers its input Tensors.
-3. ``Tensor.backward()`` walks the graph from the output in reverse topological order (built
-   iteratively, so a 10,000-op chain needs no recursion), hands each node the sum of the
-   gradients of all its consumers, and accumulates the results into the ``.grad`` of leaves.
+3. ``Tensor.backward()`` walks the graph from the output in reverse topological order (Kahn's
+   algorithm: a node runs once all consumers of its output have run; no recursion, so a
+   10,000-op chain is fine), hands each node the sum of the gradients of all its consumers,
+   and accumulates the results into the ``.grad`` of leaves.
+
+The file in reading order: grad mode; ``Function``; the engine (``run_backward``, the loop on
+its own); where gradients go (``_Gradients``: leaves, hooks, ``autograd.grad``'s capture);
+hooks and ``retain_grad``; ``grad``; ``print_graph`` / ``to_dot`` to look at a graph.
 
 **Saved tensors.** A backward needs some forward values (``x`` for ``x * y``, the output for
 ``exp``). They are kept through one mechanism only, ``ctx.save_for_backward(*arrays)``, read
@@ -220,11 +225,19 @@ class Function:
 
 
 # ---------------------------------------------------------------------------------------------
-# The backward engine
+# The backward engine: Kahn's algorithm over the graph, in reverse
+#
+# A node may run its backward only once every node that consumed its output has run (its
+# output's gradient is then complete: the sum over all consumers). That is a topological order,
+# found by Kahn's algorithm: count each node's consumers, start from the nodes with none left,
+# and each time a node runs, take one off the count of each node that made its inputs; a node
+# whose count reaches 0 is ready. Where the gradients go (leaves' ``.grad``, hooks,
+# ``autograd.grad``'s capture) is ``_Gradients``' business, below the loop.
 
 
-def _topological_nodes(roots):
-    """Nodes reachable from `roots`, with how many graph edges point at each.
+def _count_consumers(roots):
+    """Kahn's first step: every node reachable from `roots`, with how many graph edges point at
+    it (how many consumers its output has).
 
     An explicit stack instead of recursion: a chain of 10,000 ops is fine.
     """
@@ -246,6 +259,68 @@ def _topological_nodes(roots):
     return consumers
 
 
+def run_backward(roots, root_grads, retain_graph=False, capture=None):
+    """Backpropagate `root_grads` (arrays) from the Tensors `roots`.
+
+    Leaves accumulate into ``.grad``; or, when `capture` is a dict keyed by ``id(tensor)``,
+    gradients of those tensors are collected there instead and ``.grad`` is left alone
+    (``autograd.grad``).
+    """
+    gradients = _Gradients(capture, taken={id(g) for g in root_grads})
+    consumers = _count_consumers([r.grad_fn for r in roots])
+    for r, g in zip(roots, root_grads):
+        gradients.deliver(r, g)
+
+    ready = [n for n in consumers if consumers[n] == 0]
+    while ready:
+        node = ready.pop()
+        input_grads = _node_backward(node, gradients.take(node))
+        for t, g in zip(node.inputs, input_grads):
+            if t is None:
+                continue
+            if g is not None:
+                gradients.deliver(t, _checked(node, t, g))
+            if t.grad_fn is not None:            # one consumer of t's node done
+                parent = t.grad_fn
+                consumers[parent] -= 1
+                if consumers[parent] == 0:
+                    ready.append(parent)
+        if not retain_graph:
+            node.release()                       # saved arrays freed while backward goes on
+    gradients.finish()
+
+
+def _node_backward(node, grad_out):
+    """One gradient (or None) per input of `node`, given the gradient of its output."""
+    if grad_out is None:  # no gradient reached this node: its inputs get none from it
+        return (None,) * len(node.inputs)
+    if node._freed:
+        raise RuntimeError(
+            f"{type(node).__name__}: backward through this graph a second time; its "
+            "buffers were freed after the first (use backward(retain_graph=True))")
+    if "_tensor_hooks" in node.__dict__ or "_retained" in node.__dict__:
+        grad_out = _run_tensor_hooks(node, grad_out)   # only when some were registered
+    grads = type(node).backward(node, grad_out)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} "
+                           f"gradients for {len(node.inputs)} inputs")
+    return grads
+
+
+def _checked(node, t, g):
+    """`g`, checked against the input `t` it is for (shape) and cast to its dtype."""
+    if g.shape != t.shape:
+        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of "
+                           f"shape {tuple(g.shape)} for an input of shape {t.shape}")
+    return g.astype(t.dtype) if g.dtype != t.dtype else g
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the gradients go: nodes waiting to run, leaves' .grad, hooks, autograd.grad's capture
+
+
 def _owned(g, taken):
     """`g` itself when a leaf may keep it as its ``.grad``, else a copy.
 
@@ -264,90 +339,57 @@ def _owned(g, taken):
     return g
 
 
-def run_backward(roots, root_grads, retain_graph=False, capture=None):
-    """Backpropagate `root_grads` (arrays) from the Tensors `roots`.
-
-    Leaves accumulate into ``.grad``; or, when `capture` is a dict keyed by ``id(tensor)``,
-    gradients of those tensors are collected there instead and ``.grad`` is left alone
-    (``autograd.grad``).
-    """
+def _accumulate(t, g, taken):
+    """Add `g` into the leaf `t`'s ``.grad``: the first gradient is kept (copied if shared or
+    read-only), later ones are added out of place into the same Tensor, so nothing aliases."""
     from .tensor import Tensor
 
-    pending = {}  # node -> gradient of its output, summed over consumers so far
-    taken = {id(g) for g in root_grads}  # arrays a leaf may not keep as they are
+    if t.grad is None:
+        t.grad = Tensor._make(_owned(g, taken))
+    else:
+        t.grad.data = t.grad.data + g
 
-    leaf_hooked = {}  # id(leaf with hooks) -> [leaf, summed gradient]: hooks see the total
 
-    def deliver(t, g):
+class _Gradients:
+    """The gradients of one backward pass: summed per node until the node runs (``pending``),
+    accumulated into leaves, held back for leaves with hooks (their hooks see the total, at the
+    end), or collected for ``autograd.grad`` (`capture`: id(tensor) -> gradient)."""
+
+    def __init__(self, capture, taken):
+        self.capture = capture
+        self.taken = taken        # ids of arrays a leaf may not keep as they are
+        self.pending = {}         # node -> gradient of its output, summed over consumers so far
+        self.leaf_hooked = {}     # id(leaf with hooks) -> [leaf, summed gradient]
+
+    def take(self, node):
+        """The complete gradient of `node`'s output (None if none reached it)."""
+        return self.pending.pop(node, None)
+
+    def deliver(self, t, g):
+        """Hand the gradient `g` to the tensor `t`: to its node, or to the leaf."""
+        capture = self.capture
         if capture is None and t.grad_fn is None and getattr(t, "_hooks", None):
-            entry = leaf_hooked.get(id(t))
+            entry = self.leaf_hooked.get(id(t))
             if entry is None:
-                leaf_hooked[id(t)] = [t, g]
+                self.leaf_hooked[id(t)] = [t, g]
             else:
                 entry[1] = entry[1] + g
             return
         if capture is not None and id(t) in capture:
             prev = capture[id(t)]
-            capture[id(t)] = _owned(g, taken) if prev is None else prev + g
+            capture[id(t)] = _owned(g, self.taken) if prev is None else prev + g
             if t.grad_fn is None:
                 return
         if t.grad_fn is not None:
             node = t.grad_fn
-            pending[node] = g if node not in pending else pending[node] + g
+            self.pending[node] = g if node not in self.pending else self.pending[node] + g
         elif capture is None:
-            # A leaf: the first gradient is kept (copied if shared or read-only), later ones
-            # are added out of place into the same Tensor, so nothing ever aliases.
-            if t.grad is None:
-                t.grad = Tensor._make(_owned(g, taken))
-            else:
-                t.grad.data = t.grad.data + g
+            _accumulate(t, g, self.taken)
 
-    consumers = _topological_nodes([r.grad_fn for r in roots])
-    for r, g in zip(roots, root_grads):
-        deliver(r, g)
-
-    ready = [n for n in consumers if consumers[n] == 0]
-    while ready:
-        node = ready.pop()
-        grad_out = pending.pop(node, None)
-        if grad_out is None:  # no gradient reached this node: its inputs get none from it
-            grads = (None,) * len(node.inputs)
-        else:
-            if node._freed:
-                raise RuntimeError(
-                    f"{type(node).__name__}: backward through this graph a second time; its "
-                    "buffers were freed after the first (use backward(retain_graph=True))")
-            if "_tensor_hooks" in node.__dict__ or "_retained" in node.__dict__:
-                grad_out = _run_tensor_hooks(node, grad_out)   # only when some were registered
-            grads = type(node).backward(node, grad_out)
-            if not isinstance(grads, tuple):
-                grads = (grads,)
-            if len(grads) != len(node.inputs):
-                raise RuntimeError(f"{type(node).__name__}.backward returned {len(grads)} "
-                                   f"gradients for {len(node.inputs)} inputs")
-        for t, g in zip(node.inputs, grads):
-            if t is None:
-                continue
-            if g is not None:
-                if g.shape != t.shape:
-                    raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of "
-                                       f"shape {tuple(g.shape)} for an input of shape {t.shape}")
-                if g.dtype != t.dtype:
-                    g = g.astype(t.dtype)
-                deliver(t, g)
-            if t.grad_fn is not None:
-                parent = t.grad_fn
-                consumers[parent] -= 1
-                if consumers[parent] == 0:
-                    ready.append(parent)
-        if not retain_graph:
-            node.release()
-    for t, g in leaf_hooked.values():
-        g = _call_hooks(t._hooks, g)
-        if t.grad is None:
-            t.grad = Tensor._make(_owned(g, taken))
-        else:
-            t.grad.data = t.grad.data + g
+    def finish(self):
+        """The leaves with hooks: run their hooks on the total, then accumulate."""
+        for t, g in self.leaf_hooked.values():
+            _accumulate(t, _call_hooks(t._hooks, g), self.taken)
 
 
 def _call_hooks(hooks, g):
@@ -472,3 +514,121 @@ def _root_grad(out, gradient):
         raise RuntimeError(f"backward(gradient): gradient has shape {tuple(g.shape)}, "
                            f"the tensor has shape {out.shape}")
     return g.astype(out.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Looking at a graph
+
+
+def _describe(shape, dtype):
+    return f"{tuple(shape)} {dtype}"
+
+
+def graph_nodes(output):
+    """The graph behind the Tensor `output`, as a list of dicts in depth-first order from the
+    output (each node once): ``{"id", "op", "shape", "saved", "inputs"}`` for a node (``op``
+    such as ``"MulBackward"``, ``shape`` its output's, ``saved`` the shapes and dtypes of its
+    saved arrays, ``freed`` whether backward has already freed them, ``inputs`` the ids of what
+    feeds it) and ``{"id", "op": "leaf", "shape"}`` for a leaf that requires grad. Ids count
+    from 0 (the output's node)."""
+    records, ids = [], {}
+
+    def visit(key, make):
+        """The id of the node or leaf `key`, making its record the first time it is met."""
+        if key not in ids:
+            ids[key] = len(records)
+            records.append(make(ids[key]))
+        return ids[key]
+
+    def node_record(node, shape, dtype):
+        return visit(id(node), lambda i: {
+            "id": i, "op": f"{type(node).__name__}Backward", "shape": _describe(shape, dtype),
+            "saved": [None if a is None else _describe(a.shape, a.dtype) for a in node._saved],
+            "freed": node._freed, "inputs": []})
+
+    if output.grad_fn is None:
+        if output.requires_grad:
+            visit(id(output), lambda i: {"id": i, "op": "leaf",
+                                         "shape": _describe(output.shape, output.dtype)})
+        return records
+    stack = [(output.grad_fn, node_record(output.grad_fn, output.shape, output.dtype))]
+    done = set()
+    while stack:  # depth first, without recursion (long chains are fine)
+        node, i = stack.pop()
+        if i in done:
+            continue
+        done.add(i)
+        children = []
+        for t in node.inputs:
+            if t is None:
+                continue
+            if t.grad_fn is None:
+                j = visit(id(t), lambda k, t=t: {"id": k, "op": "leaf",
+                                                 "shape": _describe(t.shape, t.dtype)})
+            else:
+                j = node_record(t.grad_fn, t.shape, t.dtype)
+                children.append((t.grad_fn, j))
+            records[i]["inputs"].append(j)
+        stack.extend(reversed(children))
+    return records
+
+
+def format_graph(output):
+    """The graph behind `output` as text, one line per node, indented under its consumer; a
+    node or leaf met again is written ``#id (above)``."""
+    records = graph_nodes(output)
+    if not records:
+        return "(no graph: the tensor does not require grad)"
+    lines, shown = [], set()
+
+    def line(i, depth):
+        r = records[i]
+        pad = "  " * depth
+        if i in shown:
+            lines.append(f"{pad}#{i} {r['op']} (above)")
+            return []
+        shown.add(i)
+        text = f"{pad}#{i} {r['op']} -> {r['shape']}"
+        if r["op"] != "leaf":
+            saved = "freed by backward" if r["freed"] else ", ".join(
+                "None" if s is None else s for s in r["saved"]) or "nothing"
+            text += f"   saved: {saved}"
+        lines.append(text)
+        return r.get("inputs", [])
+
+    stack = [(0, 0)]
+    while stack:
+        i, depth = stack.pop()
+        stack.extend((j, depth + 1) for j in reversed(line(i, depth)))
+    return "\n".join(lines)
+
+
+def print_graph(output):
+    """Print the graph behind `output` (see ``format_graph``). For ``y = x*x + exp(x)``::
+
+        #0 AddBackward -> (3,) float32   saved: nothing
+          #1 MulBackward -> (3,) float32   saved: (3,) float32, (3,) float32
+            #3 leaf -> (3,) float32
+            #3 leaf (above)
+          #2 ExpBackward -> (3,) float32   saved: (3,) float32
+            #3 leaf (above)
+
+    After ``backward()`` (without ``retain_graph``) the nodes have let go of their inputs and
+    saved arrays, and only the output's node is left to show.
+    """
+    print(format_graph(output))
+
+
+def to_dot(output):
+    """The graph behind `output` as Graphviz dot text (``dot -Tpng``): a box per op with its
+    output shape and saved arrays, an ellipse per leaf, arrows in the direction data flows."""
+    lines = ["digraph minidl {", "  rankdir=BT;", '  node [fontname="monospace"];']
+    for r in graph_nodes(output):
+        if r["op"] == "leaf":
+            lines.append(f'  n{r["id"]} [shape=ellipse, label="leaf\\n{r["shape"]}"];')
+            continue
+        saved = "".join(f"\\nsaved {s}" for s in r["saved"] if s is not None)
+        lines.append(f'  n{r["id"]} [shape=box, label="{r["op"]}\\n{r["shape"]}{saved}"];')
+        lines.extend(f"  n{j} -> n{r['id']};" for j in r["inputs"])
+    lines.append("}")
+    return "\n".join(lines)
