@@ -12,12 +12,11 @@ __all__ = ["relu", "tanh", "sigmoid", "linear", "softmax", "log_softmax", "cross
            "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "one_hot"]
 
-try:  # the kernel-backed ops (their own issue); absent until they land
-    from .ops.conv import conv2d  # noqa: F401
-    from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
-    from .ops.lrn import local_response_norm  # noqa: F401
-    from .ops.dropout import dropout  # noqa: F401
-    __all__ += ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-                "local_response_norm", "dropout"]
-except ImportError:
-    pass
+# the kernel-backed ops (minidl.kernels underneath)
+from .ops.conv import conv2d  # noqa: F401,E402
+from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401,E402
+from .ops.lrn import local_response_norm  # noqa: F401,E402
+from .ops.dropout import dropout  # noqa: F401,E402
+
+__all__ += ["conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "local_response_norm",
+            "dropout"]

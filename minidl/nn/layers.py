@@ -1,14 +1,16 @@
 """Parameter-free layers: activations, LRN, pooling, dropout, flatten, and the loss.
 
 Constructors take PyTorch's arguments in PyTorch's order, and reprs print as PyTorch's do.
-``inplace=True`` is accepted wherever PyTorch has it; minidl never mutates an input (in place is
-only an optimisation), so the result is the same, computed out of place.
+``inplace=True`` is accepted wherever PyTorch has it and stored (it shows in the repr), but these
+layers compute out of place either way: the result is the same, only memory differs. (The
+functions ``F.relu`` and ``F.dropout`` do honour ``inplace=True``, writing into an input that is
+outside the graph.)
 """
-import warnings
 
 from .. import functional as F
 from ..kernels.shapes import pair
 from ..ops import flatten
+from ..ops.compat import legacy_reduction
 from ..tensor import Tensor
 from ._check import check_input
 from .module import Module
@@ -179,16 +181,6 @@ class Identity(Module):
         return x
 
 
-def _legacy_reduction(size_average, reduce):
-    """PyTorch's mapping of the deprecated size_average/reduce flags to `reduction`."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = "mean" if (size_average and reduce) else "sum" if reduce else "none"
-    warnings.warn(f"CrossEntropyLoss: size_average and reduce are deprecated; use "
-                  f"reduction='{reduction}' instead", UserWarning, stacklevel=3)
-    return reduction
-
-
 class CrossEntropyLoss(Module):
     """Cross-entropy of logits (N, C[, d...]) against integer class targets (N[, d...]).
 
@@ -204,7 +196,7 @@ class CrossEntropyLoss(Module):
             raise TypeError(f"CrossEntropyLoss: weight must be a Tensor of shape (C,) or None, "
                             f"got {type(weight).__name__}")
         if size_average is not None or reduce is not None:
-            reduction = _legacy_reduction(size_average, reduce)
+            reduction = legacy_reduction(size_average, reduce)
         self.register_buffer("weight", weight)
         self.ignore_index, self.reduction = ignore_index, reduction
         self.label_smoothing = label_smoothing

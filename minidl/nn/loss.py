@@ -7,19 +7,14 @@ PyTorch, so it is part of the state dict.
 """
 from .. import functional as F
 from ..tensor import Tensor
-from .layers import _legacy_reduction
+from ..ops.compat import reduction_arg
 from .module import Module
 
 
 class _Loss(Module):
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            reduction = _legacy_reduction(size_average, reduce)
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or "
-                             f"'none', got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = reduction_arg(type(self).__name__, size_average, reduce, reduction)
 
     def extra_repr(self):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"

@@ -1,6 +1,7 @@
-"""Round 3 of PyTorch parity: BCE's target gradient, dropout with p = 1, the elementwise
-`weight` of mse_loss/l1_loss (PyTorch 2.13), F.linear with a 1-D weight, Tanh/Sigmoid taking
-arguments. Gradients against finite differences (float64, hypothesis) and against torch."""
+"""PyTorch parity of losses, dropout and linear: BCE's target gradient, dropout with p = 1,
+the elementwise `weight` of mse_loss/l1_loss (PyTorch 2.13), F.linear with a 1-D weight,
+Tanh/Sigmoid taking arguments. Gradients against finite differences (float64, hypothesis) and
+against torch."""
 import numpy as np
 import pytest
 from hypothesis import given, settings

@@ -1,4 +1,4 @@
-"""Round 3 of PyTorch parity: in-place //= %= **=, bitwise ops, std/norm gradients at 0,
+"""PyTorch parity of the extras: in-place //= %= **=, bitwise ops, std/norm gradients at 0,
 F.pad cropping to empty, split/chunk/unbind/flip/mT, linspace/eye, where(cond)/nonzero,
 sum(dtype=), cross_entropy with probability targets, retain_grad and register_hook."""
 import numpy as np
