@@ -616,7 +616,7 @@ def equal(a, b):
     return bool((a.data == b.data).all())
 
 
-# -- more element-wise math ------------------------------------------------------------------
+# -- the functions of the other unary math -----------------------------------------------------
 
 def _unary_op(fn, doc):
     def op(input):

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max/min and amax/amin (axis, keepdims).
+"""Reductions: sum, mean, max/min, amax/amin, argmax/argmin, prod, cumsum, logsumexp, var, std,
+norm, any/all (over dims, keepdim).
 
 The backward of a reduction broadcasts the incoming gradient back over the reduced axes; for a
 maximum (minimum) it goes only to the entries that won.
@@ -326,8 +327,6 @@ def _drop_dims(xp, y, axis, keepdims):
 
 
 # -- the functions (PyTorch names and argument checks); each calls one Function above ---------
-
-# -- reductions -------------------------------------------------------------------------------
 
 def _reduce_dim(t, dim, what):
     """`dim` normalised; None for all dims (also for an empty list, and for a 0-d tensor,

@@ -1,4 +1,4 @@
-"""Shape ops: reshape, permute/transpose, indexing, cat, stack, pad, device moves.
+"""Shape ops: reshape, permute/transpose, indexing, cat, stack, pad, gather, repeat, device moves.
 
 None of these compute anything: their backward moves the gradient back to where each element
 came from (reshape it back, permute it back, scatter it back into zeros).
@@ -283,8 +283,6 @@ class Repeat(Function):
 
 
 # -- the functions (PyTorch names and argument checks); each calls one Function above ---------
-
-# -- shapes -----------------------------------------------------------------------------------
 
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
