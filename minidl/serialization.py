@@ -223,7 +223,9 @@ def _opened(path):
 
 def load(path, map_location=None, weights_only=None):
     """Read a file written by ``save`` (or any safetensors file): tensors come back as
-    ``minidl.Tensor``s, in the structure they were saved in.
+    ``minidl.Tensor``s, in the structure they were saved in. A file ``torch.save`` wrote
+    (``.pth``/``.pt``, zip or legacy format) is read too, without pickle: see
+    ``minidl.torch_format``.
 
     PyTorch's load arguments: `path` may be an open, seekable binary file object (read from its
     start); `map_location` (None or
@@ -232,6 +234,11 @@ def load(path, map_location=None, weights_only=None):
     and strings, and nothing is ever unpickled, so loading is always weights-only.
     """
     with _opened(path) as (f, path):
+        f.seek(0)
+        head = f.read(32)
+        from .torch_format import is_torch_file, load_torch_file  # late: it imports this module
+        if is_torch_file(head):
+            return load_torch_file(f, path, map_location)
         entries, metadata, data_start = _read_header(f, path)
         tensors = {name: _read_array(f, path, name, data_start, *e) for name, e in entries.items()}
     if map_location is not None:
