@@ -1,0 +1,63 @@
+"""``python -m minidl.convert IN.pth OUT.safetensors``: a PyTorch state dict as a safetensors file.
+
+Reads `IN` with ``minidl.load`` (a ``torch.save`` file in either format, or a safetensors
+file; nothing is unpickled) and writes its tensors with ``minidl.save``: an ordinary
+safetensors file that PyTorch (through the safetensors package), NumPy and minidl all read.
+A training checkpoint that nests the weights (``{"model": state_dict, "epoch": 3}``) needs
+``--key model``. Exit status 0 on success, 1 on a bad input (one line on stderr saying why),
+2 on bad arguments. bfloat16 tensors are written as float32 (minidl holds them so).
+"""
+import argparse
+import sys
+
+from .serialization import CheckpointError, load, save
+from .tensor import Tensor
+
+
+def convert(src, dst, key=None):
+    """Write `src`'s state dict (or ``src[key]``) to the safetensors file `dst`; returns it."""
+    obj = load(src)
+    where = src
+    if key is not None:
+        if key not in obj:
+            raise CheckpointError(f"{src}: no key {key!r} at the top level (it has "
+                                  f"{_names(obj)})")
+        obj, where = obj[key], f"{src}[{key!r}]"
+    if not (isinstance(obj, dict) and obj
+            and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())):
+        hint = (f"; pick the state dict inside with --key (top-level keys: {_names(obj)})"
+                if isinstance(obj, dict) and obj else "")
+        raise CheckpointError(f"{where} is not a flat state dict (str -> tensor){hint}")
+    save(dict(obj), dst)
+    return obj
+
+
+def _names(obj):
+    keys = [repr(k) for k in obj][:8]
+    return ", ".join(keys) + (", ..." if len(obj) > 8 else "")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m minidl.convert",
+                                     description="Convert a PyTorch .pth/.pt state dict into "
+                                                 "a safetensors file, without pickle or torch.")
+    parser.add_argument("src", metavar="IN", help="a torch.save file (.pth/.pt) or safetensors")
+    parser.add_argument("dst", metavar="OUT", help="the safetensors file to write")
+    parser.add_argument("--key", help="take the state dict at this top-level key of a "
+                                      "checkpoint (e.g. model, state_dict)")
+    args = parser.parse_args(argv)
+    try:
+        sd = convert(args.src, args.dst, args.key)
+    except (CheckpointError, OSError, TypeError, ValueError) as e:
+        message = e.strerror if isinstance(e, OSError) and e.strerror else e
+        where = getattr(e, "filename", None)
+        print(f"minidl.convert: error: {f'{where}: ' if where else ''}{message}",
+              file=sys.stderr)
+        return 1
+    nbytes = sum(t.data.nbytes for t in sd.values())
+    print(f"wrote {len(sd)} tensors ({nbytes / 1e6:.1f} MB) to {args.dst}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
