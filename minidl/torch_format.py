@@ -22,9 +22,10 @@ elements stored outside the pickle. Several tensors may view one storage. ``mini
 runs the pickle with the stand-ins below for the only names a state dict uses; any other
 name is refused, so nothing in the file can run code.
 
-**Checks, all before the storages are read**: each view's elements lie inside its storage
-and do not overlap each other (no stride-0 expansion); each storage is exactly as long as
-the file's bytes for it; the zip members are stored (not compressed) and unencrypted.
+**Checks, each before the allocation it guards**: each view's elements lie inside its
+storage and do not overlap each other (no stride-0 expansion); no storage claims more bytes
+than the file has, and each is exactly as long as the file's bytes for it; the zip members
+are stored (not compressed) and unencrypted, and the zip module checks their CRCs.
 Failures raise ``CheckpointError`` naming the file and the item.
 
 **Choices.** Tensors that shared a storage still share memory, as in PyTorch (views, not

@@ -41,6 +41,7 @@ def every_kind():
     sd["bytes"] = torch.tensor([0, 255], dtype=torch.uint8)
     sd["int8"] = torch.tensor([-128, 127], dtype=torch.int8)
     sd["int32"] = torch.tensor([1, -2], dtype=torch.int32)
+    sd["complex"] = torch.tensor([1 + 2j, -0.5j], dtype=torch.complex64)
     sd["uint16"] = torch.tensor([1, 65535], dtype=torch.int32).to(torch.uint16)  # _v3
     sd["scalar"] = torch.tensor(3.5)
     sd["empty"] = torch.zeros(0, 3)
@@ -110,13 +111,13 @@ def test_parameters_and_nested_checkpoints(tmp_path):
 
 def test_minidl_net_gives_torch_logits_from_the_pth(tmp_path):
     torch.manual_seed(1)
-    tnet = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    tnet = torch.nn.Sequential(torch.nn.Linear(6, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
     with torch.no_grad():
         tnet[0].weight.data = torch.randn(6, 4).t()  # saved as a transposed (strided) view
     path = tmp_path / "net.pth"
     torch.save(tnet.state_dict(), path)
     nn = minidl.nn
-    net = nn.Sequential(nn.Linear(6, 4), nn.ReLU(), nn.Linear(4, 2))
+    net = nn.Sequential(nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 2))
     net.load_state_dict(minidl.load(path))
     x = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
     want = tnet(torch.from_numpy(x)).detach().numpy()
