@@ -319,8 +319,8 @@ def _read_into(z, info, buf, where):
     """Fill `buf` (a uint8 array) with the member's bytes; the zip module checks its CRC."""
     with z.open(info) as m:
         view, done = memoryview(buf), 0
-        while done < len(buf):
-            n = m.readinto(view[done:])
+        while done < len(buf):  # in chunks: the module reads each call into a new bytes
+            n = m.readinto(view[done:done + (16 << 20)])
             if not n:
                 raise CheckpointError(f"{where}: member {info.filename!r} ends early")
             done += n

@@ -252,9 +252,7 @@ def mutations(draw):
     return name, bytes(blob)
 
 
-@settings(max_examples=300, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
-@given(mutations())
-def test_mutated_files_load_the_same_or_are_refused(case):
+def check_mutation(case):
     name, blob = case
     try:
         out = load(blob)
@@ -266,6 +264,19 @@ def test_mutated_files_load_the_same_or_are_refused(case):
         assert isinstance(out, dict)
         assert all(isinstance(t, minidl.Tensor) and t.data.nbytes <= 2 * len(blob)
                    for t in out.values())
+
+
+@settings(max_examples=300, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(mutations())
+def test_mutated_files_load_the_same_or_are_refused(case):
+    check_mutation(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=3_000, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(mutations())
+def test_mutated_files_load_the_same_or_are_refused_many(case):
+    check_mutation(case)
 
 
 CAPPED = textwrap.dedent("""
