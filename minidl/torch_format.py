@@ -38,6 +38,7 @@ import collections
 import contextlib
 import io
 import os
+import re
 import struct
 import zipfile
 
@@ -51,6 +52,9 @@ from .torch_pickle import StandIn, read_pickle
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
+# torch's types with no NumPy counterpart: float8/float4, complex32, quantized, bits, sub-byte ints
+_UNHOLDABLE = re.compile(r"float8_\w+|float4_\w+|complex32|chalf|q(u)?int\w+|Q\w*Storage"
+                         r"|ComplexHalfStorage|bits\w+|u?int[1-7]")
 MAX_NESTING = 64  # containers inside containers in the loaded object
 BFLOAT16 = "bfloat16"  # NumPy has no bfloat16: read as uint16, widened to float32
 
@@ -160,6 +164,12 @@ class _Names:
             return StorageType(full, np.uint8)
         if module == "torch" and name in DTYPES:
             return DType(full, DTYPES[name])
+        if module == "torch" and _UNHOLDABLE.fullmatch(name):
+            raise self.error(f"holds a tensor of type {full}, which NumPy (so minidl) cannot "
+                             "hold; convert it to float32 in PyTorch first")
+        if module.startswith("__torch__"):
+            raise self.error(f"refers to {full}: a TorchScript archive (torch.jit.save), not "
+                             "a state dict; save model.state_dict() with torch.save instead")
         if module.startswith("torch.nn") or module == "__main__":
             raise self.error(f"holds a pickled {full} object: this is a whole model, not a "
                              "state dict; save model.state_dict() with torch.save instead")

@@ -133,9 +133,13 @@ def test_a_whole_pickled_model_says_to_save_its_state_dict(tmp_path):
         minidl.load(io.BytesIO(torch_bytes(torch.ones(2))))
 
 
+@pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor")  # deprecated in torch
 def test_dtypes_minidl_cannot_hold_are_refused_by_name():
     blob = torch_bytes({"x": torch.zeros(2, dtype=torch.float8_e4m3fn)})
-    with pytest.raises(CheckpointError, match="float8_e4m3fn"):
+    with pytest.raises(CheckpointError, match="torch.float8_e4m3fn, which NumPy"):
+        minidl.load(io.BytesIO(blob))
+    blob = torch_bytes({"x": torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.qint8)})
+    with pytest.raises(CheckpointError, match="refers to torch._utils._rebuild_qtensor"):
         minidl.load(io.BytesIO(blob))
 
 
