@@ -3,6 +3,7 @@ import json
 import math
 import os
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -47,10 +48,15 @@ def test_file_layout_follows_the_spec(tmp_path):
     b = np.array([1, 2], dtype=np.int64)
     save({"w": w, "b": b}, tmp_path / "f.safetensors", metadata={"note": "hi"})
     header, data = read_raw(tmp_path / "f.safetensors")
-    assert header == {"__metadata__": {"note": "hi"},
-                      "w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
-                      "b": {"dtype": "I64", "shape": [2], "data_offsets": [24, 40]}}
+    expected = {"__metadata__": {"note": "hi"},
+                "w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+                "b": {"dtype": "I64", "shape": [2], "data_offsets": [24, 40]}}
     assert data == w.astype("<f4").tobytes() + b.astype("<i8").tobytes()
+    # minidl's checksums: CRC-32 of the data, and of the rest of the header as sorted JSON
+    canonical = json.dumps(expected, sort_keys=True, separators=(",", ":")).encode()
+    expected["__metadata__"].update({"minidl.crc32.header": f"{zlib.crc32(canonical):08x}",
+                                     "minidl.crc32.data": f"{zlib.crc32(data):08x}"})
+    assert header == expected
     assert (os.path.getsize(tmp_path / "f.safetensors") - len(data)) % 8 == 0  # header padded
 
 
