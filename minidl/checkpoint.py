@@ -14,11 +14,12 @@ The file is an ordinary safetensors file (``minidl.serialization``): the model's
 everything else (hyperparameters, scheduler counters, epoch, metrics, RNG states) as JSON in
 its metadata. It is written atomically, so a crash mid-save keeps the previous checkpoint.
 
-**Loading checks everything before it changes anything**: the file itself, the model's keys
-and shapes, the optimizer's groups, parameter counts and buffer shapes, the scheduler's
-state, the generators' kinds. Only when all of them fit are the objects loaded, so a
-checkpoint that does not fit raises ``CheckpointError`` and leaves every object as it was,
-never half-loaded.
+**Loading checks everything before it changes anything**: the file itself (its checksums),
+the model's keys, shapes and dtypes, the optimizer's groups, options, parameter counts and
+buffers, the scheduler's state (``LambdaLR``'s ``lr_lambdas`` too), every generator state (tried
+on a scratch generator of the same kind), the epoch. Only when all of them fit are the objects
+loaded, so a checkpoint that does not fit raises ``CheckpointError`` and leaves every object
+(and generator) as it was, never half-loaded.
 
 The model, optimizer and scheduler are duck-typed: anything with ``state_dict()`` and
 ``load_state_dict()`` (the model's with ``strict=True``) works.
@@ -27,6 +28,7 @@ import numpy as np
 
 from .random import Generator, default_generator
 from .serialization import CheckpointError, load, save
+from .tensor import Tensor
 
 FORMAT = "minidl.checkpoint"
 VERSION = 1
@@ -54,23 +56,36 @@ def save_checkpoint(path, model=None, optimizer=None, scheduler=None, epoch=None
     save(ckpt, path)
 
 
-def load_checkpoint(path, model=None, optimizer=None, scheduler=None, rng=None):
+def load_checkpoint(path, model=None, optimizer=None, scheduler=None, rng=None, validate=None):
     """Restore a checkpoint into the given objects; return everything it holds, as a dict.
 
     The dict has ``epoch``, ``metrics``, ``extra``, ``rng`` (name -> state) and the raw
     ``model``/``optimizer``/``scheduler`` states. Generators named in `rng`
     (``{name: generator}``) get their saved states back; others are left alone (pass
     ``{"default_generator": minidl.default_generator}`` to restore the default one).
-    Raises ``CheckpointError`` (a ValueError naming the file) when anything does not fit;
-    then nothing has been changed.
+    `validate(ckpt)`, if given, checks the caller's own entries (``metrics``, ``extra``) with
+    the rest, before anything is loaded: a ValueError or TypeError from it becomes a
+    ``CheckpointError``. Raises ``CheckpointError`` (a ValueError naming the file) when
+    anything does not fit; then nothing has been changed.
     """
     ckpt = load(path)
-    if ckpt.get("format") != FORMAT:
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a minidl training checkpoint (a plain state dict? "
                               "load it with minidl.load)")
     if ckpt.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {ckpt.get('version')!r}, this minidl "
                               f"reads version {VERSION}")
+    epoch = ckpt.get("epoch")
+    if epoch is not None and not (isinstance(epoch, int) and not isinstance(epoch, bool)
+                                  and epoch >= 0):
+        raise CheckpointError(f"{path}: the epoch should be a non-negative integer, got "
+                              f"{epoch!r}")
+    for key in ("metrics", "rng"):
+        if ckpt.get(key) is not None and not isinstance(ckpt[key], dict):
+            raise CheckpointError(f"{path}: {key} should be a dict, got "
+                                  f"{type(ckpt[key]).__name__}")
+    if validate is not None:
+        _check(lambda: validate(ckpt), path, "saved")
     # first check everything, collecting what to do; then do it
     actions = []
     if model is not None:
@@ -84,6 +99,9 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, rng=None):
         check = getattr(scheduler, "_check_state_dict", None)
         if check is not None:
             _check(lambda: check(sched_state), path, "scheduler")
+        elif not isinstance(sched_state, dict):
+            raise CheckpointError(f"{path}: the scheduler state should be a dict, got "
+                                  f"{type(sched_state).__name__}")
         actions.append(lambda: scheduler.load_state_dict(sched_state))
     saved_rng = ckpt.get("rng") or {}
     for name, g in (rng or {}).items():
@@ -111,8 +129,17 @@ def _check(fn, path, what):
 
 
 def check_model_state(model, state, path):
-    """Keys and shapes of `state` against ``model.state_dict()``: raise ``CheckpointError``
-    (naming `path` and the first few problems of each kind) unless they all fit."""
+    """Keys, shapes and dtypes of `state` against ``model.state_dict()``: raise
+    ``CheckpointError`` (naming `path` and the first few problems of each kind) unless they
+    all fit."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: the model state should be a dict of tensors, got "
+                              f"{type(state).__name__}")
+    not_arrays = [k for k, v in state.items()
+                  if not (isinstance(v, (Tensor, np.ndarray)) and _numeric(v))]
+    if not_arrays:
+        raise CheckpointError(f"{path}: the model state's {_few(not_arrays)} are not numeric "
+                              "tensors; nothing was loaded")
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -152,6 +179,10 @@ def _plan_optimizer(optimizer, state, path):
     return install
 
 
+def _numeric(v):
+    return (v.data if isinstance(v, Tensor) else v).dtype.kind in "biuf"
+
+
 def _rng_state(name, g):
     if isinstance(g, Generator):
         return g.get_state()
@@ -164,15 +195,18 @@ def _rng_state(name, g):
 
 
 def _plan_rng(name, g, state, path):
-    """Check that `state` suits generator `g`; return the function that installs it."""
+    """Check that `state` suits generator `g` -- by installing it in a scratch generator of
+    the same kind, which is how the bit generator itself checks a state -- and return the
+    function that installs it in `g`."""
     if isinstance(g, Generator):
+        kind = type(g.np.bit_generator)
         inner = state.get("bit_generator") if isinstance(state, dict) else None
-        ok = isinstance(inner, dict) and "seed" in state and \
-            inner.get("bit_generator") == type(g.np.bit_generator).__name__
+        seed = state.get("seed") if isinstance(state, dict) else None
+        ok = isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 and \
+            _fits(kind, inner)
         setter = g.set_state
     elif isinstance(g, np.random.Generator):
-        ok = isinstance(state, dict) and \
-            state.get("bit_generator") == type(g.bit_generator).__name__
+        ok = _fits(type(g.bit_generator), state)
         setter = lambda s: setattr(g.bit_generator, "state", s)  # noqa: E731
     else:
         raise TypeError(f"load_checkpoint: rng[{name!r}] is a {type(g).__name__}; expected a "
@@ -181,3 +215,14 @@ def _plan_rng(name, g, state, path):
         raise CheckpointError(f"{path}: the saved state of generator {name!r} does not suit "
                               f"a {type(g).__name__}")
     return lambda: setter(state)
+
+
+def _fits(kind, state):
+    """Whether NumPy bit generator class `kind` accepts `state` (tried on a scratch one)."""
+    if not (isinstance(state, dict) and state.get("bit_generator") == kind.__name__):
+        return False
+    try:
+        kind().state = state
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        return False
+    return True

@@ -30,8 +30,9 @@ class Generator:
         return {"seed": self._seed, "bit_generator": self.np.bit_generator.state}
 
     def set_state(self, state):
-        self._seed = int(state["seed"])
-        self.np.bit_generator.state = state["bit_generator"]
+        seed = int(state["seed"])
+        self.np.bit_generator.state = state["bit_generator"]   # checks it: first, so a bad
+        self._seed = seed                                       # state changes nothing
 
     def __repr__(self):
         return f"Generator(seed={self._seed})"

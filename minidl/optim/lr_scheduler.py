@@ -123,6 +123,8 @@ class LRScheduler:
         if missing:
             raise ValueError(f"{name}: missing {missing}")
         n = len(self.optimizer.param_groups)
+        for k in self._state_keys:
+            _check_value(name, k, state_dict[k])
         for k in ("base_lrs", "_last_lr", "min_lrs"):
             if k in self._state_keys and len(state_dict[k]) != n:
                 raise ValueError(f"{name}: {k} has {len(state_dict[k])} entries, the optimizer "
@@ -130,6 +132,38 @@ class LRScheduler:
 
 
 _LRScheduler = LRScheduler   # PyTorch's old name
+
+# what each state entry must be, so that a corrupt or hand-edited state (a rate of "fast" or
+# NaN) is refused at load rather than breaking the next step()
+_INT_KEYS = {"last_epoch", "_step_count", "step_size", "patience", "cooldown",
+             "cooldown_counter", "num_bad_epochs", "total_iters"}
+_LIST_KEYS = {"base_lrs", "_last_lr", "min_lrs", "milestones"}
+_STRING_KEYS = {"mode", "threshold_mode"}
+_MAY_BE_INFINITE = {"best", "mode_worse"}   # ReduceLROnPlateau's "nothing seen yet"
+_MAY_BE_NONE = {"default_min_lr"}
+
+
+def _is_number(v, finite=True):
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)
+            and not math.isnan(v) and (not finite or math.isfinite(v)))
+
+
+def _check_value(name, key, value):
+    """Raise ValueError unless state entry `key` holds the kind of value it must."""
+    if key in _STRING_KEYS:
+        ok = isinstance(value, str)
+    elif key in _INT_KEYS:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= -1
+    elif key in _LIST_KEYS:
+        ok = isinstance(value, (list, tuple)) and all(
+            isinstance(v, int) and not isinstance(v, bool) if key == "milestones"
+            else _is_number(v) and v >= 0 for v in value)
+    elif key in _MAY_BE_NONE and value is None:
+        ok = True
+    else:
+        ok = _is_number(value, finite=key not in _MAY_BE_INFINITE)
+    if not ok:
+        raise ValueError(f"{name}: {key} = {value!r:.80} is not a valid value")
 
 
 def _copy(value):
@@ -270,10 +304,31 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
-        super().load_state_dict(state_dict)
+        super().load_state_dict(state_dict)   # checks everything first (_check_state_dict)
         for fn, saved in zip(self.lr_lambdas, state_dict.get("lr_lambdas") or []):
             if saved is not None:
                 fn.__dict__.update(saved)
+
+    def _check_state_dict(self, state_dict):
+        """Also the ``lr_lambdas``: one entry per group, None or a dict of attributes for a
+        callable object (a plain function has none to restore)."""
+        super()._check_state_dict(state_dict)
+        saved = state_dict.get("lr_lambdas")
+        if saved is None:
+            return
+        name = "LambdaLR.load_state_dict"
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(self.lr_lambdas):
+            raise ValueError(f"{name}: lr_lambdas should be a list of {len(self.lr_lambdas)} "
+                             f"entries (one per parameter group), got {saved!r:.80}")
+        for i, (fn, entry) in enumerate(zip(self.lr_lambdas, saved)):
+            if entry is None:
+                continue
+            if not (isinstance(entry, dict) and all(isinstance(k, str) for k in entry)):
+                raise ValueError(f"{name}: lr_lambdas[{i}] should be None or a dict of "
+                                 f"attributes, got {entry!r:.80}")
+            if not hasattr(fn, "__dict__") or isinstance(fn, types.FunctionType):
+                raise ValueError(f"{name}: lr_lambdas[{i}] holds attributes, but group {i}'s "
+                                 "lr_lambda is a plain function, which has none to restore")
 
 
 class LinearLR(LRScheduler):

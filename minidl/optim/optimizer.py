@@ -17,6 +17,7 @@ Per-parameter **state** (SGD's momentum buffer) lives in ``optimizer.state[param
 Parameters are Tensors, whose ``==`` is elementwise; that is why membership tests below go
 through ``id(p)`` and never ``p in some_list``.
 """
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -48,6 +49,11 @@ def _as_index(k):
 class Optimizer:
     # per-parameter state entries that are scalars, not arrays shaped like the parameter
     _scalar_state_keys = ("step",)
+    # the per-parameter state entries a subclass keeps (None: any); a loaded state dict with
+    # another entry (a misspelled ``momentum_buffer``) is refused rather than silently unused
+    _state_keys = None
+    # options that must be a finite number >= 0 in a loaded state dict (the learning rate...)
+    _nonnegative_options = ("lr", "initial_lr")
     # options a loaded group may lack, with the value it then gets (like PyTorch's
     # ``__setstate__``: state dicts from before an option existed still load)
     _optional_options = {}
@@ -175,6 +181,9 @@ class Optimizer:
             missing = [k for k in self.defaults if k not in saved and k not in self._optional_options]
             if missing:
                 raise ValueError(f"{name}: parameter group {i} lacks the options {missing}")
+            for key, value in saved.items():
+                if key != "params":
+                    self._check_option(f"{name}: parameter group {i}", key, value)
             for k, p in zip(ids, group["params"]):
                 if _as_index(k) in by_index:
                     raise ValueError(f"{name}: parameter {k} is listed twice")
@@ -187,6 +196,11 @@ class Optimizer:
             if not isinstance(saved, dict):
                 raise ValueError(f"{name}: the state of parameter {k} should be a dict, "
                                  f"got {type(saved).__name__}")
+            unknown = [key for key in saved if self._state_keys is not None
+                       and key not in self._state_keys]
+            if unknown:
+                raise ValueError(f"{name}: the state of parameter {k} has entries {unknown}; "
+                                 f"{type(self).__name__} keeps only {list(self._state_keys)}")
             state[p] = {key: self._load_value(p, k, key, v) for key, v in saved.items()}
         groups = []
         for group, saved in zip(self.param_groups, saved_groups):
@@ -197,12 +211,43 @@ class Optimizer:
             groups.append(new)
         return groups, state
 
+    def _check_option(self, where, key, value):
+        """Raise ValueError unless a loaded group's option `key` has a sound value: of the
+        kind of its default (a number, a bool, None or bool for the ``foreach``-like flags),
+        and for ``lr`` and the like a finite number >= 0 (``lr="fast"`` or NaN is refused)."""
+        if key not in self.defaults and key not in self._optional_options:
+            if key not in self._nonnegative_options:
+                return   # a key of the user's own (PyTorch keeps them, e.g. a group's name)
+            default = 0.0
+        else:
+            default = self.defaults.get(key, self._optional_options.get(key))
+        if default is required or isinstance(default, (int, float)) and not isinstance(default, bool):
+            if not (isinstance(value, (int, float, np.integer, np.floating))
+                    and not isinstance(value, (bool, np.bool_)) and math.isfinite(value)):
+                raise ValueError(f"{where}: option {key!r} should be a finite number, got "
+                                 f"{value!r}")
+            if key in self._nonnegative_options and value < 0:
+                raise ValueError(f"{where}: option {key!r} should be >= 0, got {value!r}")
+        elif isinstance(default, bool) and not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{where}: option {key!r} should be True or False, got {value!r}")
+        elif default is None and value is not None and not isinstance(value, (bool, np.bool_)):
+            raise ValueError(f"{where}: option {key!r} should be None, True or False, got "
+                             f"{value!r}")
+
     def _load_value(self, p, index, key, value):
         """A checked copy of state entry `key` of parameter `p`, on p's device, in p's dtype."""
-        if not isinstance(value, (Tensor, np.ndarray)):
-            return value  # plain numbers (e.g. a step count) load as they are
-        original = value.data if isinstance(value, Tensor) else value
         scalar = key in self._scalar_state_keys
+        if not isinstance(value, (Tensor, np.ndarray)):
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if (scalar and number) or (not scalar and value is None):
+                return value  # a step count as a plain number; a buffer not made yet
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {key} of parameter "
+                             f"{index} should be {'a number' if scalar else 'a tensor'}, got "
+                             f"{type(value).__name__} {value!r:.60}")
+        original = value.data if isinstance(value, Tensor) else value
+        if original.dtype.kind not in "biuf":
+            raise ValueError(f"{type(self).__name__}.load_state_dict: {key} of parameter "
+                             f"{index} has dtype {original.dtype}, not a number type")
         if not scalar and tuple(original.shape) != p.shape:
             raise ValueError(f"{type(self).__name__}.load_state_dict: {key} of parameter "
                              f"{index} has shape {tuple(original.shape)}, the parameter has "

@@ -54,6 +54,8 @@ class SGD(Optimizer):
     # options a group may lack (e.g. in an older state dict): filled in with these defaults
     _optional_options = dict(nesterov=False, maximize=False, foreach=None, differentiable=False,
                              fused=None)
+    _state_keys = ("momentum_buffer",)
+    _nonnegative_options = ("lr", "initial_lr", "momentum", "weight_decay")
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
