@@ -5,7 +5,7 @@ from .. import functional as F
 from ..factories import empty
 from ..kernels.shapes import as_int, pair
 from . import init
-from ._check import check_input
+from ._check import check_input, positive_pair
 from .module import Module
 from .parameter import Parameter
 
@@ -39,9 +39,9 @@ class Conv2d(Module):
             raise ValueError(f"{name}: padding_mode={padding_mode!r} is not implemented; only "
                              f"'zeros' is")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size, f"{name}: kernel_size")
-        self.stride = pair(stride, f"{name}: stride")
-        self.dilation, self.groups = pair(dilation, f"{name}: dilation"), groups
+        self.kernel_size = positive_pair(kernel_size, f"{name}: kernel_size")
+        self.stride = positive_pair(stride, f"{name}: stride")
+        self.dilation, self.groups = positive_pair(dilation, f"{name}: dilation"), groups
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of "
@@ -52,6 +52,8 @@ class Conv2d(Module):
             self.padding = padding
         else:
             self.padding = pair(padding, f"{name}: padding")
+            if min(self.padding) < 0:
+                raise ValueError(f"{name}: padding must be >= 0, got {padding!r}")
         self.padding_mode = padding_mode
         kh, kw = self.kernel_size
         self.weight = Parameter(empty(out_channels, in_channels // groups, kh, kw, dtype=dtype))

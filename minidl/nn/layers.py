@@ -6,13 +6,14 @@ layers compute out of place either way: the result is the same, only memory diff
 functions ``F.relu`` and ``F.dropout`` do honour ``inplace=True``, writing into an input that is
 outside the graph.)
 """
+import numbers
 
 from .. import functional as F
 from ..kernels.shapes import pair
 from ..ops import flatten
 from ..ops.compat import legacy_reduction
 from ..tensor import Tensor
-from ._check import check_input
+from ._check import check_input, count, positive_pair, real
 from .module import Module
 
 _IMAGE = (3, 4)          # pooling takes (C, H, W) or (N, C, H, W), as PyTorch's layers do
@@ -49,7 +50,10 @@ class LocalResponseNorm(Module):
 
     def __init__(self, size=5, alpha=1e-4, beta=0.75, k=2.0):
         super().__init__()
-        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+        name = f"LocalResponseNorm(size={size!r})"
+        self.size = count(size, f"{name}: size", least=1)
+        self.alpha, self.beta = real(alpha, f"{name}: alpha"), real(beta, f"{name}: beta")
+        self.k = real(k, f"{name}: k")
 
     def forward(self, x):
         if x.ndim < 3:
@@ -62,10 +66,15 @@ class LocalResponseNorm(Module):
 
 
 def _check_window(layer, kernel_size, stride, padding):
-    """Type and length errors at construction, naming the layer (the op checks the values)."""
-    pair(kernel_size, f"{layer}: kernel_size"), pair(padding, f"{layer}: padding")
+    """The window's arguments at construction, naming the layer: sizes and strides >= 1,
+    padding >= 0 and at most half the window (PyTorch checks these only when called)."""
+    k = positive_pair(kernel_size, f"{layer}: kernel_size")
+    p = pair(padding, f"{layer}: padding")
     if stride is not None:
-        pair(stride, f"{layer}: stride")
+        positive_pair(stride, f"{layer}: stride")
+    if min(p) < 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{layer}: padding must be >= 0 and at most half the kernel size, got "
+                         f"padding={padding!r} for kernel_size={kernel_size!r}")
 
 
 class MaxPool2d(Module):
@@ -126,6 +135,12 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+        if len(sizes) not in (1, 2) or not all(
+                s is None or count(s, f"AdaptiveAvgPool2d({output_size!r}): output_size", 1)
+                for s in sizes):
+            raise ValueError(f"AdaptiveAvgPool2d: output_size must be an int, a pair or None, "
+                             f"got {output_size!r}")
         self.output_size = output_size
 
     def forward(self, x):
@@ -146,6 +161,9 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False, *, generator=None):
         super().__init__()
+        if not isinstance(p, numbers.Real) or isinstance(p, bool):
+            raise TypeError(f"Dropout: p must be a number in [0, 1], got {type(p).__name__} "
+                            f"{p!r}")
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p, self.inplace, self.generator = p, inplace, generator

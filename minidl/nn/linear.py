@@ -4,7 +4,7 @@ import math
 from .. import functional as F
 from ..factories import empty
 from . import init
-from ._check import check_input
+from ._check import check_input, count
 from .module import Module
 from .parameter import Parameter
 
@@ -18,6 +18,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        # 0 is allowed, as in PyTorch: Linear(0, n) gives its bias (an empty input sum)
+        in_features = count(in_features, f"Linear({in_features}→{out_features}): in_features")
+        out_features = count(out_features, f"Linear({in_features}→{out_features}): out_features")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
         self.register_parameter("bias", Parameter(empty(out_features, dtype=dtype)) if bias else None)
