@@ -29,12 +29,15 @@ def save(path, model, optimizer, scheduler, epoch, metrics):
                     metrics=metrics, rng=generators(model))
 
 
-def load(path, model, optimizer=None, scheduler=None):
+def load(path, model, optimizer=None, scheduler=None, validate_metrics=None):
     """Restore ``path`` into the given objects and generators, all or nothing (a checkpoint
     that does not fit raises ``CheckpointError`` and changes nothing); returns
-    ``(epoch, metrics)``."""
+    ``(epoch, metrics)``. `validate_metrics(metrics)` checks the metrics first."""
+    def validate(ckpt):
+        if validate_metrics is not None:
+            validate_metrics(dict(ckpt.get("metrics") or {}))
     info = load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler,
-                           rng=generators(model))
+                           rng=generators(model), validate=validate)
     return int(info.get("epoch") or 0), dict(info.get("metrics") or {})
 
 

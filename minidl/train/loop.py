@@ -39,8 +39,9 @@ import time
 
 from .. import nn
 from ..autograd import no_grad
-from ..backend import Device
+from ..backend import Device, get_array_module
 from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..serialization import atomic_write
 from . import checkpointing
 from .log import JsonLinesLog, read_log
 from .metrics import AverageMeter, topk_correct
@@ -51,7 +52,8 @@ LAST, BEST = "checkpoint_last.safetensors", "checkpoint_best.safetensors"
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the weights are those before the bad step."""
+    """The loss became NaN or infinite. The message says whether the weights are still those
+    before the bad step, or were already non-finite (a step before it broke them)."""
 
 
 def _logits(outputs):
@@ -135,12 +137,23 @@ class Trainer:
 
     def _diverged(self, bar, value, epoch, iteration):
         where = os.path.join(self.out_dir, LAST) if self.out_dir else None
+        if self._weights_finite():
+            state = "Stopped before that step."
+        else:   # an earlier step broke them (lr=nan does in one step) and the loss shows it now
+            state = ("The weights are already non-finite (NaN or inf): an earlier step broke "
+                     "them, so the model in memory is not usable.")
         message = (f"Training diverged: the loss became {value} at epoch {epoch + 1}, iteration "
-                   f"{iteration} (lr {self.lr:g}). Stopped before that step. Try a smaller "
+                   f"{iteration} (lr {self.lr:g}). {state} Try a smaller "
                    f"learning rate" + (f"; the last good weights are in {where}" if where and
                                        os.path.exists(where) else "") + ".")
         bar.write(message, file=sys.stderr)
         raise TrainingDiverged(message)
+
+    def _weights_finite(self):
+        for p in self.model.parameters():
+            if not get_array_module(p.data).isfinite(p.data).all():
+                return False
+        return True
 
     def _diverged_after_epoch(self, value, epoch):
         """The epoch's last steps left non-finite weights (every training loss was finite, so
@@ -285,7 +298,8 @@ class Trainer:
         returns the DataLoader seed it was trained with."""
         if os.path.isdir(path):
             path = os.path.join(path, LAST)
-        epoch, metrics = checkpointing.load(path, self.model, self.optimizer, self.scheduler)
+        epoch, metrics = checkpointing.load(path, self.model, self.optimizer, self.scheduler,
+                                            validate_metrics=_check_run_metrics)
         self.epoch = epoch
         self.history = list(metrics.get("history", []))
         best = metrics.get("best_acc1")
@@ -293,10 +307,24 @@ class Trainer:
         return metrics.get("data_seed")
 
 
+def _check_run_metrics(metrics):
+    """What ``save_checkpoint`` stores beside the model, checked before anything is loaded."""
+    history, seed, best = (metrics.get(k) for k in ("history", "data_seed", "best_acc1"))
+    if history is not None and not (isinstance(history, list)
+                                    and all(isinstance(r, dict) for r in history)):
+        raise ValueError(f"history should be a list of epoch records, got {history!r:.60}")
+    if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool)):
+        raise ValueError(f"data_seed should be an integer, got {seed!r:.60}")
+    if best is not None and not (isinstance(best, (int, float)) and not isinstance(best, bool)
+                                 and math.isfinite(best)):
+        raise ValueError(f"best_acc1 should be a number, got {best!r:.60}")
+
+
 def _copy_atomic(src, dst):
-    tmp = dst + ".tmp"
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    """Copy `src` to `dst` with ``minidl.save``'s atomic writer: `dst` is always the old file
+    or a whole copy, never a partial one, and nothing is written through a planted symlink."""
+    with open(src, "rb") as f:
+        atomic_write(dst, lambda out: shutil.copyfileobj(f, out))
 
 
 def history_from_log(out_dir):
