@@ -24,7 +24,8 @@ import minidl
 from minidl import nn
 from minidl.backend import Device, require_cuda
 from minidl.checkpoint import FORMAT as CHECKPOINT_FORMAT
-from minidl.data import CIFAR10, DataLoader, FashionMNIST, ImageFolder, Subset
+from minidl.data import CIFAR10, CorruptFileError, DataLoader, FashionMNIST, ImageFolder, Subset
+from minidl.data.collate import CollateError
 from minidl.data.transforms import (CenterCrop, Normalize, RandomCrop, RandomHorizontalFlip, Resize,
                                     ToTensor)
 from minidl.optim import SGD
@@ -116,7 +117,22 @@ def parse_args(parser, argv=None, paper_size=224):
     if args.evaluate and args.resume is None:
         parser.error("-e/--evaluate needs --resume CHECKPOINT (the weights to evaluate)")
     args.out = args.out or os.path.join("runs", args.arch)
+    if not args.evaluate:
+        check_writable(parser, args.out)
     return args
+
+
+def check_writable(parser, out):
+    """``--out`` must be a folder this run can create or write in: found out now, from the
+    nearest part of the path that exists, rather than after the first epoch (a file in the
+    way, a read-only disk, a folder of someone else's). Nothing is created here."""
+    probe = os.path.abspath(out)
+    while not os.path.lexists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        parser.error(f"--out {out}: cannot write there ({probe} is a file, not a folder)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        parser.error(f"--out {out}: cannot write there (no permission to write in {probe})")
 
 
 def check_checkpoint_path(parser, flag, path, allow_dir):
@@ -141,11 +157,31 @@ def fail(message):
     raise SystemExit(f"error: {message}")
 
 
+# what bad files and folders raise once a run has started: a dataset file that does not parse
+# or an image that does not decode (CorruptFileError names the file; from a worker process it
+# arrives with a note saying which worker and batch), a batch that does not stack, and the
+# operating system's refusals (a full disk, a folder that vanished). Bugs raise other types
+# and keep their traceback.
+FILE_ERRORS = (CorruptFileError, CollateError, OSError)
+
+
+def one_line(e):
+    """An exception's message and the first line of each note (where a worker met it: the
+    worker's traceback below that line is for bug reports, not for this line) as one line."""
+    notes = [str(n).strip().splitlines()[0].rstrip(":") for n in getattr(e, "__notes__", ())
+             if str(n).strip()]
+    return " ".join("; ".join([str(e)] + notes).split())
+
+
 def cli(main):
     """Run a script's ``main()``; Ctrl-C ends it without a traceback (exit status 130, as a
-    shell's), after the Trainer has said where the run can be resumed from."""
+    shell's), after the Trainer has said where the run can be resumed from. A bad file met
+    on the way (``FILE_ERRORS``: a corrupt image read for the colour statistics or mid-epoch,
+    in the main process or a worker; a full disk) ends it with one line naming the file."""
     try:
         main()
+    except FILE_ERRORS as e:
+        fail(one_line(e))
     except KeyboardInterrupt as interrupt:
         if not getattr(interrupt, "reported", False):   # stopped before training began
             print("interrupted before training started: nothing to resume from", flush=True)
@@ -178,19 +214,22 @@ def find_data(path):
                        lambda train, tf: FashionMNIST(None, train, tf))
     if not os.path.isdir(path):
         raise SystemExit(f"--data {path}: not a folder")
-    for name, cls in (("Fashion-MNIST/MNIST (IDX files)", FashionMNIST),
-                      ("CIFAR-10 (binary)", CIFAR10)):
-        try:
-            cls(path, train=False)
-        except FileNotFoundError:
-            continue
-        return _arrays(f"{name} from {path}", lambda train, tf, cls=cls: cls(path, train, tf))
-    train_dir, val_dir = os.path.join(path, "train"), os.path.join(path, "val")
-    if os.path.isdir(train_dir) and os.path.isdir(val_dir):
-        classes = ImageFolder(train_dir).classes
-        return Data(f"ImageFolder {path}",
-                    lambda train, tf: ImageFolder(train_dir if train else val_dir, tf),
-                    len(classes), 3, 32, IMAGENET_MEAN, IMAGENET_STD)
+    try:
+        for name, cls in (("Fashion-MNIST/MNIST (IDX files)", FashionMNIST),
+                          ("CIFAR-10 (binary)", CIFAR10)):
+            try:
+                cls(path, train=False)
+            except FileNotFoundError:
+                continue
+            return _arrays(f"{name} from {path}", lambda train, tf, cls=cls: cls(path, train, tf))
+        train_dir, val_dir = os.path.join(path, "train"), os.path.join(path, "val")
+        if os.path.isdir(train_dir) and os.path.isdir(val_dir):
+            classes = ImageFolder(train_dir).classes
+            return Data(f"ImageFolder {path}",
+                        lambda train, tf: ImageFolder(train_dir if train else val_dir, tf),
+                        len(classes), 3, 32, IMAGENET_MEAN, IMAGENET_STD)
+    except (ValueError, OSError) as e:   # a dataset's files that are there but broken
+        fail(f"--data {path}: {one_line(e)}")
     raise SystemExit(f"--data {path}: found neither IDX files (train-images-idx3-ubyte[.gz]), "
                      "nor CIFAR-10 binary batches (data_batch_1.bin), nor train/ and val/ "
                      "class folders")
@@ -267,7 +306,7 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
     try:
         history = trainer.fit(train_loader, val_loader, args.epochs, resume=args.resume)
     except CheckpointError as e:   # only --resume's loading raises it; nothing was loaded
-        fail(f"--resume: {e}")
+        fail(f"--resume: {one_line(e)}")
     except TrainingDiverged:       # the Trainer has printed what happened and what to try
         raise SystemExit(1) from None
     filters = os.path.join(args.out, "filters_conv1.png")
