@@ -103,3 +103,39 @@ def test_diverged_says_when_the_weights_are_already_broken(loaders, tmp_path, ca
         t.fit(loaders[0], epochs=1)
     assert "Stopped before that step" not in str(info.value)
     assert not all(np.isfinite(p.data).all() for p in t.model.parameters())
+
+
+@pytest.mark.slow    # a subprocess importing minidl: seconds on a loaded machine
+def test_a_save_killed_midway_is_cleaned_up_by_the_next(tmp_path):
+    """SIGKILL a process in the middle of writing: its temp file stays (nothing can run in a
+    killed process), the target keeps its old bytes, and the next save removes the leftover."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    target = tmp_path / "model.safetensors"
+    minidl.save({"w": np.zeros(4, np.float32)}, target)
+    old = target.read_bytes()
+    script = f"""
+import time, numpy as np, minidl
+from minidl import serialization
+real = serialization._write_array
+def slow(f, a):
+    real(f, a[:10]); f.flush(); time.sleep(60)
+serialization._write_array = slow
+minidl.save({{"w": np.ones(1000, np.float32)}}, {str(target)!r})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]:
+            assert time.monotonic() < deadline and proc.poll() is None, "the save never started"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    leftovers = [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+    assert len(leftovers) == 1 and f".{proc.pid}." in leftovers[0]
+    assert target.read_bytes() == old
+    minidl.save({"w": np.full(4, 2, np.float32)}, target)
+    assert os.listdir(tmp_path) == ["model.safetensors"]
