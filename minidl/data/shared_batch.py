@@ -18,6 +18,8 @@ unread when it starts batch ``m + depth``, batches ``m .. m + depth`` -- ``depth
 would all be in flight. So a ring of ``slots = depth`` blocks per worker is never overwritten
 unread.
 """
+import os
+import secrets
 from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
@@ -29,6 +31,11 @@ def ensure_tracker():
     """Start the resource tracker in the parent *before* forking, so the children share it: a
     block a worker creates and unlinks is then registered and unregistered in one place."""
     resource_tracker.ensure_running()
+
+
+def block_prefix():
+    """``minidl_<main pid>_<random>_``: the start of every block name of one pool."""
+    return f"minidl_{os.getpid()}_{secrets.token_hex(3)}_"
 
 
 def _layout(arrays):
@@ -46,8 +53,9 @@ def _views(shm, layout):
 class Outbox:
     """A worker's ring of ``slots`` blocks, each grown when a batch does not fit."""
 
-    def __init__(self, worker_id, slots):
+    def __init__(self, worker_id, slots, prefix=None):
         self.worker_id, self.blocks, self.count = worker_id, [None] * slots, 0
+        self.prefix, self.created = f"{prefix or block_prefix()}{worker_id}_", 0
 
     def pack(self, arrays):
         layout, size = _layout(arrays)
@@ -57,7 +65,9 @@ class Outbox:
         if shm is None or shm.size < size:
             if shm is not None:   # already read by the loader (module docstring): free it
                 _free(shm)
-            shm = self.blocks[slot] = shared_memory.SharedMemory(create=True, size=size)
+            name = f"{self.prefix}{self.created}"
+            self.created += 1
+            shm = self.blocks[slot] = shared_memory.SharedMemory(name, create=True, size=size)
         for view, a in zip(_views(shm, layout), arrays):
             view[...] = a
         return self.worker_id, slot, shm.name, layout

@@ -210,11 +210,12 @@ class ProcessPool(_Pool):
         shared_batch.ensure_tracker()
         self.tasks, self.results, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
         self.inbox = shared_batch.Inbox()
+        prefix = shared_batch.block_prefix()
         self.workers = []
         for w in range(spec.num_workers):
             # the Outbox is created here but used only in the child (fork copies it, unused, to it)
             args = (w, spec, self.tasks, self.results, self.stop,
-                    shared_batch.Outbox(w, slots=depth))
+                    shared_batch.Outbox(w, slots=depth, prefix=prefix))
             self.workers.append(ctx.Process(target=worker_loop, args=args,
                                             name=f"minidl-data-{w}", daemon=True))
             self.workers[-1].start()
