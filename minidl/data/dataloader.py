@@ -212,7 +212,7 @@ class DataLoader:
                     pool.submit((epoch, sent, batches[sent]))
                     sent += 1
                 while b not in ready:   # results arrive in any order; hand them out in order
-                    rb, batch, error = pool.get(self.timeout)
+                    rb, batch, error = pool.get(self.timeout, waiting_for=b)
                     ready[rb] = (batch, error)
                 batch, error = ready.pop(b)
                 if error is not None:

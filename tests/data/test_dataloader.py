@@ -110,6 +110,27 @@ def test_worker_error_reaches_the_caller_naming_the_file(tmp_path, worker_type):
     assert str(bad) in str(e.value)
 
 
+class TwoArgumentError(ValueError):
+    """Unpickling calls cls(*args) with the one formatted message: it cannot come back as itself."""
+
+    def __init__(self, name, value):
+        super().__init__(f"{name} = {value}")
+
+
+class RaisesAt(Numbered):
+    def __getitem__(self, i):
+        if i == 5:
+            raise TwoArgumentError("x", i)
+        return super().__getitem__(i)
+
+
+def test_a_worker_exception_that_cannot_travel_arrives_as_its_builtin_base():
+    loader = DataLoader(RaisesAt(8), batch_size=2, num_workers=2, as_numpy=True)
+    with pytest.raises(ValueError, match="TwoArgumentError: x = 5") as e:
+        epoch(loader)
+    assert type(e.value) is ValueError
+
+
 def test_leaving_an_epoch_early_stops_the_worker_processes():
     loader = DataLoader(augmented_dataset(200), batch_size=4, num_workers=2, seed=0, as_numpy=True)
     for k, _ in enumerate(loader):

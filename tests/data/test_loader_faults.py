@@ -97,12 +97,24 @@ def reaper():
 
 
 def run_child(body, timeout):
-    """Run the child to the end; a hang is a failure here, not a stuck test."""
+    """Run the child to the end; a hang is a failure here, not a stuck test. The child gets a
+    process group of its own, so a hang's leftovers (its workers too) are killed with it."""
+    child = subprocess.Popen([sys.executable, "-c", child_code(body)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        return subprocess.run([sys.executable, "-c", child_code(body)], capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"the child did not finish in {timeout} s (a hang):\n{e.stdout}\n{e.stderr}")
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        out, err = child.communicate()
+        pytest.fail(f"the child did not finish in {timeout} s (a hang):\n{out}\n{err}")
+    finally:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)   # workers a failing run left behind
+        except ProcessLookupError:
+            pass
+        for name in shm_blocks(child.pid):    # only a failing run leaves any
+            os.unlink(os.path.join("/dev/shm", name))
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
 
 
 @pytest.mark.parametrize("what", ["threading.Lock()", "lambda: 0"])

@@ -5,7 +5,7 @@ from multiprocessing import shared_memory
 import numpy as np
 import pytest
 
-from minidl.data.shared_batch import Inbox, Outbox
+from minidl.data.shared_batch import Inbox, Outbox, block_prefix
 
 
 def batch(n, seed=0):
@@ -39,3 +39,19 @@ def test_copies_out_do_not_change_when_the_block_is_rewritten():
     assert np.array_equal(first[0], batch(3, seed=1)[0])
     inbox.close()
     outbox.close()
+
+
+def test_release_frees_a_dead_workers_blocks_seen_or_not():
+    """What the loader does after killing a worker: the blocks it has mapped, and those the
+    worker made for batches the loader never received (at most ``unseen`` of them)."""
+    prefix = block_prefix()
+    outbox, inbox = Outbox(1, slots=3, prefix=prefix), Inbox(prefix)
+    inbox.unpack(outbox.pack(batch(2)))                        # seen: block 0
+    names = [outbox.pack(batch(2))[2], outbox.pack(batch(2))[2]]   # never received: blocks 1, 2
+    names.append(outbox.pack(batch(5))[2])                     # slot 0 grown: block 3, unseen
+    assert [n.rsplit("_", 1)[1] for n in names] == ["1", "2", "3"]
+    inbox.release(1, unseen=3)
+    for name in names + [prefix + "1_0"]:
+        with pytest.raises(FileNotFoundError):
+            shared_memory.SharedMemory(name=name)
+    outbox.blocks = []   # the worker is "dead": it never frees them itself
