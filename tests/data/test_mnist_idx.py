@@ -1,6 +1,9 @@
 """IDX files and MNIST/FashionMNIST: hand-written files, gz and raw, and every kind of damage."""
 import gzip
 import os
+import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -117,3 +120,48 @@ def test_gzip_is_detected_by_content_not_name(tmp_path):
     path.write_bytes(gzip.compress(idx_bytes(np.arange(5, dtype=np.uint8))))
     assert np.array_equal(read_idx(path), np.arange(5))
     assert not os.path.exists(str(path) + ".gz")
+
+
+def write_gzip_bomb(path, declared, held_mb):
+    """A gzipped IDX file whose header declares ``declared`` (uint8 dims) but whose data runs on
+    for ``held_mb`` MiB of zeros: under 1 MB on disk, written in pieces."""
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(bytes([0, 0, 0x08, len(declared)]) + b"".join(struct.pack(">I", d) for d in declared))
+        zeros = bytes(1 << 20)
+        for _ in range(held_mb):
+            f.write(zeros)
+    return path
+
+
+def test_gzip_bomb_is_refused_without_decompressing_it(tmp_path):
+    """4 images declared, 200 MiB held: reading stops one byte after the declared 3,136. Peak
+    memory is measured in a fresh Python (ru_maxrss only grows), before and after the read."""
+    path = write_gzip_bomb(tmp_path / "train-images-idx3-ubyte.gz", (4, 28, 28), held_mb=200)
+    code = f"""
+import resource
+from minidl.data import CorruptFileError, read_idx
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    read_idx({str(path)!r})
+    print("READ")
+except CorruptFileError as e:
+    print("REFUSED", e)
+print("GREW_KB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "REFUSED" in result.stdout and str(path) in result.stdout, result.stdout + result.stderr
+    assert "file has more" in result.stdout
+    grew_mb = int(result.stdout.split("GREW_KB")[1]) / 1024
+    assert grew_mb < 32, f"reading the bomb raised peak memory by {grew_mb:.0f} MiB"
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("dims", [(65536,) * 4, (2**32 - 1,) * 3, (2**31, 2**31)])
+def test_absurd_header_sizes_are_refused_before_allocating(tmp_path, gz, dims):
+    """(65536,)*4 is 2**64 elements: an int64 product wraps to 0 and used to pass as 'no data'.
+    (2**31, 2**31) fits an int64 but no file of a few bytes can hold it."""
+    path = write_bytes(tmp_path / "x.idx", bytes([0, 0, 0x08, len(dims)]) +
+                       b"".join(struct.pack(">I", d) for d in dims), gz)   # no data at all
+    with pytest.raises(CorruptFileError) as e:
+        read_idx(path)
+    assert e.value.path == str(path) and str(dims) in str(e.value)
