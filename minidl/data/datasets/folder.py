@@ -6,8 +6,21 @@
 ``samples`` lists ``(path, class_index)`` sorted by class then path. Files are decoded when
 indexed (not up front), converted to RGB (or ``mode="L"`` grayscale).
 Samples: ``(image, label)``, the image (H, W, 3) or (H, W, 1) uint8 HWC.
+
+Choices where a folder of files can surprise:
+
+* symlinks are followed, but each real folder (its device and inode) is listed once per class:
+  a link back to a folder above it (a loop) or a second link to one already listed is skipped
+  with a warning. (``os.walk(followlinks=True)`` never returns on a loop.)
+* an empty class folder is an error, as in torchvision (``FileNotFoundError``, naming the
+  empty classes), unless ``allow_empty=True`` keeps it as a class with no samples.
+* 16-bit grayscale images are scaled to 8 bits (the high byte, ``v >> 8``: what Pillow itself does
+  with 16-bit RGB) instead of being clipped to 0..255 by Pillow's ``convert``. 32-bit integer and
+  float images are refused (their range is unknown). Both errors are ``CorruptFileError``, as are
+  undecodable files and images Pillow refuses as decompression bombs.
 """
 import os
+import warnings
 
 import numpy as np
 
@@ -22,17 +35,63 @@ def pil_loader(path, mode="RGB"):
     from PIL import Image, UnidentifiedImageError   # Pillow: the `examples`/`test` extras
     try:
         with Image.open(path) as im:
-            arr = np.asarray(im.convert(mode))
+            arr = np.asarray(_eight_bit(im, path).convert(mode))
+    except Image.DecompressionBombError as e:
+        raise CorruptFileError(path, f"{e} Pillow refuses it; if the image is genuine, raise "
+                               "PIL.Image.MAX_IMAGE_PIXELS") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, CorruptFileError):
+            raise
         raise CorruptFileError(path, f"cannot decode image ({e})") from None
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
+def _eight_bit(im, path):
+    """``im`` with 8-bit channels, ready for ``convert``: 16-bit gray scaled by ``v >> 8``."""
+    from PIL import Image
+    if im.mode.startswith("I;16") or (im.mode == "I" and im.format == "PNG"):   # 16-bit gray
+        return Image.fromarray((np.asarray(im).astype(np.uint32) >> 8).astype(np.uint8))
+    if im.mode in ("I", "F") or im.mode.startswith(("I;", "F;")):
+        kind = "float" if im.mode.startswith("F") else "integer"
+        raise CorruptFileError(path, f"mode {im.mode} image (32-bit {kind} pixels): its range is "
+                               "unknown, so it cannot become 8-bit without guessing; convert it "
+                               "to an 8- or 16-bit image first")
+    return im
+
+
+def _list_files(top, exts, visited):
+    """``[(folder, sorted image file names)]`` under ``top``, links followed, each real folder
+    (``(st_dev, st_ino)``, shared through ``visited``) once."""
+    found, stack = [], [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:   # unreadable or vanished: skipped, as os.walk does
+            continue
+        if (st.st_dev, st.st_ino) in visited:
+            warnings.warn(f"ImageFolder: skipped {folder}: it is {visited[st.st_dev, st.st_ino]}, "
+                          "already listed (a symlink loop, or a second link to it)", stacklevel=3)
+            continue
+        visited[st.st_dev, st.st_ino] = folder
+        dirs, files = [], []
+        for e in entries:
+            try:
+                (dirs if e.is_dir() else files).append(e.name)
+            except OSError:
+                files.append(e.name)
+        found.append((folder, [f for f in files if f.lower().endswith(exts)]))
+        stack += [os.path.join(folder, d) for d in reversed(dirs)]
+    return sorted(found)
+
+
 class ImageFolder(Dataset):
-    """``ImageFolder(root, transform=None, target_transform=None, mode="RGB", extensions=...)``."""
+    """``ImageFolder(root, transform=None, target_transform=None, mode="RGB", extensions=...,
+    allow_empty=False)``: an empty class folder raises FileNotFoundError unless ``allow_empty``."""
 
     def __init__(self, root, transform=None, target_transform=None, mode="RGB",
-                 extensions=IMG_EXTENSIONS):
+                 extensions=IMG_EXTENSIONS, allow_empty=False):
         self.root, self.mode = os.fspath(root), mode
         self.transform, self.target_transform = transform, target_transform
         if not os.path.isdir(self.root):
@@ -42,13 +101,18 @@ class ImageFolder(Dataset):
             raise FileNotFoundError(f"ImageFolder: {self.root} has no class sub-folders")
         self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
         exts = tuple(e.lower() for e in extensions)
-        self.samples = []
+        self.samples, empty = [], []
         for c in self.classes:
-            for dirpath, _, files in sorted(os.walk(os.path.join(self.root, c), followlinks=True)):
-                self.samples += [(os.path.join(dirpath, f), self.class_to_idx[c])
-                                 for f in sorted(files) if f.lower().endswith(exts)]
-        if not self.samples:
-            raise FileNotFoundError(f"ImageFolder: no files ending in {', '.join(exts)} under {self.root}")
+            listed = _list_files(os.path.join(self.root, c), exts, visited={})
+            found = [(os.path.join(folder, f), self.class_to_idx[c])
+                     for folder, files in listed for f in files]
+            if not found:
+                empty.append(c)
+            self.samples += found
+        if empty and not allow_empty:
+            raise FileNotFoundError(f"ImageFolder: no files ending in {', '.join(exts)} in the "
+                                    f"class folder(s) {', '.join(empty)} of {self.root} (pass "
+                                    "allow_empty=True to keep empty classes)")
         self.targets = [t for _, t in self.samples]
 
     def __len__(self):
