@@ -32,7 +32,7 @@ from .datasets import (CIFAR10, MNIST, CorruptFileError, FashionMNIST, ImageFold
 from .rng import batch_rng, current_rng, using_rng
 from .sampler import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
                       SubsetRandomSampler, WeightedRandomSampler)
-from .workers import get_worker_info
+from .workers import DataLoaderTimeoutError, DataLoaderWorkerError, get_worker_info
 from .transforms import (CenterCrop, Compose, Lambda, Normalize, PCAColorAugmentation,
                          RandomCrop, RandomHorizontalFlip, RandomScale, Resize, TenCrop,
                          ToTensor, Transform, compute_pca)
@@ -40,6 +40,7 @@ from .transforms import (CenterCrop, Compose, Lambda, Normalize, PCAColorAugment
 __all__ = [
     "Dataset", "ArrayDataset", "TensorDataset", "ConcatDataset", "Subset", "random_split",
     "DataLoader", "default_collate", "default_convert", "get_worker_info",
+    "DataLoaderWorkerError", "DataLoaderTimeoutError",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "BatchSampler",
     "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "CorruptFileError", "read_idx", "write_idx",

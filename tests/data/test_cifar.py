@@ -25,6 +25,15 @@ def test_class_names_from_meta(tmp_path):
     assert CIFAR10(tmp_path).classes[3] == "c3"
 
 
+def test_meta_that_is_not_utf8_names_the_file(tmp_path):
+    write_cifar(tmp_path)
+    meta = tmp_path / "batches.meta.txt"
+    meta.write_bytes("\n".join(f"c{i}" for i in range(9)).encode() + b"\n\xff\xfe caf\xe9\n")
+    with pytest.raises(CorruptFileError, match="not UTF-8") as e:
+        CIFAR10(tmp_path)
+    assert e.value.path == str(meta)
+
+
 def test_truncated_file_names_it(tmp_path):
     write_cifar(tmp_path)
     path = tmp_path / "data_batch_3.bin"

@@ -47,8 +47,12 @@ def _classes(folder):
     meta = os.path.join(folder, "batches.meta.txt")
     if not os.path.isfile(meta):
         return CLASSES
-    with open(meta, encoding="utf-8") as f:
-        names = [line.strip() for line in f if line.strip()]
+    try:
+        with open(meta, encoding="utf-8") as f:
+            names = [line.strip() for line in f if line.strip()]
+    except UnicodeDecodeError as e:
+        raise CorruptFileError(meta, f"not UTF-8 text (byte {e.start}: {e.reason}); it should "
+                               "name the 10 classes, one per line") from None
     if len(names) != 10:
         raise CorruptFileError(meta, f"expected 10 class names, found {len(names)}")
     return names

@@ -3,7 +3,10 @@ import os
 
 
 class CorruptFileError(ValueError):
-    """Raised for a truncated or malformed dataset file; the message starts with the file's path."""
+    """Raised for a dataset file that cannot be read as what it claims to be -- truncated,
+    malformed, not UTF-8 where text is expected, or beyond what the reader accepts (a gzip or
+    decompression bomb, a 32-bit image). ``path`` is the file; the message starts with it. It
+    pickles, so a DataLoader worker's CorruptFileError reaches the main process as itself."""
 
     def __init__(self, path, problem):
         self.path = os.fspath(path)
