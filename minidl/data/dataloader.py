@@ -48,6 +48,14 @@ numbers to +-30%); images/s, median of 5 interleaved epochs, batch 128 (32 for 2
 * Big images reverse it: NumPy releases the GIL on large arrays, so threads run in parallel,
   while processes copy each 19 MB batch through shared memory. For ImageNet-sized crops, pass
   ``worker_type="thread"``.
+
+When something goes wrong in a worker process the loader raises in the main process, never
+waits for ever, and leaves no shared memory behind (``workers.py`` has the list): a dataset's
+exception arrives as itself (``CorruptFileError`` naming the file, ...), with the worker's
+traceback as a note; a worker that died, or a batch that cannot be sent back, is a
+``DataLoaderWorkerError`` naming the worker and the batch. After any error, a timeout, Ctrl-C or
+a ``break`` the workers are terminated at once; they also exit by themselves if the main process
+is killed.
 """
 import numpy as np
 
@@ -92,7 +100,8 @@ class DataLoader:
     (``loader.seed`` shows it): epochs still differ and still reproduce within this loader.
     ``as_numpy=True`` yields the NumPy arrays instead of Tensors. ``collate_fn(samples)`` may
     return arrays or Tensors in any nesting of lists, tuples and dicts. ``timeout`` (seconds,
-    0 = forever) bounds the wait for one batch from the workers. ``worker_init_fn(worker_id)``
+    0 = forever) bounds the wait for one batch from the workers: past it,
+    ``DataLoaderTimeoutError`` (a RuntimeError and a TimeoutError) is raised at once. ``worker_init_fn(worker_id)``
     runs once in each worker as it starts (``get_worker_info()`` tells it which);
     ``persistent_workers=True`` keeps the workers from one epoch to the next, with the
     dataset as they first copied it.

@@ -214,8 +214,8 @@ def worker_loop(worker_id, spec, tasks, results, stop, outbox, parent_pid=None):
             if not in_process:
                 results.put((b, batch, None))
                 continue
-            skeleton, arrays = flatten_batch(batch)
             try:   # pickled here, not in the queue's thread, so a failure can be reported
+                skeleton, arrays = flatten_batch(batch)
                 skeleton = ForkingPickler.dumps(skeleton)
             except Exception as e:
                 results.put((b, None, _unsendable(e, worker_id, b)))
