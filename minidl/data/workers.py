@@ -308,7 +308,7 @@ class ProcessPool(_Pool):
     """Forked processes: transforms run truly in parallel; batches come back in shared memory."""
 
     def __init__(self, spec, depth):
-        self.spec, self.depth = spec, depth
+        self.spec, self.depth, self.owner = spec, depth, os.getpid()
         ctx = mp.get_context("fork")
         shared_batch.ensure_tracker()
         self.tasks, self.results, self.stop = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -318,7 +318,7 @@ class ProcessPool(_Pool):
         for w in range(spec.num_workers):
             # the Outbox is created here but used only in the child (fork copies it, unused, to it)
             args = (w, spec, self.tasks, self.results, self.stop,
-                    shared_batch.Outbox(w, slots=depth, prefix=prefix), os.getpid())
+                    shared_batch.Outbox(w, slots=depth, prefix=prefix), self.owner)
             self.workers.append(ctx.Process(target=worker_loop, args=args,
                                             name=f"minidl-data-{w}", daemon=True))
             self.workers[-1].start()
@@ -339,7 +339,7 @@ class ProcessPool(_Pool):
         """Stop the workers and free every shared block. ``finished`` (the epoch was read to its
         end, so the workers are idle): ask them to stop and give them ``grace_s``. Otherwise
         (an error, a timeout, Ctrl-C, a ``break``): terminate them now -- one may be stuck."""
-        if self.closed:
+        if self.closed or self.owner != os.getpid():   # a forked copy must not stop them
             return
         self.closed = True
         _live_pools.discard(self)

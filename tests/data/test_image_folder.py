@@ -102,6 +102,14 @@ def test_symlink_loops_are_listed_once(tmp_path):
     assert out[0] == "7 4"   # cat: self, up; dog/cats: self, up (each class lists a folder once)
 
 
+def test_a_second_link_to_a_folder_is_skipped_for_the_real_path(tmp_path):
+    make_folder(tmp_path)
+    os.symlink(tmp_path / "cat" / "sub", tmp_path / "cat" / "alias")   # sorts before "sub"
+    with pytest.warns(UserWarning, match="alias: it is .*sub, already listed"):
+        ds = ImageFolder(tmp_path)
+    assert [os.path.relpath(p, tmp_path) for p, _ in ds.samples[:2]] == ["cat/z.png", "cat/sub/y.png"]
+
+
 def test_16_bit_grayscale_is_scaled_not_clipped(tmp_path):
     (tmp_path / "a").mkdir()
     values = np.array([[0, 255, 256, 1000], [32768, 40000, 65280, 65535]], np.uint16)

@@ -232,3 +232,22 @@ def test_ctrl_c_stops_workers_quietly(reaper):
     assert err.strip() == "", err
     assert wait_until_gone(family, 5) == []
     assert shm_blocks(child.pid) == []
+
+
+def test_a_forked_copy_of_the_loader_leaves_its_workers_alone():
+    """A process forked from the main one (by user code) holds a copy of the loader; when that
+    copy is collected, it must not stop the original's persistent workers."""
+    result = run_child("""
+        import gc
+        loader = DataLoader(Numbered(16), batch_size=2, num_workers=2, persistent_workers=True,
+                            timeout=5)
+        first = len(list(loader))
+        pid = os.fork()
+        if pid == 0:
+            del loader
+            gc.collect()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        print("EPOCHS", first, len(list(loader)))
+    """, timeout=20)
+    assert "EPOCHS 8 8" in result.stdout, result.stdout + result.stderr

@@ -9,9 +9,10 @@ Samples: ``(image, label)``, the image (H, W, 3) or (H, W, 1) uint8 HWC.
 
 Choices where a folder of files can surprise:
 
-* symlinks are followed, but each real folder (its device and inode) is listed once per class:
-  a link back to a folder above it (a loop) or a second link to one already listed is skipped
-  with a warning. (``os.walk(followlinks=True)`` never returns on a loop.)
+* symlinks are followed, but each real folder (its device and inode) is listed once per class,
+  by its path through the fewest links: a link back to a folder above it (a loop) or a second
+  link to one already listed is skipped with a warning. (``os.walk(followlinks=True)`` never
+  returns on a loop.)
 * an empty class folder is an error, as in torchvision (``FileNotFoundError``, naming the
   empty classes), unless ``allow_empty=True`` keeps it as a class with no samples.
 * 16-bit grayscale images are scaled to 8 bits (the high byte, ``v >> 8``: what Pillow itself does
@@ -19,6 +20,7 @@ Choices where a folder of files can surprise:
   float images are refused (their range is unknown). Both errors are ``CorruptFileError``, as are
   undecodable files and images Pillow refuses as decompression bombs.
 """
+import heapq
 import os
 import warnings
 
@@ -61,10 +63,11 @@ def _eight_bit(im, path):
 
 def _list_files(top, exts, visited):
     """``[(folder, sorted image file names)]`` under ``top``, links followed, each real folder
-    (``(st_dev, st_ino)``, shared through ``visited``) once."""
-    found, stack = [], [top]
-    while stack:
-        folder = stack.pop()
+    (its ``(st_dev, st_ino)``, recorded in ``visited``) once. Of several paths to one folder the
+    one through the fewest symlinks (then the shortest) is kept: the real path, for a loop."""
+    found, todo = [], [(0, 0, top)]   # (symlinks on the path, depth, folder), fewest first
+    while todo:
+        links, depth, folder = heapq.heappop(todo)
         try:
             st = os.stat(folder)
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -75,14 +78,16 @@ def _list_files(top, exts, visited):
                           "already listed (a symlink loop, or a second link to it)", stacklevel=3)
             continue
         visited[st.st_dev, st.st_ino] = folder
-        dirs, files = [], []
+        files = []
         for e in entries:
             try:
-                (dirs if e.is_dir() else files).append(e.name)
+                if e.is_dir():
+                    heapq.heappush(todo, (links + e.is_symlink(), depth + 1, e.path))
+                    continue
             except OSError:
-                files.append(e.name)
+                pass
+            files.append(e.name)
         found.append((folder, [f for f in files if f.lower().endswith(exts)]))
-        stack += [os.path.join(folder, d) for d in reversed(dirs)]
     return sorted(found)
 
 
