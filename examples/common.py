@@ -24,7 +24,8 @@ import minidl
 from minidl import nn
 from minidl.backend import Device, require_cuda
 from minidl.checkpoint import FORMAT as CHECKPOINT_FORMAT
-from minidl.data import CIFAR10, CorruptFileError, DataLoader, FashionMNIST, ImageFolder, Subset
+from minidl.data import (CIFAR10, CorruptFileError, DataLoader, DataLoaderWorkerError, FashionMNIST,
+                         ImageFolder, Subset)
 from minidl.data.collate import CollateError
 from minidl.data.transforms import (CenterCrop, Normalize, RandomCrop, RandomHorizontalFlip, Resize,
                                     ToTensor)
@@ -159,10 +160,11 @@ def fail(message):
 
 # what bad files and folders raise once a run has started: a dataset file that does not parse
 # or an image that does not decode (CorruptFileError names the file; from a worker process it
-# arrives with a note saying which worker and batch), a batch that does not stack, and the
-# operating system's refusals (a full disk, a folder that vanished). Bugs raise other types
-# and keep their traceback.
-FILE_ERRORS = (CorruptFileError, CollateError, OSError)
+# arrives with a note saying which worker and batch), a batch that does not stack or that a
+# worker cannot send back, a worker that died, and the operating system's refusals (a full
+# disk, a folder that vanished; a loader's timeout is a TimeoutError, an OSError). Bugs raise
+# other types and keep their traceback.
+FILE_ERRORS = (CorruptFileError, CollateError, DataLoaderWorkerError, OSError)
 
 
 def one_line(e):
