@@ -31,6 +31,7 @@ State-dict keys follow torchvision's layout: ``features.{0,4,8,10,12}`` are conv
 from .. import nn
 from ..ops import flatten
 from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
+from .heads import ClassifierMixin
 
 PAPER_CHANNELS = (96, 256, 384, 384, 256)
 
@@ -40,7 +41,7 @@ def conv_out(size, kernel, stride=1, padding=0):
     return (size + 2 * padding - kernel) // stride + 1
 
 
-class AlexNet(nn.Module):
+class AlexNet(ClassifierMixin, nn.Module):
     """The paper's AlexNet, with every size a parameter so that ``alexnet_small`` can narrow it.
 
     (N, in_channels, S, S) -> (N, num_classes), S = input_size. conv1 = (kernel, stride,
@@ -163,7 +164,7 @@ def alexnet_small(num_classes=10, in_channels=1, input_size=28, width=0.25, hidd
                    conv1=(5, 1, 2), init=init, dropout=dropout)
 
 
-class AlexNetTorchvision(nn.Module):
+class AlexNetTorchvision(ClassifierMixin, nn.Module):
     """torchvision's ``AlexNet`` (from "One weird trick", Krizhevsky 2014), key for key.
 
     (N, 3, 224, 224) -> features (N, 256, 6, 6) -> avgpool (6, 6) -> classifier -> (N, classes)

@@ -48,6 +48,7 @@ from .. import functional as F
 from .. import nn
 from ..ops import cat, flatten
 from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
+from .heads import fresh_head
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
 GoogLeNetOutputs.__doc__ = (
@@ -168,12 +169,30 @@ class GoogLeNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))  # = avg pool 7×7/1 at 224
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(c, num_classes)
+        self.num_features = c   # fc's input width (timm's name), for reset_classifier
         self.reset_parameters(init)
 
     def reset_parameters(self, init="xavier"):
         """The paper gives no initialisation (it trained with DistBelief); "xavier" with biases
         0.2 is Caffe's bvlc_googlenet recipe, the public reproduction."""
         init_weights(weight_layers(self), init, bias=0.2 if init == "xavier" else 0.0)
+
+    def get_classifier(self):
+        """The main head, ``fc`` (the auxiliary ones: ``aux_classifiers()``)."""
+        return self.fc
+
+    def aux_classifiers(self):
+        """The auxiliary heads' last layers, ``[aux1.fc2, aux2.fc2]`` ([] without aux_logits)."""
+        return [self.aux1.fc2, self.aux2.fc2] if self.aux_logits else []
+
+    def reset_classifier(self, num_classes):
+        """A fresh ``fc`` for `num_classes` (0: Identity, the net outputs the pooled 5b
+        features) and fresh auxiliary heads ``aux1.fc2``, ``aux2.fc2`` with it. Returns fc."""
+        self.fc = fresh_head(self.num_features, num_classes, self.conv1.conv.weight)
+        if self.aux_logits:
+            for aux in (self.aux1, self.aux2):
+                aux.fc2 = fresh_head(aux.fc1.out_features, num_classes, aux.fc1.weight)
+        return self.fc
 
     def forward(self, x):
         x = self.maxpool1(self.conv1(x))

@@ -28,6 +28,7 @@ from .. import nn
 from ..autograd import no_grad
 from ..ops import flatten
 from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
+from .heads import ClassifierMixin
 
 # an int = 3×3 conv with that many channels; (c, 1) = 1×1 conv; "M" = max-pool; "LRN" = LRN
 CONFIGS = {
@@ -61,7 +62,7 @@ def make_features(config, in_channels=3, width=1.0, ceil_mode=False):
     return nn.Sequential(*layers), c
 
 
-class VGG(nn.Module):
+class VGG(ClassifierMixin, nn.Module):
     """A VGG configuration. (N, in_channels, S, S) -> (N, num_classes).
 
     width narrows every layer (channels × width, hidden units × width) with the topology
