@@ -20,16 +20,6 @@ def check_scheme(scheme, model):
         raise ValueError(f"{model}: init must be one of {SCHEMES}, got {scheme!r}")
 
 
-def no_pretrained(model, weights):
-    """torchvision's ``weights=`` keyword: minidl ships no pretrained weights (and cannot
-    download any), so anything but None is a clear error."""
-    if weights is not None:
-        raise ValueError(f"{model}: weights={weights!r}: minidl has no pretrained weights and "
-                         "downloads nothing; build the net with weights=None and load a state "
-                         "dict (e.g. torchvision's, converted with minidl.save) with "
-                         "load_state_dict")
-
-
 def weight_layers(model):
     """The Conv2d and Linear layers of `model`, in registration order."""
     return [m for m in model.modules() if isinstance(m, (Conv2d, Linear))]

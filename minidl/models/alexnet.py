@@ -30,8 +30,9 @@ State-dict keys follow torchvision's layout: ``features.{0,4,8,10,12}`` are conv
 """
 from .. import nn
 from ..ops import flatten
-from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
+from ._init import check_scheme, init_weights, scaled, weight_layers
 from .heads import ClassifierMixin
+from .pretrained import check_weights, load_weights
 
 PAPER_CHANNELS = (96, 256, 384, 384, 256)
 
@@ -127,13 +128,14 @@ def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropo
     std about 60). Inputs scaled to unit variance start conv1's outputs ~60× smaller; with
     those, ``init="kaiming"`` is the safer choice.
     """
-    no_pretrained("alexnet", weights)
+    check_weights("alexnet", weights)
     if input_size not in (224, 227):
         raise ValueError(f"alexnet: input_size must be 227 (or 224, conv1 padded by 2), got "
                          f"{input_size}; for small images use alexnet_small")
     padding = 2 if input_size == 224 else 0
-    return AlexNet(num_classes, in_channels, input_size, conv1=(11, 4, padding), init=init,
-                   dropout=dropout)
+    net = AlexNet(num_classes, in_channels, input_size, conv1=(11, 4, padding), init=init,
+                  dropout=dropout)
+    return load_weights(net, weights, "alexnet")
 
 
 def alexnet_small(num_classes=10, in_channels=1, input_size=28, width=0.25, hidden=512,
@@ -204,6 +206,10 @@ class AlexNetTorchvision(ClassifierMixin, nn.Module):
 def alexnet_torchvision(num_classes=1000, dropout=0.5, init=None, *, weights=None,
                         progress=True):
     """torchvision's AlexNet (61,100,840 parameters for 1000 classes); see AlexNetTorchvision.
-    `weights`/`progress`: torchvision's keywords (no pretrained weights here: None only)."""
-    no_pretrained("alexnet_torchvision", weights)
-    return AlexNetTorchvision(num_classes, dropout, init)
+
+    `weights`: None, or the path of torchvision's weights (``alexnet-owt-7be5be79.pth``, or
+    the same as ``.safetensors``), loaded strictly (see ``minidl.models.pretrained``);
+    minidl downloads nothing. `progress`: torchvision's keyword, ignored."""
+    check_weights("alexnet_torchvision", weights)
+    return load_weights(AlexNetTorchvision(num_classes, dropout, init), weights,
+                        "alexnet_torchvision")

@@ -47,8 +47,9 @@ from collections import namedtuple
 from .. import functional as F
 from .. import nn
 from ..ops import cat, flatten
-from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
+from ._init import check_scheme, init_weights, scaled, weight_layers
 from .heads import fresh_head
+from .pretrained import check_weights, load_weights
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
 GoogLeNetOutputs.__doc__ = (
@@ -213,10 +214,13 @@ class GoogLeNet(nn.Module):
 def googlenet(num_classes=1000, aux_logits=True, in_channels=3, width=1.0, init="xavier",
               dropout=0.4, *, weights=None, progress=True):
     """GoogLeNet as the paper's Table 1, for 224×224 input (any side ≥ 193 runs).
-    `weights`/`progress`: torchvision's keywords (no pretrained weights here: None only)."""
-    no_pretrained("googlenet", weights)
-    return GoogLeNet(num_classes, aux_logits, in_channels, width, small=False, dropout=dropout,
-                     init=init)
+    `weights`: None, or the path of a state dict of this net (``minidl.save``d, or a training
+    checkpoint) -- torchvision's GoogLeNet has batch norm and 3×3 "5×5" branches, so its
+    weights do not fit this one. `progress`: torchvision's keyword, ignored."""
+    check_weights("googlenet", weights)
+    net = GoogLeNet(num_classes, aux_logits, in_channels, width, small=False, dropout=dropout,
+                    init=init)
+    return load_weights(net, weights, "googlenet")
 
 
 def googlenet_small(num_classes=10, aux_logits=True, in_channels=1, width=0.25, init="xavier",

@@ -27,8 +27,9 @@ State-dict keys are torchvision's (``features.N``, ``avgpool`` without parameter
 from .. import nn
 from ..autograd import no_grad
 from ..ops import flatten
-from ._init import check_scheme, init_weights, no_pretrained, scaled, weight_layers
+from ._init import check_scheme, init_weights, scaled, weight_layers
 from .heads import ClassifierMixin
+from .pretrained import check_weights, load_weights
 
 # an int = 3×3 conv with that many channels; (c, 1) = 1×1 conv; "M" = max-pool; "LRN" = LRN
 CONFIGS = {
@@ -165,9 +166,17 @@ def init_from(net, net_a):
 def vgg(config="D", num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5, *,
         weights=None, progress=True):
     """A VGG configuration ("A", "A-LRN", "B", "C", "D", "E" or an alias) for 224×224 input.
-    `weights`/`progress`: torchvision's keywords (no pretrained weights here: None only)."""
-    no_pretrained(f"vgg({config!r})", weights)
-    return VGG(config, num_classes, in_channels, width, init=init, dropout=dropout)
+
+    `weights`: None, or the path of pretrained weights in torchvision's layout (``.pth`` or
+    ``.safetensors``) or timm's (``model.safetensors`` of ``timm/vgg16.tv_in1k``), loaded
+    strictly (see ``minidl.models.pretrained``); minidl downloads nothing. `progress`:
+    torchvision's keyword, ignored. Loading skips the random init (its result is overwritten)."""
+    name = f"vgg({config!r})"
+    check_weights(name, weights)
+    if weights is not None:
+        init = None   # every weight comes from the file: drawing 138M normals first is waste
+    return load_weights(VGG(config, num_classes, in_channels, width, init=init, dropout=dropout),
+                        weights, name)
 
 
 def vgg_small(config="A", num_classes=10, in_channels=1, input_size=28, width=0.25,
@@ -189,8 +198,9 @@ def vgg_small(config="A", num_classes=10, in_channels=1, input_size=28, width=0.
 def _alias(name, config):
     def build(num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5, *,
               weights=None, progress=True):
-        no_pretrained(name, weights)
-        return vgg(config, num_classes, in_channels, width, init, dropout)
+        check_weights(name, weights)
+        net = vgg(config, num_classes, in_channels, width, None if weights else init, dropout)
+        return load_weights(net, weights, name)
     build.__name__ = build.__qualname__ = name
     build.__doc__ = f"VGG configuration {config} (``vgg({config!r}, ...)``)."
     return build
