@@ -33,6 +33,6 @@ class ClassifierMixin:
     def reset_classifier(self, num_classes):
         """Replace fc8 by a fresh head for `num_classes` (0: Identity, the net outputs fc7).
         Returns the new head."""
-        fc7 = self.classifier[3]
+        fc7 = [m for m in self.classifier[:6] if isinstance(m, nn.Linear)][-1]
         self.classifier[6] = fresh_head(fc7.out_features, num_classes, fc7.weight)
         return self.classifier[6]
