@@ -17,7 +17,8 @@ setup(
     python_requires=">=3.10",
     packages=core_packages + kernel_packages,
     package_dir={"minidl.kernels": "kernels"},
-    package_data={"minidl.data": ["embedded/*.gz", "embedded/*.json", "embedded/*.md"]},
+    package_data={"minidl.data": ["embedded/*.gz", "embedded/*.json", "embedded/*.md",
+                                  "imagenet_classes.txt"]},
     install_requires=["numpy>=1.24", "numba>=0.59"],
     extras_require={
         "cuda": ["cupy-cuda12x"],

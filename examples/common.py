@@ -265,8 +265,12 @@ def finish_steps(data):
     return [Normalize(data.mean, data.std), ToTensor()]
 
 
-def make_loaders(args, data, train_tf, val_tf):
+def make_loaders(args, data, train_tf, val_tf, select=None):
+    """Training and validation loaders; ``select(dataset)`` (e.g. a class subset, for
+    finetune.py) is applied to both splits before ``--limit``."""
     train, val = data.open(True, train_tf), data.open(False, val_tf)
+    if select is not None:
+        train, val = select(train), select(val)
     if args.limit:
         train = Subset(train, range(min(args.limit, len(train))))
         val = Subset(val, range(min(args.limit, len(val))))
@@ -284,12 +288,15 @@ def first_conv(model):
 
 
 def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_loader=None,
-        describe=""):
+        describe="", optimizer=None):
     """Train with the papers' recipe (SGD + momentum + weight decay, rate / 10 on a plateau of
     validation top-1), or with ``-e`` evaluate a checkpoint (``predict``/``eval_loader``: the
-    paper's evaluation, e.g. ten crops). Returns the final validation metrics."""
-    optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
-                    weight_decay=args.weight_decay)
+    paper's evaluation, e.g. ten crops). `optimizer`: one built by the caller (finetune.py's
+    parameter groups) instead of SGD over every parameter. Returns the final validation
+    metrics."""
+    if optimizer is None:
+        optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
+                        weight_decay=args.weight_decay)
     scheduler = ReduceLROnPlateau(optimizer, mode="max", factor=0.1, patience=args.patience)
     trainer = Trainer(model, optimizer, loss_fn, scheduler, device=args.device,
                       out_dir=None if args.evaluate else args.out, log_every=args.print_freq,

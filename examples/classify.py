@@ -1,0 +1,93 @@
+"""Name what is in a photo with ImageNet weights from PyTorch's world: the top-5 classes.
+
+    python examples/classify.py --weights vgg16-397923af.pth -a vgg16 cat.jpg dog.png
+    python examples/classify.py --weights model.safetensors -a vgg16 cat.jpg   # timm/vgg16.tv_in1k
+    python examples/classify.py --weights alexnet-owt-7be5be79.pth -a alexnet_torchvision cat.jpg
+
+The weights are a file (minidl downloads nothing): torchvision's ``.pth`` or ``.safetensors``,
+or timm's VGG ``model.safetensors`` (README, "Transfer learning", says where to get them).
+Each photo is prepared as torchvision prepared ImageNet's validation images -- shorter side to
+256, centre crop 224, RGB minus the ImageNet mean, over its std -- and one line per class gives
+the softmax probability and the name (``minidl.data.imagenet``).
+"""
+import argparse
+import os
+
+import numpy as np
+
+import minidl
+import minidl.functional as F
+from minidl import models
+from minidl.backend import Device, require_cuda
+from minidl.data.datasets.folder import pil_loader
+from minidl.data.imagenet import CROP, IMAGENET_CLASSES, imagenet_transform
+from minidl.nn.module import StateDictError
+from minidl.serialization import CheckpointError
+
+import common
+
+ARCHS = ["alexnet_torchvision", "vgg11", "vgg13", "vgg16", "vgg19"]
+
+
+def make_parser():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("photos", nargs="+", metavar="PHOTO", help="JPEG/PNG files")
+    p.add_argument("--weights", metavar="FILE", required=True,
+                   help="ImageNet weights: torchvision .pth/.safetensors or timm safetensors")
+    p.add_argument("-a", "--arch", default="vgg16", choices=ARCHS, help="which net")
+    p.add_argument("-k", "--topk", type=int, default=5, help="classes to show per photo")
+    p.add_argument("--width", type=float, default=1.0,
+                   help="VGG only: the width the weights were trained at (1: the real nets)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
+    return p
+
+
+def build(parser, args):
+    """The net with the file's weights, or one line saying why not."""
+    kwargs = {} if args.arch == "alexnet_torchvision" else {"width": args.width}
+    if args.arch == "alexnet_torchvision" and args.width != 1.0:
+        parser.error("--width applies to the VGG nets only")
+    try:
+        return getattr(models, args.arch)(weights=args.weights, **kwargs)
+    except (CheckpointError, StateDictError, ValueError) as e:
+        common.fail(f"--weights {args.weights}: {e}")
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not 1 <= args.topk <= len(IMAGENET_CLASSES):
+        parser.error(f"-k/--topk must be between 1 and {len(IMAGENET_CLASSES)}, got {args.topk}")
+    if not os.path.isfile(args.weights):
+        parser.error(f"--weights {args.weights}: no such file")
+    for photo in args.photos:
+        if not os.path.isfile(photo):
+            parser.error(f"{photo}: no such file")
+    try:
+        device = Device(args.device)
+        if device.type == "cuda":
+            require_cuda(device)
+    except (ValueError, RuntimeError) as e:
+        parser.error(f"--device {args.device}: {e}")
+    net = build(parser, args).to(device).eval()
+    prepare = imagenet_transform()
+    for photo in args.photos:
+        try:
+            x = prepare(pil_loader(photo))
+        except (OSError, ValueError) as e:
+            common.fail(f"{photo}: cannot read it as an image ({e})")
+        with minidl.no_grad():
+            logits = net(minidl.tensor(x[None], device=device))
+        if logits.shape[1] != len(IMAGENET_CLASSES):
+            common.fail(f"--weights {args.weights}: the net has {logits.shape[1]} outputs, not "
+                        f"ImageNet's {len(IMAGENET_CLASSES)} classes")
+        probs = F.softmax(logits, dim=1).cpu().numpy()[0]
+        top = np.argsort(-probs, kind="stable")[:args.topk]
+        print(f"{photo} ({args.arch}, {CROP}×{CROP}):")
+        for i in top:
+            print(f"  {100 * probs[i]:6.2f}%  {i:4d}  {IMAGENET_CLASSES[i]}")
+
+
+if __name__ == "__main__":
+    common.cli(main)
