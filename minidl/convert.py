@@ -6,6 +6,9 @@ safetensors file that PyTorch (through the safetensors package), NumPy and minid
 A training checkpoint that nests the weights (``{"model": state_dict, "epoch": 3}``) needs
 ``--key model``. Exit status 0 on success, 1 on a bad input (one line on stderr saying why),
 2 on bad arguments. bfloat16 tensors are written as float32 (minidl holds them so).
+``--torchvision`` also renames timm's VGG layout (``pre_logits.fc1``, ``pre_logits.fc2``,
+``head.fc``) to torchvision's ``classifier.0/3/6``, reshaping fc6/fc7, so the file loads into any
+torchvision-layout VGG.
 """
 import argparse
 import sys
@@ -14,8 +17,11 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 
 
-def convert(src, dst, key=None):
-    """Write `src`'s state dict (or ``src[key]``) to the safetensors file `dst`; returns it."""
+def convert(src, dst, key=None, torchvision=False):
+    """Write `src`'s state dict (or ``src[key]``) to the safetensors file `dst`; returns it.
+
+    With `torchvision`, a timm-layout VGG state dict is renamed to torchvision's keys first.
+    """
     obj = load(src)
     where = src
     if key is not None:
@@ -28,6 +34,11 @@ def convert(src, dst, key=None):
         hint = (f"; pick the state dict inside with --key (top-level keys: {_names(obj)})"
                 if isinstance(obj, dict) and obj else "")
         raise CheckpointError(f"{where} is not a flat state dict (str -> tensor){hint}")
+    if torchvision:
+        from .models.pretrained import from_timm, layout
+        if layout(obj) == "timm":
+            obj = {k: v if isinstance(v, Tensor) else Tensor(v)
+                   for k, v in from_timm(obj).items()}
     save(dict(obj), dst)
     return obj
 
@@ -45,9 +56,13 @@ def main(argv=None):
     parser.add_argument("dst", metavar="OUT", help="the safetensors file to write")
     parser.add_argument("--key", help="take the state dict at this top-level key of a "
                                       "checkpoint (e.g. model, state_dict)")
+    parser.add_argument("--torchvision", action="store_true",
+                        help="rename timm's VGG keys to torchvision's (minidl's) layout")
     args = parser.parse_args(argv)
+    if args.src == args.dst:
+        parser.error("IN and OUT are the same file")
     try:
-        sd = convert(args.src, args.dst, args.key)
+        sd = convert(args.src, args.dst, args.key, args.torchvision)
     except (CheckpointError, OSError, TypeError, ValueError) as e:
         message = e.strerror if isinstance(e, OSError) and e.strerror else e
         where = getattr(e, "filename", None)
@@ -55,7 +70,9 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     nbytes = sum(t.data.nbytes for t in sd.values())
-    print(f"wrote {len(sd)} tensors ({nbytes / 1e6:.1f} MB) to {args.dst}")
+    renamed = (" (timm layout -> torchvision)"
+               if args.torchvision and any(k.startswith("classifier.") for k in sd) else "")
+    print(f"wrote {len(sd)} tensors ({nbytes / 1e6:.1f} MB){renamed} to {args.dst}")
     return 0
 
 

@@ -78,11 +78,14 @@ def read_weights(path, model=None):
     ``.safetensors``, a timm VGG safetensors file -- in minidl's (torchvision's) keys.
     Also unwraps ``{"state_dict": ...}``/``{"model": ...}`` wrappers and DataParallel's
     ``module.`` prefix. (`model` is accepted for symmetry with ``load_weights``; unused.)"""
-    state = _read_state(path)
+    state = read_state_dict(path)
     return from_timm(state) if layout(state) == "timm" else state
 
 
-def _read_state(path):
+def read_state_dict(path):
+    """The plain state dict in `path`, keys as stored (timm's stay timm's): a minidl training
+    checkpoint gives its model weights, wrappers and ``module.`` prefixes are taken off, and
+    anything that is not str -> tensor raises ``CheckpointError``."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"weights file {path!r} not found")
@@ -130,7 +133,7 @@ def load_weights(model, weights, name):
     if weights is None:
         return model
     path = os.fspath(weights)
-    raw = _read_state(path)
+    raw = read_state_dict(path)
     kind = layout(raw)
     state = from_timm(raw) if kind == "timm" else raw
     check_model_state(model, state, f"{path} ({kind} layout, for {name})")

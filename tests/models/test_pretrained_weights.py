@@ -172,6 +172,27 @@ def test_minidl_checkpoints_and_wrappers_load(tmp_path):
                               src.features[0].weight.detach().numpy())
 
 
+def test_convert_cli_writes_an_ordinary_safetensors_file(tmp_path):
+    import subprocess
+    import sys
+    timm_net = seeded(TimmVGG(width=W), seed=5)
+    src = _save_safetensors(timm_net, tmp_path / "model.safetensors")
+    dst = str(tmp_path / "tv.safetensors")
+    proc = subprocess.run([sys.executable, "-m", "minidl.convert", src, dst, "--torchvision"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "timm layout -> torchvision" in proc.stdout, proc.stderr
+    tv = safetensors_torch.load_file(dst)   # safetensors' own reader
+    assert tv["classifier.0.weight"].shape == (512, 64 * 49) and "head.fc.weight" not in tv
+    x = _image(1)
+    want = _torch_logits(timm_net, x)
+    np.testing.assert_allclose(_minidl_logits(models.vgg11(width=W, weights=dst), x), want,
+                               rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    proc = subprocess.run([sys.executable, "-m", "minidl.convert", str(tmp_path / "no.pth"),
+                           dst], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "error:" in proc.stderr.strip().splitlines()[-1]
+    assert "no.pth" in proc.stderr and "Traceback" not in proc.stderr
+
+
 @pytest.mark.slow
 def test_full_size_vgg11_both_layouts(tmp_path):
     """Paper-size VGG-11 (133M parameters): the real shapes, (4096, 512, 7, 7) included."""
