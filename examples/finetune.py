@@ -263,7 +263,7 @@ def main(argv=None):
     if args.mode == "linear":
         return linear_probe(args, model, train_loader, val_loader, classes)
     if args.mode == "features":
-        frozen = transfer.freeze(model, until=layer_before_head(model))
+        frozen = transfer.freeze(model, keep=head_names(model))   # GoogLeNet: 3 heads train
     elif args.freeze_until is not None:
         frozen = transfer.freeze(model, until=args.freeze_until)
     else:

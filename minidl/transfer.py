@@ -34,7 +34,8 @@ which is the order of the forward pass for AlexNet and VGG; ``until`` is **inclu
 ``freeze(net, until="features.12")`` freezes conv5 and everything registered before it.
 ``until`` may name a container (``"features"``: all of it). GoogLeNet registers its auxiliary
 heads and ``fc`` after ``inception5b``, so ``until="inception5b"`` leaves all three heads
-trainable.
+trainable; ``freeze(net, keep=["fc", "aux1.fc2", "aux2.fc2"])`` freezes all but their last
+layers.
 """
 import types
 from collections import namedtuple
@@ -81,14 +82,18 @@ def _is_kept_in_eval(module):
     return isinstance(method, types.MethodType) and method.__func__ is _train_frozen
 
 
-def freeze(model, until=None, *, eval_mode=True):
-    """Freeze every layer of `model` up to and including `until` (None: the whole model).
+def freeze(model, until=None, *, keep=(), eval_mode=True):
+    """Freeze every layer of `model` up to and including `until` (None: the whole model),
+    except the layers named by `keep` (names or prefixes: ``keep=["fc", "aux1.fc2"]`` freezes
+    all but GoogLeNet's heads).
 
     Frozen: ``requires_grad_(False)`` on their parameters and, with `eval_mode` (the default),
     eval mode that ``model.train()`` keeps (see the module's docstring). Returns the names of
     the parameters frozen (``["features.0.weight", ...]``).
     """
-    chosen = _up_to(model, until, "freeze")
+    keep = (keep,) if isinstance(keep, str) else tuple(keep)
+    chosen = [(name, m) for name, m in _up_to(model, until, "freeze")
+              if not any(name == k or name.startswith(k + ".") for k in keep)]
     ids = {id(m) for _, m in chosen}
     frozen = [name for name, p in _named_by_layer(model) if id(p[1]) in ids]
     for _, m in chosen:

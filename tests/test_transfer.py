@@ -182,6 +182,21 @@ def test_frozen_part_gets_no_grad_and_deepcopy_keeps_the_freeze():
     assert not twin.features[0].training
 
 
+def test_googlenet_freeze_keeps_its_heads_trainable():
+    net = models.googlenet_small(num_classes=10)
+    transfer.freeze(net, until="inception5b")
+    trainable = {n.rsplit(".", 1)[0] for n, p in net.named_parameters() if p.requires_grad}
+    assert trainable == {"aux1.conv.conv", "aux1.fc1", "aux1.fc2", "aux2.conv.conv", "aux2.fc1",
+                         "aux2.fc2", "fc"}
+    transfer.unfreeze(net)
+    frozen = transfer.freeze(net, keep=["fc", "aux1.fc2", "aux2.fc2"])
+    assert "aux1.fc1.weight" in frozen and "fc.weight" not in frozen
+    net.train()
+    assert net.fc.training and not net.aux1.fc1.training and not net.aux1.dropout.training
+    groups = transfer.param_groups(net, 0.001, 0.01)
+    assert len(groups) == 1 and groups[0]["lr"] == 0.01 and len(groups[0]["params"]) == 6
+
+
 def test_freeze_names_an_unknown_layer():
     with pytest.raises(ValueError, match=r"no layer 'features\.99'.*features\.0"):
         transfer.freeze(_small_alexnet(), until="features.99")
