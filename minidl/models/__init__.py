@@ -10,7 +10,7 @@
 
 Every net has timm's ``get_classifier()`` and ``reset_classifier(num_classes)``; the paper-size
 constructors take ``weights=PATH`` -- torchvision's ``.pth``/``.safetensors`` or timm's VGG
-safetensors (``pretrained``: ``read_weights``, ``load_weights``); minidl downloads nothing.
+safetensors (``read_weights(path)`` gives the state dict); minidl downloads nothing.
 
 ``get_model(name, num_classes, in_channels, input_size)`` picks the paper-size or the small
 version of a net from the input size (what the example scripts' ``--arch``/``--input-size`` need).
@@ -20,7 +20,7 @@ from .evaluation import (FullyConvolutionalVGG, dense_evaluate, grid_crops, hfli
                          multi_crop_evaluate, ten_crop, ten_crop_predict, to_fully_convolutional)
 from .googlenet import (GoogLeNet, GoogLeNetOutputs, Inception, InceptionAux, googlenet,
                         googlenet_loss, googlenet_small)
-from .pretrained import load_weights, read_weights
+from .pretrained import read_weights
 from .registry import get_model, list_models
 from .summary import Summary, summary
 from .vgg import (CONFIGS as VGG_CONFIGS, VGG, init_from, vgg, vgg11, vgg11_lrn, vgg13, vgg16,
@@ -34,4 +34,4 @@ __all__ = ["AlexNet", "AlexNetTorchvision", "alexnet", "alexnet_small", "alexnet
            "summary", "Summary",
            "ten_crop", "ten_crop_predict", "grid_crops", "hflip", "multi_crop_evaluate",
            "dense_evaluate", "to_fully_convolutional", "FullyConvolutionalVGG",
-           "get_model", "list_models", "read_weights", "load_weights"]
+           "get_model", "list_models", "read_weights"]
