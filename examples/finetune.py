@@ -55,9 +55,10 @@ class ClassSubset(minidl.data.Dataset):
 
     def __init__(self, dataset, classes):
         self.dataset, self.classes = dataset, list(classes)
-        targets = np.asarray(getattr(dataset, "targets", None)
-                             if getattr(dataset, "targets", None) is not None
-                             else [dataset[i][1] for i in range(len(dataset))])
+        targets = getattr(dataset, "targets", None)   # every minidl dataset has them
+        if targets is None:
+            targets = [dataset[i][1] for i in range(len(dataset))]
+        targets = np.asarray(targets)
         self.indices = np.flatnonzero(np.isin(targets, self.classes))
         self.relabel = {c: i for i, c in enumerate(self.classes)}
 
