@@ -70,8 +70,7 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     nbytes = sum(t.data.nbytes for t in sd.values())
-    renamed = (" (timm layout -> torchvision)"
-               if args.torchvision and any(k.startswith("classifier.") for k in sd) else "")
+    renamed = " in torchvision's keys" if args.torchvision else ""
     print(f"wrote {len(sd)} tensors ({nbytes / 1e6:.1f} MB){renamed} to {args.dst}")
     return 0
 
