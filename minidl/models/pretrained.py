@@ -3,7 +3,7 @@
 minidl downloads nothing and ships no weights; the constructors take a *file* instead:
 
     torchvision layout   ``features.N.weight``, ``classifier.{0,3,6}.weight`` (and biases): a
-                         ``.pth`` from torchvision's download URLs (read by ``minidl.load``,
+                         ``.pth`` downloaded at torchvision's URLs (read by ``minidl.load``,
                          without pickle) or the same tensors as ``.safetensors``
     timm layout (VGG)    ``features.N.*`` as torchvision; fc6 and fc7 as convolutions,
                          ``pre_logits.fc1.weight`` (4096, 512, 7, 7) and
