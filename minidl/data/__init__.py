@@ -5,6 +5,7 @@ Rooms, in the order they import each other::
     rng.py          which NumPy Generator a random transform draws from (per batch, seeded)
     transforms/     HWC NumPy images -> augmented -> CHW float32 (``ToTensor``)
     sampler.py      Sampler, SequentialSampler, RandomSampler, BatchSampler, ...
+    distributed.py  DistributedSampler: one shard of the data per rank (minidl.distributed)
     dataset.py      Dataset, ArrayDataset, TensorDataset, ConcatDataset, Subset, random_split
     datasets/       MNIST, FashionMNIST (+ the embedded subset), CIFAR10, ImageFolder
     collate.py      samples -> stacked NumPy batch (default_collate, default_convert)
@@ -24,6 +25,7 @@ Quick start, no download needed::
 from . import transforms
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader
+from .distributed import DistributedSampler
 from .dataset import (ArrayDataset, ConcatDataset, Dataset, Subset, TensorDataset,
                       random_split)
 from .datasets import (CIFAR10, MNIST, CorruptFileError, FashionMNIST, ImageFolder,
@@ -42,7 +44,7 @@ __all__ = [
     "DataLoader", "default_collate", "default_convert", "get_worker_info",
     "DataLoaderWorkerError", "DataLoaderTimeoutError",
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-    "WeightedRandomSampler", "BatchSampler",
+    "WeightedRandomSampler", "BatchSampler", "DistributedSampler",
     "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder", "CorruptFileError", "read_idx", "write_idx",
     "embedded_fashion_mnist", "embedded_root", "embedded_info", "default_fashion_mnist_root",
     "current_rng", "using_rng", "batch_rng",

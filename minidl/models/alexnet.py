@@ -29,7 +29,7 @@ State-dict keys follow torchvision's layout: ``features.{0,4,8,10,12}`` are conv
 (loads its weights by key); ``alexnet_small`` keeps the paper's character for 28×28/32×32 images.
 """
 from .. import nn
-from ..ops import flatten
+from ..ops import cat, chunk, flatten
 from ._init import check_scheme, init_weights, scaled, weight_layers
 from .heads import ClassifierMixin
 from .pretrained import check_weights, load_weights
@@ -42,16 +42,39 @@ def conv_out(size, kernel, stride=1, padding=0):
     return (size + 2 * padding - kernel) // stride + 1
 
 
+class GroupLocalResponseNorm(nn.Module):
+    """LRN within each of `groups` equal slices of the channels: the paper's LRN, which ran on
+    each GPU's 48 of conv1's 96 maps (and 128 of conv2's 256), so a map near the middle never
+    saw the other GPU's maps. (N, C, H, W) -> (N, C, H, W); with a window of 5 it differs from
+    the LRN over all C maps only in the two maps either side of each group boundary."""
+
+    def __init__(self, groups, size=5, alpha=1e-4, beta=0.75, k=2.0):
+        super().__init__()
+        self.groups = groups
+        self.lrn = nn.LocalResponseNorm(size, alpha=alpha, beta=beta, k=k)
+
+    def forward(self, x):
+        if x.ndim < 3 or x.shape[1] % self.groups:
+            raise ValueError(f"GroupLocalResponseNorm(groups={self.groups}): expected (N, C, *) "
+                             f"with C divisible by {self.groups}, got shape {tuple(x.shape)}")
+        return cat([self.lrn(part) for part in chunk(x, self.groups, 1)], 1)
+
+    def extra_repr(self):
+        return f"groups={self.groups}, " + self.lrn.extra_repr()
+
+
 class AlexNet(ClassifierMixin, nn.Module):
     """The paper's AlexNet, with every size a parameter so that ``alexnet_small`` can narrow it.
 
     (N, in_channels, S, S) -> (N, num_classes), S = input_size. conv1 = (kernel, stride,
     padding); channels = conv1..conv5 output channels; hidden = width of fc6 and fc7.
+    ``lrn_groups=2``: the LRN runs within each half of the maps, as on the paper's two GPUs
+    (the default, 1, runs it across all maps; see ``GroupLocalResponseNorm``).
     """
 
     def __init__(self, num_classes=1000, in_channels=3, input_size=227, channels=PAPER_CHANNELS,
                  hidden=4096, conv1=(11, 4, 0), conv2_kernel=5, groups=2, lrn=True,
-                 dropout=0.5, init="paper"):
+                 dropout=0.5, init="paper", lrn_groups=1):
         super().__init__()
         check_scheme(init, "AlexNet")
         c1, c2, c3, c4, c5 = channels
@@ -59,7 +82,11 @@ class AlexNet(ClassifierMixin, nn.Module):
 
         def lrn_layer():
             # the paper's constants; minidl's alpha multiplies the plain sum, as the paper does
-            return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0) if lrn else nn.Identity()
+            if not lrn:
+                return nn.Identity()
+            if lrn_groups > 1:
+                return GroupLocalResponseNorm(lrn_groups, 5, alpha=1e-4, beta=0.75, k=2.0)
+            return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
 
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, c1, k1, stride=s1, padding=p1),           # 0  conv1

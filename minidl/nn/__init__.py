@@ -15,3 +15,4 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Par
            "LocalResponseNorm", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout",
            "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
            "BCEWithLogitsLoss", "Sigmoid", "Softmax", "LogSoftmax", "init", "StateDictError", "IncompatibleKeys"]
+from . import parallel  # noqa: E402  (DistributedDataParallel; needs the names above)
