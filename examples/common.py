@@ -8,6 +8,12 @@ augmentations, how the paper evaluated -- and hands the rest to the functions he
     train_loader, val_loader = make_loaders(args, data, train_tf, val_tf)
     run(args, model, train_loader, val_loader)     # fit (or -e: evaluate) with minidl.train
 
+``--distributed`` (under ``mpiexec -n P``) is three more calls, which any script can adopt:
+
+    setup_distributed(args)          # after parse_args: join the MPI ranks, -b split over them
+    model = distributed_model(args, model)   # DDP: rank 0's weights, gradients averaged
+    make_loaders(...)                # then gives each rank its shard (DistributedSampler)
+
 As in PyTorch's ImageNet example, the held-out split (Fashion-MNIST/CIFAR-10 "test", an
 ImageFolder's ``val/``) is the validation set: its top-1 is what the learning-rate schedule
 watches and what the scripts report.
@@ -15,6 +21,7 @@ watches and what the scripts report.
 import argparse
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -79,6 +86,11 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
     p.add_argument("--limit", type=int, default=None,
                    help="use only the first N training and N validation images (quick checks)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (log files)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training over MPI ranks: run as mpiexec -n P python "
+                        "SCRIPT --distributed. -b stays the total batch (each rank takes b/P, "
+                        "as PyTorch's ImageNet example); if you grow it, scale --lr with it "
+                        "(linear scaling rule, with a few epochs of warm-up)")
     return p
 
 
@@ -153,6 +165,50 @@ def build_model(parser, name, num_classes, in_channels, input_size, **kwargs):
         parser.error(f"-a {name} --input-size {input_size}: {e}")
 
 
+# -- several ranks (--distributed) -----------------------------------------------------------
+def setup_distributed(args):
+    """With ``--distributed``: join the MPI process group, give each rank b/P of the batch, and
+    silence ranks > 0's standard output (only rank 0 prints; errors still reach stderr).
+    Sets ``args.rank`` and ``args.world_size`` ((0, 1) without the flag)."""
+    args.rank, args.world_size = 0, 1
+    if not getattr(args, "distributed", False):
+        return args
+    import minidl.distributed as dist
+    try:
+        dist.init_process_group("mpi")
+    except RuntimeError as e:
+        fail(f"--distributed: {e}")
+    args.rank, args.world_size = dist.get_rank(), dist.get_world_size()
+    if args.batch_size < args.world_size:
+        fail(f"--distributed: -b {args.batch_size} is the total batch; it cannot be split "
+             f"over {args.world_size} ranks")
+    args.total_batch_size, args.batch_size = args.batch_size, args.batch_size // args.world_size
+    if args.rank > 0:
+        sys.stdout = open(os.devnull, "w")
+    print(f"distributed: {args.world_size} ranks (MPI), batch {args.batch_size} per rank = "
+          f"{args.batch_size * args.world_size} per step", flush=True)
+    return args
+
+
+def distributed_model(args, model):
+    """With ``--distributed``: the model wrapped in DistributedDataParallel (every rank starts
+    from rank 0's weights), and ranks > 0 given dropout streams of their own. Else `model`."""
+    if args.world_size == 1:
+        return model
+    from minidl.distributed import rank_seed
+    from minidl.nn.parallel import DistributedDataParallel
+    ddp = DistributedDataParallel(model.to(args.device))
+    if args.rank > 0:
+        minidl.manual_seed(rank_seed(args.seed, args.rank))
+    return ddp
+
+
+def val_images(args, val_loader):
+    """How many validation images the run has (with several ranks: all shards together)."""
+    data = val_loader.dataset
+    return len(data.dataset if getattr(args, "world_size", 1) > 1 else data)
+
+
 def fail(message):
     """Stop the script with one line on stderr (no traceback), exit status 1."""
     raise SystemExit(f"error: {message}")
@@ -179,11 +235,15 @@ def cli(main):
     """Run a script's ``main()``; Ctrl-C ends it without a traceback (exit status 130, as a
     shell's), after the Trainer has said where the run can be resumed from. A bad file met
     on the way (``FILE_ERRORS``: a corrupt image read for the colour statistics or mid-epoch,
-    in the main process or a worker; a full disk) ends it with one line naming the file."""
+    in the main process or a worker; a full disk) ends it with one line naming the file. With
+    several ranks (--distributed) any of these on one rank ends every rank (MPI_Abort)."""
+    import minidl.distributed as dist
     try:
-        main()
-    except FILE_ERRORS as e:
-        fail(one_line(e))
+        with dist.abort_on_error():   # several ranks: one failing ends them all (MPI_Abort)
+            try:
+                main()
+            except FILE_ERRORS as e:
+                fail(one_line(e))
     except KeyboardInterrupt as interrupt:
         if not getattr(interrupt, "reported", False):   # stopped before training began
             print("interrupted before training started: nothing to resume from", flush=True)
@@ -276,9 +336,22 @@ def make_loaders(args, data, train_tf, val_tf, select=None):
         val = Subset(val, range(min(args.limit, len(val))))
     # the loader's seed fixes every epoch's order and augmentations: a resumed run sees the
     # same batches as an uninterrupted one
-    train_loader = DataLoader(train, args.batch_size, shuffle=True, num_workers=args.workers,
-                              seed=args.seed)
-    val_loader = DataLoader(val, args.batch_size, num_workers=args.workers, seed=args.seed)
+    rank, world = getattr(args, "rank", 0), getattr(args, "world_size", 1)
+    if world == 1:
+        train_loader = DataLoader(train, args.batch_size, shuffle=True, num_workers=args.workers,
+                                  seed=args.seed)
+        val_loader = DataLoader(val, args.batch_size, num_workers=args.workers, seed=args.seed)
+        return train_loader, val_loader
+    # several ranks: one shared order cut into shards (the sampler's seed is the run's),
+    # augmentations drawn per rank (the loader's seed); validation split without padding, so
+    # the averaged metrics count every image exactly once
+    from minidl.data import DistributedSampler
+    from minidl.distributed import rank_seed
+    sampler = DistributedSampler(train, world, rank, shuffle=True, seed=args.seed)
+    train_loader = DataLoader(train, args.batch_size, sampler=sampler, num_workers=args.workers,
+                              seed=rank_seed(args.seed, rank))
+    val_loader = DataLoader(Subset(val, range(rank, len(val), world)), args.batch_size,
+                            num_workers=args.workers, seed=args.seed)
     return train_loader, val_loader
 
 
@@ -318,6 +391,8 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
         fail(f"--resume: {one_line(e)}")
     except TrainingDiverged:       # the Trainer has printed what happened and what to try
         raise SystemExit(1) from None
+    if getattr(args, "rank", 0) != 0:
+        return history[-1] if history else {}
     filters = os.path.join(args.out, "filters_conv1.png")
     save_filter_grid(first_conv(model).weight, filters,
                      title=f"{args.arch}: first-layer filters after {trainer.epoch} epochs")

@@ -4,6 +4,7 @@
     python examples/train_alexnet.py -e --resume runs/alexnet/checkpoint_best.safetensors
     python examples/train_alexnet.py --resume runs/alexnet/checkpoint_last.safetensors --epochs 20
     python examples/train_alexnet.py --data ~/cifar-10-batches-bin --device cuda --input-size 227
+    mpiexec -n 2 python examples/train_alexnet.py --distributed   # data-parallel over 2 ranks
 
 The paper's recipe and what this script makes of it:
 
@@ -59,6 +60,7 @@ def main(argv=None):
                         help="weight initialisation; default: the model's (paper at the paper's "
                              "size, kaiming for the small net)")
     args = common.parse_args(parser, argv, paper_size=227)
+    common.setup_distributed(args)   # --distributed: join the MPI ranks
     minidl.manual_seed(args.seed)   # the weights and every dropout mask follow from the seed
 
     data = common.find_data(args.data)
@@ -74,9 +76,10 @@ def main(argv=None):
         predict = lambda model, images: ten_crop_predict(model, images, side)  # noqa: E731
     if not args.evaluate:
         summary(model, (data.channels, side, side))
+    model = common.distributed_model(args, model)   # --distributed: DDP over the ranks
     common.run(args, model, train_loader, val_loader, predict=predict, eval_loader=eval_loader,
                describe=f"{args.arch} at {side}×{side} on {data.name}: {len(train_loader.dataset)} "
-                        f"training and {len(val_loader.dataset)} validation images")
+                        f"training and {common.val_images(args, val_loader)} validation images")
 
 
 if __name__ == "__main__":

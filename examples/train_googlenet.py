@@ -3,6 +3,7 @@
     python examples/train_googlenet.py                   # small GoogLeNet, embedded Fashion-MNIST
     python examples/train_googlenet.py -e --resume runs/googlenet/checkpoint_best.safetensors
     python examples/train_googlenet.py --data ~/imagenet --device cuda --input-size 224
+    mpiexec -n 2 python examples/train_googlenet.py --distributed # data-parallel over 2 ranks
 
 The paper's recipe and what this script makes of it:
 
@@ -45,6 +46,7 @@ def main(argv=None):
     parser = common.make_parser(__doc__.splitlines()[0], archs=["googlenet"],
                                 default_arch="googlenet", epochs=6, batch_size=128, lr=0.01)
     args = common.parse_args(parser, argv, paper_size=224)
+    common.setup_distributed(args)   # --distributed: join the MPI ranks
     minidl.manual_seed(args.seed)
 
     data = common.find_data(args.data)
@@ -53,9 +55,10 @@ def main(argv=None):
     train_loader, val_loader = common.make_loaders(args, data, *transforms(args, data))
     if not args.evaluate:
         summary(model, (data.channels, side, side))
+    model = common.distributed_model(args, model)   # --distributed: DDP over the ranks
     common.run(args, model, train_loader, val_loader, loss_fn=googlenet_loss,
                describe=f"{args.arch} at {side}×{side} on {data.name}: {len(train_loader.dataset)} "
-                        f"training and {len(val_loader.dataset)} validation images")
+                        f"training and {common.val_images(args, val_loader)} validation images")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     python examples/train_vgg.py -a vgg16 --init-from runs/vgg11/checkpoint_best.safetensors
     python examples/train_vgg.py -a vgg16 -e --resume runs/vgg16/checkpoint_best.safetensors
     python examples/train_vgg.py --data ~/imagenet --device cuda --input-size 224
+    mpiexec -n 2 python examples/train_vgg.py --distributed      # data-parallel over 2 ranks
 
 The paper's recipe and what this script makes of it:
 
@@ -71,6 +72,7 @@ def main(argv=None):
                         help="a trained VGG A (vgg11) checkpoint: copy its first four conv "
                              "layers and last three FC layers into this net, as the paper did")
     args = common.parse_args(parser, argv, paper_size=224)
+    common.setup_distributed(args)   # --distributed: join the MPI ranks
     minidl.manual_seed(args.seed)
 
     data = common.find_data(args.data)
@@ -91,10 +93,11 @@ def main(argv=None):
         _, dense_loader = common.make_loaders(args, data, train_tf, dense_tf)
     else:
         summary(model, (data.channels, side, side))
+    model = common.distributed_model(args, model)   # --distributed: DDP over the ranks
     common.run(args, model, train_loader, val_loader, predict=dense_predictor(),
                eval_loader=dense_loader,
                describe=f"{args.arch} at {side}×{side} on {data.name}: {len(train_loader.dataset)} "
-                        f"training and {len(val_loader.dataset)} validation images")
+                        f"training and {common.val_images(args, val_loader)} validation images")
 
 
 if __name__ == "__main__":

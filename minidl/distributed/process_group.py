@@ -264,8 +264,10 @@ class Work:
 
 
 def _buffer(tensor, what):
-    """The contiguous array a collective reads and writes in place (a Tensor's ``.data``)."""
-    data = getattr(tensor, "data", tensor)
+    """The contiguous array a collective reads and writes in place: a Tensor's ``.data`` (or a
+    NumPy/CuPy array itself)."""
+    from ..tensor import Tensor
+    data = tensor.data if isinstance(tensor, Tensor) else tensor
     if not (isinstance(data, np.ndarray) or is_cupy_array(data)):
         raise TypeError(f"{what}: expected a minidl.Tensor, got {type(tensor).__name__}")
     if not data.flags.c_contiguous:

@@ -28,6 +28,10 @@ function of ``(seed, e)`` (``minidl/data/rng.py``), and ``fit`` calls ``set_epoc
 epoch. So epochs 1..k, stop, resume, epochs k+1..n gives bit-identical weights to epochs 1..n in
 one go, given the same loader seed (``tests/train/test_resume.py`` checks it).
 
+**Several ranks** (``mpiexec -n P``, the model a ``DistributedDataParallel``): metrics are
+averaged over the ranks, only rank 0 prints and writes, and checkpoints hold the plain net, so
+they resume on any number of ranks (``ranks.py``).
+
 Models that return several outputs while training (GoogLeNet's auxiliary classifiers) work
 through ``loss_fn(outputs, target)``; accuracy is measured on the first output.
 """
@@ -47,6 +51,7 @@ from .log import JsonLinesLog, read_log
 from .metrics import AverageMeter, topk_correct
 from .plot import plot_curves
 from .progress import progress
+from .ranks import rank_and_world, reseed_after_resume, sum_over_ranks, unwrap
 
 LAST, BEST = "checkpoint_last.safetensors", "checkpoint_best.safetensors"
 
@@ -86,7 +91,9 @@ class Trainer:
         self.topk, self.log_every = tuple(topk), int(log_every)
         self.show_progress, self.verbose, self.plot = progress, verbose, plot
         self.history, self.epoch, self.best_acc1, self.data_seed = [], 0, -math.inf, None
-        self.log = JsonLinesLog(os.path.join(self.out_dir, "log.jsonl")) if self.out_dir else None
+        self.rank, self.world_size = rank_and_world()
+        self.writes = self.out_dir is not None and self.rank == 0   # only rank 0 writes files
+        self.log = JsonLinesLog(os.path.join(self.out_dir, "log.jsonl")) if self.writes else None
 
     # -- one pass over the training data -------------------------------------------------------
     def train_one_epoch(self, loader, epoch=None, desc=None):
@@ -101,7 +108,8 @@ class Trainer:
         self.model.train()
         loss_meter = AverageMeter("loss")
         correct, seen = [0] * len(self.topk), 0
-        bar = progress(loader, desc=desc or f"epoch {epoch + 1}", enabled=self.show_progress)
+        bar = progress(loader, desc=desc or f"epoch {epoch + 1}",
+                       enabled=self.show_progress and self.rank == 0)
         start = time.perf_counter()
         try:
             for i, (images, labels) in enumerate(bar, 1):
@@ -109,8 +117,10 @@ class Trainer:
                 outputs = self.model(images)
                 loss = self.loss_fn(outputs, labels)
                 value = loss.item()
-                if not math.isfinite(value):
-                    self._diverged(bar, value, epoch, i)
+                mean = value if self.world_size == 1 else \
+                    sum_over_ranks([value])[0] / self.world_size   # the same on every rank:
+                if not math.isfinite(mean):                        # all ranks stop together
+                    self._diverged(bar, mean, epoch, i)
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
@@ -131,7 +141,9 @@ class Trainer:
         finally:
             bar.close()
         elapsed = time.perf_counter() - start
-        result = {"loss": loss_meter.avg, "time_s": elapsed, "images_per_s": seen / max(elapsed, 1e-9)}
+        loss_sum, seen, *correct = sum_over_ranks([loss_meter.sum, seen] + correct)
+        result = {"loss": loss_sum / max(seen, 1), "time_s": elapsed,
+                  "images_per_s": seen / max(elapsed, 1e-9)}
         result.update({f"acc{k}": 100 * c / max(seen, 1) for k, c in zip(self.topk, correct)})
         return result
 
@@ -146,7 +158,8 @@ class Trainer:
                    f"{iteration} (lr {self.lr:g}). {state} Try a smaller "
                    f"learning rate" + (f"; the last good weights are in {where}" if where and
                                        os.path.exists(where) else "") + ".")
-        bar.write(message, file=sys.stderr)
+        if self.rank == 0:
+            bar.write(message, file=sys.stderr)
         raise TrainingDiverged(message)
 
     def _weights_finite(self):
@@ -164,7 +177,8 @@ class Trainer:
                    "Try a smaller learning rate" +
                    (f"; the last good weights are in {where}" if where and os.path.exists(where)
                     else "") + ".")
-        print(message, file=sys.stderr, flush=True)
+        if self.rank == 0:
+            print(message, file=sys.stderr, flush=True)
         raise TrainingDiverged(message)
 
     # -- measuring -----------------------------------------------------------------------------
@@ -178,7 +192,7 @@ class Trainer:
         self.model.eval()
         loss_meter = AverageMeter("loss")
         correct, seen = [0] * len(self.topk), 0
-        bar = progress(loader, desc=desc, enabled=self.show_progress)
+        bar = progress(loader, desc=desc, enabled=self.show_progress and self.rank == 0)
         start = time.perf_counter()
         try:
             with no_grad():
@@ -196,7 +210,8 @@ class Trainer:
         finally:
             bar.close()
         elapsed = time.perf_counter() - start
-        result = {"loss": loss_meter.avg if predict is None else None}
+        loss_sum, seen, *correct = sum_over_ranks([loss_meter.sum, seen] + correct)
+        result = {"loss": loss_sum / max(seen, 1) if predict is None else None}
         result.update({f"acc{k}": 100 * c / max(seen, 1) for k, c in zip(self.topk, correct)})
         result.update({"images": seen, "time_s": elapsed, "images_per_s": seen / max(elapsed, 1e-9)})
         return result
@@ -221,6 +236,7 @@ class Trainer:
                           "other batches than an uninterrupted run would")
             if self.log:
                 self.log.truncate_after(self.epoch)   # drop what the stopped run logged after it
+            reseed_after_resume(self.data_seed, self.epoch)
             self._say(f"resumed from {resume} after epoch {self.epoch}")
         if self.epoch >= epochs:
             self._say(f"nothing to do: {self.epoch} of {epochs} epochs already done")
@@ -229,7 +245,7 @@ class Trainer:
                 self._run_epoch(train_loader, val_loader, epochs)
         except KeyboardInterrupt as interrupt:
             interrupt.reported = bool(self.out_dir)   # a script's handler need not repeat it
-            if self.out_dir:
+            if self.writes:
                 last = os.path.join(self.out_dir, LAST)
                 if self.epoch > 0 and os.path.exists(last):
                     self._say(f"interrupted in epoch {self.epoch + 1}; continue with --resume "
@@ -264,7 +280,7 @@ class Trainer:
         self.epoch = e + 1
         self.history.append(record)
         self._say(self._summary(record))
-        if self.out_dir:
+        if self.writes:
             self.log.write(record)
             if self.plot:
                 plot_curves(self.history, os.path.join(self.out_dir, "curves.png"))
@@ -283,13 +299,13 @@ class Trainer:
         return " | ".join(parts) + ("  *best*" if r["best"] else "")
 
     def _say(self, message):
-        if self.verbose:
+        if self.verbose and self.rank == 0:
             print(message, flush=True)
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save_checkpoint(self, path):
         """Everything ``fit(resume=path)`` needs to continue exactly (see the module docstring)."""
-        checkpointing.save(path, self.model, self.optimizer, self.scheduler, self.epoch,
+        checkpointing.save(path, unwrap(self.model), self.optimizer, self.scheduler, self.epoch,
                            {"history": self.history, "data_seed": self.data_seed,
                             "best_acc1": None if self.best_acc1 == -math.inf else self.best_acc1})
 
@@ -298,8 +314,8 @@ class Trainer:
         returns the DataLoader seed it was trained with."""
         if os.path.isdir(path):
             path = os.path.join(path, LAST)
-        epoch, metrics = checkpointing.load(path, self.model, self.optimizer, self.scheduler,
-                                            validate_metrics=_check_run_metrics)
+        epoch, metrics = checkpointing.load(path, unwrap(self.model), self.optimizer,
+                                            self.scheduler, validate_metrics=_check_run_metrics)
         self.epoch = epoch
         self.history = list(metrics.get("history", []))
         best = metrics.get("best_acc1")
