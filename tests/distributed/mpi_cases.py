@@ -193,3 +193,53 @@ def test_two_towers_equal_the_grouped_alexnet_forward_and_backward():
                   if not np.allclose(p.grad.data, tower.slice_of(grads, name),
                                      rtol=1e-4, atol=1e-5)]
     assert both_agree(same_out and not mismatched), (same_out, mismatched)
+
+
+# -- all_gather_cat's gradient, by central differences over both ranks -----------------------
+from hypothesis import given, settings, strategies as st   # noqa: E402
+
+
+def global_loss(x, weight, consumer, dim):
+    """The one loss of the job: split -> the ranks' own losses summed; replicated -> every
+    rank computes the same one."""
+    from minidl.distributed.functional import all_gather_cat
+    local = (all_gather_cat(x, dim, consumer) * weight).sum()
+    if consumer == "replicated":
+        return local
+    total = minidl.tensor(np.array([local.item()]))
+    dist.all_reduce(total)
+    return local, total.data[0]
+
+
+@settings(derandomize=True, max_examples=6, database=None, deadline=None)  # same draws per rank
+@given(shape=st.lists(st.integers(1, 3), min_size=2, max_size=3), dim=st.integers(0, 2),
+       consumer=st.sampled_from(["split", "replicated"]))
+def test_all_gather_cat_gradient_matches_central_differences(shape, dim, consumer):
+    from minidl.distributed.functional import all_gather_cat
+    r, dim = dist.get_rank(), dim % len(shape)
+    rng = np.random.default_rng(10 + r)
+    x0 = rng.standard_normal(shape)
+    out_shape = list(shape)
+    out_shape[dim] *= 2
+    # split: each rank weighs the gathered tensor its own way; replicated: the same way
+    w = minidl.tensor(np.random.default_rng(r if consumer == "split" else 0)
+                      .standard_normal(out_shape))
+    x = minidl.tensor(x0.copy(), requires_grad=True)
+    (all_gather_cat(x, dim, consumer) * w).sum().backward()
+
+    def loss_at(values):
+        t = minidl.tensor(values)
+        out = global_loss(t, w, consumer, dim)
+        return out[1] if consumer == "split" else out.item()
+
+    eps, numeric = 1e-6, np.zeros(x0.size)
+    for owner in range(2):                     # one rank's entries move at a time
+        for i in range(x0.size):
+            plus, minus = x0.copy().reshape(-1), x0.copy().reshape(-1)
+            if r == owner:
+                plus[i] += eps
+                minus[i] -= eps
+            f_plus, f_minus = loss_at(plus.reshape(shape)), loss_at(minus.reshape(shape))
+            if r == owner:
+                numeric[i] = (f_plus - f_minus) / (2 * eps)
+    assert both_agree(np.allclose(x.grad.data.reshape(-1), numeric, rtol=1e-6, atol=1e-8))

@@ -1,0 +1,80 @@
+"""Runs the two-rank cases under ``mpiexec -n 2`` (skipped when mpiexec or mpi4py is absent).
+
+Each rank runs single-threaded (OMP/NUMBA/OPENBLAS_NUM_THREADS=1), as the README's command does
+on a 2-core machine. A job that hangs is killed at the timeout, which fails the test.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MPIEXEC = shutil.which("mpiexec")
+
+pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="mpiexec not installed (pip install -e '.[mpi]')")
+pytest.importorskip("mpi4py")
+
+
+def env():
+    e = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    e["PYTHONPATH"] = os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(HERE)),
+                                                    os.environ.get("PYTHONPATH")]))
+    return e
+
+
+def start(*args):
+    return subprocess.Popen([MPIEXEC, "-n", "2", sys.executable, *args], env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def finish(proc, timeout):
+    """(returncode, stdout, stderr, seconds); kills the whole job if it outlives `timeout`."""
+    t0 = time.monotonic()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the job hung for {timeout} s:\n{out}\n{err}")
+    return proc.returncode, out, err, time.monotonic() - t0
+
+
+def test_two_rank_cases_pass():
+    """DDP == one process at twice the batch, collectives, mismatches, two-tower AlexNet."""
+    proc = start("-m", "pytest", os.path.join(HERE, "mpi_cases.py"), "-q", "-x",
+                 "-p", "no:cacheprovider")
+    code, out, err, _ = finish(proc, timeout=180)
+    assert code == 0, out[-4000:] + err[-4000:]
+    assert out.count(" passed") == 2          # both ranks ran them all
+
+
+@pytest.mark.parametrize("case, message", [("raise", "ValueError: rank 1 broke on purpose"),
+                                           ("exit", "error: rank 1 stopped on purpose")])
+def test_a_failing_rank_ends_every_rank_with_its_error(case, message):
+    proc = start(os.path.join(HERE, "fault_cases.py"), case)
+    code, out, err, seconds = finish(proc, timeout=60)
+    assert code != 0
+    assert f"[rank 1] {message}" in err, err
+    assert "should not happen" not in out
+    assert seconds < 30
+
+
+def test_ctrl_c_ends_every_rank():
+    proc = start(os.path.join(HERE, "fault_cases.py"), "sigint")
+    deadline = time.monotonic() + 60
+    ready = 0
+    while ready < 2 and time.monotonic() < deadline:   # both ranks inside their collectives
+        line = proc.stdout.readline()
+        ready += "ready" in line
+    time.sleep(1)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    code, out, err, _ = finish(proc, timeout=60)
+    assert code != 0
+    assert "interrupted" in err, err
+    assert time.monotonic() - t0 < 30
