@@ -25,5 +25,7 @@ setup(
         "examples": ["tqdm", "matplotlib", "pillow"],
         "test": ["pytest", "hypothesis", "tqdm", "matplotlib", "pillow", "safetensors", "threadpoolctl"],
         "bench": ["threadpoolctl", "tqdm", "matplotlib", "pillow"],
+        # minidl.distributed: MPI through mpi4py; the mpich wheel brings MPICH and mpiexec
+        "mpi": ["mpi4py", "mpich"],
     },
 )

@@ -131,7 +131,8 @@ class _NCCLGroup(_MPIGroup):
         dtypes = {np.float32: self.nccl.NCCL_FLOAT32, np.float64: self.nccl.NCCL_FLOAT64,
                   np.float16: self.nccl.NCCL_FLOAT16, np.int64: self.nccl.NCCL_INT64,
                   np.int32: self.nccl.NCCL_INT32, np.uint8: self.nccl.NCCL_UINT8}
-        return buf.data.ptr, buf.size, dtypes[buf.dtype.type], self.cupy.cuda.get_current_stream().ptr
+        stream = self.cupy.cuda.get_current_stream().ptr
+        return buf.data.ptr, buf.size, dtypes[buf.dtype.type], stream
 
     def op(self, op):
         n = self.nccl

@@ -63,7 +63,7 @@ def test_set_epoch_reshuffles_reproducibly():
 
 
 def test_bad_arguments_are_clear():
-    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1"):
         DistributedSampler(range(4), num_replicas=2, rank=2)
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         DistributedSampler(range(4))

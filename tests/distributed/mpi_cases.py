@@ -167,7 +167,8 @@ def test_ddp_different_models_are_an_error_at_construction():
     with pytest.raises(RuntimeError, match=r"models differ at parameter 1\.weight"):
         DistributedDataParallel(nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 2 + dist.get_rank())))
     with pytest.raises(RuntimeError, match="parameters \\+ buffers per rank: rank 0: 2, rank 1: 4"):
-        DistributedDataParallel(nn.Sequential(*[nn.Linear(2, 2) for _ in range(1 + dist.get_rank())]))
+        layers = [nn.Linear(2, 2) for _ in range(1 + dist.get_rank())]
+        DistributedDataParallel(nn.Sequential(*layers))
 
 
 # -- AlexNet's two towers --------------------------------------------------------------------

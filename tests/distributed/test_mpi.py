@@ -15,7 +15,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 MPIEXEC = shutil.which("mpiexec")
 
-pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="mpiexec not installed (pip install -e '.[mpi]')")
+pytestmark = pytest.mark.skipif(MPIEXEC is None,
+                                reason="mpiexec not installed (pip install -e '.[mpi]')")
 pytest.importorskip("mpi4py")
 
 
@@ -44,6 +45,7 @@ def finish(proc, timeout):
     return proc.returncode, out, err, time.monotonic() - t0
 
 
+@pytest.mark.slow   # ~15-30 s: two ranks compile and run every case
 def test_two_rank_cases_pass():
     """DDP == one process at twice the batch, collectives, mismatches, two-tower AlexNet."""
     proc = start("-m", "pytest", os.path.join(HERE, "mpi_cases.py"), "-q", "-x",
