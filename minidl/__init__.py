@@ -8,7 +8,8 @@
 
 Rooms, in the order data flows: ``backend`` (NumPy/CuPy, devices) -> ``minidl.kernels``
 (hand-written kernels) -> ``autograd`` + ``ops`` (differentiable ops) -> ``functional`` ->
-``nn`` (layers) -> ``models`` -> ``optim``, ``data``, ``train``.
+``nn`` (layers) -> ``models`` -> ``optim``, ``data``, ``train``; ``distributed`` (MPI ranks)
+and ``nn.parallel`` (DistributedDataParallel) beside them.
 """
 import os
 

@@ -244,3 +244,53 @@ def test_all_gather_cat_gradient_matches_central_differences(shape, dim, consume
             if r == owner:
                 numeric[i] = (f_plus - f_minus) / (2 * eps)
     assert both_agree(np.allclose(x.grad.data.reshape(-1), numeric, rtol=1e-6, atol=1e-8))
+
+
+# -- the Trainer on two ranks ----------------------------------------------------------------
+def shared_tmp_dir():
+    """A folder both ranks use: rank 0 makes it and broadcasts its name (as bytes)."""
+    import tempfile
+    name = np.zeros(256, np.uint8)
+    if dist.get_rank() == 0:
+        raw = tempfile.mkdtemp(prefix="minidl-ddp-").encode()
+        name[:len(raw)] = np.frombuffer(raw, np.uint8)
+    dist.broadcast(name, src=0)
+    return bytes(name[name > 0]).decode()
+
+
+def test_trainer_averages_over_ranks_writes_on_rank_0_and_resumes_in_one_process():
+    import os
+    from minidl.data import ArrayDataset, DataLoader, DistributedSampler, Subset
+    from minidl.train import LAST, Trainer
+    r = dist.get_rank()
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((40, 1, 6, 6)).astype(np.float32)
+    data = ArrayDataset(images, rng.integers(0, 3, 40))
+    out = shared_tmp_dir()
+    model = DistributedDataParallel(small_convnet(seed=r))
+    loader = DataLoader(data, 5, sampler=DistributedSampler(data, seed=0), seed=r)
+    val = DataLoader(Subset(data, range(r, 40, 2)), 7)
+    trainer = Trainer(model, SGD(model.parameters(), lr=0.05), out_dir=out, progress=False,
+                      verbose=False, plot=False)
+    history = trainer.fit(loader, val, epochs=2)
+    mine = np.array([history[-1]["train_loss"], history[-1]["val_loss"],
+                     history[-1]["val_acc1"]])
+    both = np.zeros((2, 3))
+    dist.all_gather_into_tensor(both, mine)
+    assert both_agree(np.array_equal(both[0], both[1]))     # every rank: the same averages
+    # the validation metrics count each of the 40 images once: redo them in one process
+    whole = small_convnet(seed=0)
+    whole.load_state_dict(model.module.state_dict())
+    solo = Trainer(whole, SGD(whole.parameters(), lr=0.05), progress=False, verbose=False)
+    alone = solo.evaluate(DataLoader(data, 40))
+    assert both_agree(np.isclose(alone["loss"], mine[1]) and alone["acc1"] == mine[2])
+    dist.barrier()
+    # rank 0 wrote a checkpoint with plain keys: it resumes in a plain (one-process) Trainer
+    resumed = Trainer(small_convnet(seed=5), None, progress=False, verbose=False)
+    resumed.optimizer = SGD(resumed.model.parameters(), lr=0.05)
+    resumed.load_checkpoint(os.path.join(out, LAST))
+    same = all(np.array_equal(resumed.model.state_dict()[k].data, v.data)
+               for k, v in model.module.state_dict().items())
+    assert both_agree(same and resumed.epoch == 2 and len(resumed.history) == 2)
+    assert both_agree(sorted(os.listdir(out)) == sorted([LAST, "checkpoint_best.safetensors",
+                                                          "log.jsonl"]))

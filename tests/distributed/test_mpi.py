@@ -80,3 +80,18 @@ def test_ctrl_c_ends_every_rank():
     assert code != 0
     assert "interrupted" in err, err
     assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.slow   # ~20-40 s: the README's MPI command, shortened, then resumed in one process
+def test_train_alexnet_distributed_then_resume_in_one_process(tmp_path):
+    script = os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples", "train_alexnet.py")
+    flags = ["--limit", "64", "-b", "32", "--out", str(tmp_path), "--no-progress"]
+    proc = start(script, "--distributed", "--epochs", "1", *flags)
+    code, out, err, _ = finish(proc, timeout=240)
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert "distributed: 2 ranks (MPI), batch 16 per rank = 32 per step" in out
+    assert out.count("epoch 1 |") == 1                          # only rank 0 prints
+    resumed = subprocess.run([sys.executable, script, "--epochs", "2", "--resume", str(tmp_path),
+                              *flags], env=env(), capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "resumed from" in resumed.stdout and "epoch 2 |" in resumed.stdout
