@@ -101,6 +101,10 @@ class _MPIGroup:
     def reduce_scatter(self, recv, send, op):
         return [self.comm.Ireduce_scatter_block(send, recv, op=self.op(op))]
 
+    def host_all_gather(self, recv, send):
+        """MPI all-gather of small NumPy arrays (checks, names) whatever the backend."""
+        return [self.comm.Iallgather(send, recv)]
+
     def barrier(self):
         return [self.comm.Ibarrier()]
 
@@ -122,10 +126,10 @@ class _NCCLGroup(_MPIGroup):
         import cupy
         from cupy.cuda import nccl
         self.cupy, self.nccl = cupy, nccl
-        uid = np.frombuffer(bytes(nccl.get_unique_id()) if self.rank == 0 else bytes(128),
-                            dtype=np.uint8).copy()
+        # NCCL's unique id: a tuple of 128 C chars, sent as a buffer (never pickled)
+        uid = np.array(nccl.get_unique_id() if self.rank == 0 else [0] * 128, np.int16)
         self.comm.Bcast(uid, root=0)
-        self.nccl_comm = nccl.NcclCommunicator(self.size, tuple(uid.tobytes()), self.rank)
+        self.nccl_comm = nccl.NcclCommunicator(self.size, tuple(int(v) for v in uid), self.rank)
 
     def _args(self, buf):
         dtypes = {np.float32: self.nccl.NCCL_FLOAT32, np.float64: self.nccl.NCCL_FLOAT64,

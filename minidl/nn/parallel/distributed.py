@@ -43,6 +43,7 @@ import numpy as np
 
 from ... import distributed as dist
 from ...autograd import Function, is_grad_enabled
+from ...backend import get_array_module
 from ...tensor import Tensor
 from ..module import Module
 
@@ -57,7 +58,7 @@ class _SyncPoint(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        return gy, np.zeros((), np.float32)
+        return gy, get_array_module(gy).zeros((), np.float32)
 
 
 class _Bucket:
@@ -143,7 +144,7 @@ class DistributedDataParallel(Module):
 
     def _gather(self, row):
         table = np.empty((self.world_size,) + row.shape, row.dtype)
-        self._group.wait(self._group.all_gather(table, row), "DistributedDataParallel check")
+        self._group.wait(self._group.host_all_gather(table, row), "DistributedDataParallel check")
         return table
 
     def _sync_tensors(self, tensors, what):
@@ -197,7 +198,7 @@ class DistributedDataParallel(Module):
         out = self.module(*inputs, **kwargs)
         if not armed:
             return out
-        out, attached = _attach_token(out, self._token)
+        out, attached = _attach_token(out, self._make_token)
         if not attached:
             self._armed = False   # nothing to backpropagate through: no reduction this step
         return out
@@ -212,9 +213,14 @@ class DistributedDataParallel(Module):
         self._next = 0   # the next bucket to start
         for b in self._buckets:
             b.requests = None
-        token = Tensor(np.zeros((), np.float32), requires_grad=True)
+
+    def _make_token(self, like):
+        """The one-element leaf whose hook runs when this backward has delivered every other
+        gradient (on the output's device)."""
+        zero = get_array_module(like.data).zeros((), np.float32)
+        token = Tensor._make(zero, requires_grad=True)
         token.register_hook(self._backward_done)
-        self._token = token
+        return token
 
     def _pre_hook(self, module, args):
         if not self._armed:
@@ -233,7 +239,7 @@ class DistributedDataParallel(Module):
 
     def _input_grad_done(self, key):
         """A module's input gradient is complete, so its own backward has run."""
-        if not self._armed:
+        if not self._armed or key not in self._pending:   # (a graph from an earlier step)
             return None
         self._pending[key] -= 1
         if self._pending[key] == 0 and self._uses[key] == 1:
@@ -304,17 +310,18 @@ def _ref(array):
         return lambda: array
 
 
-def _attach_token(out, token):
-    """Route the first Tensor of `out` that requires grad through _SyncPoint; returns the
-    output (same structure) and whether a tensor was found."""
+def _attach_token(out, make_token):
+    """Route the first Tensor of `out` that requires grad through _SyncPoint (with a token
+    from ``make_token(that_tensor)``); returns the output (same structure) and whether a
+    tensor was found."""
     if isinstance(out, Tensor):
         if out.requires_grad:
-            return _SyncPoint.apply(out, token), True
+            return _SyncPoint.apply(out, make_token(out)), True
         return out, False
     if isinstance(out, (tuple, list)):
         items, attached = list(out), False
         for i, item in enumerate(items):
-            items[i], attached = _attach_token(item, token)
+            items[i], attached = _attach_token(item, make_token)
             if attached:
                 break
         if hasattr(out, "_fields"):            # a namedtuple (GoogLeNetOutputs)
@@ -323,7 +330,7 @@ def _attach_token(out, token):
     if isinstance(out, dict):
         items, attached = dict(out), False
         for k, v in items.items():
-            items[k], attached = _attach_token(v, token)
+            items[k], attached = _attach_token(v, make_token)
             if attached:
                 break
         return type(out)(items), attached
