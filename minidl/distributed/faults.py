@@ -13,6 +13,7 @@ collective for a peer that is gone. So after ``init_process_group``:
 An orderly exit (status 0) is left alone: every rank is expected to reach it.
 """
 import contextlib
+import os
 import sys
 import traceback
 
@@ -34,7 +35,11 @@ def abort(code=1, message=None):
     sys.stdout.flush()
     if process_group._group is None:
         raise SystemExit(code)
+    sys.stderr.flush()
     process_group._group.abort(code)
+    # MPICH's MPI_Abort asks the process manager to kill the job and may return before the
+    # signal lands (measured: the rank went on running its next lines); never go on
+    os._exit(code)
 
 
 def _excepthook(kind, value, tb):
