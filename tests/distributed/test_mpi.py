@@ -4,6 +4,7 @@ Each rank runs single-threaded (OMP/NUMBA/OPENBLAS_NUM_THREADS=1), as the README
 on a 2-core machine. A job that hangs is killed at the timeout, which fails the test.
 """
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -68,12 +69,19 @@ def test_a_failing_rank_ends_every_rank_with_its_error(case, message):
 
 def test_ctrl_c_ends_every_rank():
     proc = start(os.path.join(HERE, "fault_cases.py"), "sigint")
-    deadline = time.monotonic() + 60
-    ready = 0
-    while ready < 2 and time.monotonic() < deadline:   # both ranks inside their collectives
-        line = proc.stdout.readline()
-        ready += "ready" in line
-    time.sleep(1)
+    try:
+        interrupt_when_ready(proc)
+    finally:                     # never leave a job behind, whatever failed above
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def interrupt_when_ready(proc):
+    deadline, seen = time.monotonic() + 60, ""
+    while seen.count("ready") < 2 and time.monotonic() < deadline:   # both ranks started
+        if select.select([proc.stdout], [], [], 1.0)[0]:
+            seen += os.read(proc.stdout.fileno(), 1000).decode()
+    time.sleep(1)                                                  # ... and in their loops
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     code, out, err, _ = finish(proc, timeout=60)
