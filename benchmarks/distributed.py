@@ -7,7 +7,7 @@ would make of it.
     python benchmarks/distributed.py --quick          # AlexNet-small only, few steps
 
 **Measured.** Each configuration runs in processes of its own: ``--worker single`` (one process,
-Numba/OpenBLAS with 2 threads, the whole batch B) and ``mpiexec -n 2 ... --worker ddp`` (two
+Numba/OpenBLAS with 2 threads, the whole batch B; ``single1``: with 1 thread) and ``mpiexec -n 2 ... --worker ddp`` (two
 ranks with 1 thread each, B/2 per rank, ``DistributedDataParallel``). A step is zero_grad,
 forward, cross-entropy, backward (with DDP: the bucketed allreduce), SGD. "allreduce wait" is
 the time DDP's backward spends waiting for its buckets after the last gradient is known (what
@@ -18,7 +18,7 @@ timed by itself.
 of B bytes/s, a ring allreduce (reduce-scatter then all-gather, each P-1 steps of S/P bytes):
 
     T_allreduce(P) = 2 (P-1)/P · S / B  +  2 (P-1) · alpha          alpha = 10 µs per message
-    T_compute(b)   = b · t_image        (t_image: this machine's measured step time per image)
+    T_compute(b)   = b · t_image        (t_image: this machine's step time per image, quiet)
     efficiency     = T_compute / (T_compute + T_allreduce)                   (no overlap)
                    = T_compute / (T_compute + max(0, T_allreduce - T_backward))   (overlapped
                      with backward, as DDP's buckets do)
@@ -40,9 +40,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 NETS = {  # name: (input side, global batch for the measured step, timed steps)
     "alexnet-small": (28, 128, 12),
-    "alexnet": (227, 32, 4),
-    "vgg16": (224, 8, 2),
+    "alexnet": (227, 32, 3),
 }
+# t_image for the model: a quiet machine's training steps, 2 threads, from the main tables of
+# benchmarks/RESULTS.md ("Whole nets", 2026-11-28, 224x224): (ms per step, batch, gradient bytes)
+QUIET = {"alexnet": (617, 32, 60_965_224 * 4), "vgg16": (2512, 8, 138_357_544 * 4)}
+BACKWARD_SHARE = 2 / 3   # backward ~ twice the forward's work (two GEMMs per layer against one)
 ALPHA_S = 10e-6
 LINKS_GBIT = (10, 100)
 NODES = (8, 64)
@@ -123,6 +126,7 @@ def worker(name, kind, steps):
 # -- the parent: run the workers, model the cluster, write the tables ---------------------------
 def run_worker(name, kind, steps):
     threads = "2" if kind == "single" else "1"
+    kind = "single" if kind == "single1" else kind
     env = dict(os.environ, OMP_NUM_THREADS=threads, NUMBA_NUM_THREADS=threads,
                OPENBLAS_NUM_THREADS=threads)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
@@ -142,30 +146,30 @@ def ring_allreduce_s(nbytes, nodes, gbit):
 
 
 def tables(measured):
-    rows = ["| net | global batch | 1 process × 2 threads, ms | 2 ranks × 1 thread, ms | "
-            "2 ranks / 1 process | allreduce wait per step (share) | allreduce alone | buckets |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| net | global batch | 1 process × 2 threads, ms | 1 process × 1 thread, ms | "
+            "2 ranks × 1 thread, ms | 2 ranks / 1 process × 2 threads | allreduce wait per "
+            "step (share) | allreduce alone | buckets |",
+            "|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(r):
+        return f"{r['step_ms']:.0f} ({r['min_ms']:.0f}–{r['max_ms']:.0f})"
     for name in NETS:
         single, ddp = measured.get((name, "single")), measured.get((name, "ddp"))
-        if single is None or ddp is None:
+        one = measured.get((name, "single1"))
+        if single is None or ddp is None or one is None:
             continue
         rows.append(
-            f"| {name} | {single['batch']} | {single['step_ms']:.0f} ({single['min_ms']:.0f}–"
-            f"{single['max_ms']:.0f}) | {ddp['step_ms']:.0f} ({ddp['min_ms']:.0f}–"
-            f"{ddp['max_ms']:.0f}) | {ddp['step_ms'] / single['step_ms']:.2f} | "
+            f"| {name} | {single['batch']} | {cell(single)} | {cell(one)} | {cell(ddp)} | "
+            f"{ddp['step_ms'] / single['step_ms']:.2f} | "
             f"{ddp['wait_ms']:.1f} ms ({100 * ddp['wait_ms'] / ddp['step_ms']:.1f}%) | "
             f"{ddp['allreduce_alone_ms']:.1f} ms for {ddp['grad_bytes'] / 1e6:.1f} MB | "
             f"{ddp['buckets']} |")
     model = ["| net | gradient MB | t_image (fwd+bwd+SGD / backward), ms | nodes | link | "
              "T_allreduce, ms | efficiency at b=32/node: no overlap / overlapped | b_hide |",
              "|---|---|---|---|---|---|---|---|"]
-    for name in ("alexnet", "vgg16"):
-        single = measured.get((name, "single"))
-        if single is None:
-            continue
-        t_img = single["step_ms"] / 1e3 / single["batch"]
-        t_bwd = single["bwd_ms"] / 1e3 / single["batch"]
-        nbytes = single["grad_bytes"]
+    for name, (step_ms, batch, nbytes) in QUIET.items():
+        t_img = step_ms / 1e3 / batch
+        t_bwd = BACKWARD_SHARE * t_img
         for nodes in NODES:
             for gbit in LINKS_GBIT:
                 t_ar = ring_allreduce_s(nbytes, nodes, gbit)
@@ -190,11 +194,18 @@ def report(measured, started, load):
         "two ranks.", "",
         "### Measured: one step, the same global batch", "", *rows, "",
         "2 ranks × 1 thread do the same arithmetic as 1 process × 2 threads, split by batch "
-        "instead of by thread, plus the allreduce; on 2 cores the best it can do is break even. "
-        "The allreduce share is the wait left after DDP's overlap with backward.", "",
+        "instead of by thread, plus the allreduce; on an idle 2-core machine the best they can "
+        "do is break even. Here they win by far, for a reason that is not MPI's: with the cores "
+        "shared with other jobs, Numba's and OpenBLAS's 2-thread pools lose most of their time "
+        "waiting for a thread that is not scheduled, which 1-thread processes never do (compare "
+        "the 1-thread column). The allreduce share is the wait left after DDP's overlap with "
+        "backward; MPICH progresses a started bucket only inside MPI calls, which DDP makes at "
+        "each layer's hook, so part of the transfer is hidden.", "",
         "### On paper: a ring allreduce across nodes like this one", "",
         "T_allreduce(P) = 2(P−1)/P · S / B + 2(P−1)·α (α = 10 µs); t_image = this machine's "
-        "measured time per image at 2 threads (AlexNet at 227, VGG-16 at 224); efficiency = "
+        "training step per image when it was quiet (2 threads, 224×224: AlexNet 617 ms and "
+        "VGG-16 2512 ms per step at batch 32 and 8, the main tables' figures of 2026-11-28; "
+        "this run's own were disturbed, see above), backward taken as 2/3 of it; efficiency = "
         "T_compute / (T_compute + T_allreduce) without overlap, and with the allreduce hidden "
         "behind backward as far as backward lasts; b_hide = T_allreduce / t_backward_image, the "
         "per-node batch from which backward alone outlasts the allreduce.", "", *model, "",
@@ -208,7 +219,7 @@ def report(measured, started, load):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--worker", choices=["single", "ddp"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["single", "single1", "ddp"], help=argparse.SUPPRESS)
     p.add_argument("--net", choices=list(NETS), help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true", help="AlexNet-small only, 3 steps")
@@ -219,9 +230,9 @@ def main():
         return worker(args.net, args.worker, args.steps)
     started, load0 = time.time(), os.getloadavg()[0]
     measured = {}
-    plan = [("alexnet-small", "single"), ("alexnet-small", "ddp")]
+    plan = [("alexnet-small", "single"), ("alexnet-small", "single1"), ("alexnet-small", "ddp")]
     if not args.quick:
-        plan += [("alexnet", "single"), ("alexnet", "ddp"), ("vgg16", "single")]
+        plan += [("alexnet", "single"), ("alexnet", "single1"), ("alexnet", "ddp")]
     for name, kind in plan:
         steps = 3 if args.quick else NETS[name][2]
         print(f"{name}, {kind} ...", flush=True)
