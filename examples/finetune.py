@@ -7,6 +7,8 @@
     python examples/finetune.py -a vgg16 --input-size 224 --weights vgg16-397923af.pth \\
         --data ~/photos --mode features       # an ImageFolder of your photos, ImageNet weights
     python examples/finetune.py -e --resume runs/finetune/checkpoint_best.safetensors --classes 5-9
+    mpiexec -n 2 python examples/finetune.py --distributed \\
+        --weights runs/alexnet/checkpoint_best.safetensors --classes 5-9   # over 2 MPI ranks
 
 Three ways to reuse a net, from most to least training (PyTorch's fine-tuning tutorial,
 DeCAF (Donahue et al. 2014), VGG's appendix):
@@ -238,6 +240,10 @@ def main(argv=None):
     parser = make_parser()
     args = common.parse_args(parser, argv)
     check_args(parser, args)
+    if args.distributed and (args.mode == "linear" or args.evaluate):
+        parser.error("--distributed trains --mode finetune|features over the ranks; the linear "
+                     "probe and -e run in one process (they take seconds)")
+    common.setup_distributed(args)   # --distributed: join the MPI ranks
     minidl.manual_seed(args.seed)
 
     data = common.find_data(args.data)
@@ -272,12 +278,13 @@ def main(argv=None):
     groups = transfer.param_groups(model, args.lr_backbone, args.lr_head,
                                    momentum=args.momentum, weight_decay=args.weight_decay)
     optimizer = SGD(groups, lr=args.lr_head)
+    model = common.distributed_model(args, model)   # after freezing: every rank freezes alike
     loss_fn = models.googlenet_loss if args.arch == "googlenet" else None
     print(f"{args.mode}: {len(frozen)} parameter tensors frozen; rates: backbone "
           f"{args.lr_backbone:g}, head {args.lr_head:g}")
     return common.run(args, model, train_loader, val_loader, loss_fn=loss_fn, optimizer=optimizer,
                       describe=f"{what}: {len(train_loader.dataset)} training and "
-                               f"{len(val_loader.dataset)} validation images")
+                               f"{common.val_images(args, val_loader)} validation images")
 
 
 if __name__ == "__main__":

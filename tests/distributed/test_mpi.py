@@ -103,3 +103,26 @@ def test_train_alexnet_distributed_then_resume_in_one_process(tmp_path):
                               *flags], env=env(), capture_output=True, text=True, timeout=240)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert "resumed from" in resumed.stdout and "epoch 2 |" in resumed.stdout
+
+
+@pytest.mark.slow   # ~20-40 s: a one-epoch source net, then fine-tuned on two ranks
+def test_finetune_distributed_from_a_train_alexnet_checkpoint(tmp_path):
+    examples = os.path.join(os.path.dirname(os.path.dirname(HERE)), "examples")
+    flags = ["--limit", "64", "-b", "32", "--epochs", "1", "--no-progress"]
+    src = subprocess.run([sys.executable, os.path.join(examples, "train_alexnet.py"), *flags,
+                          "--out", str(tmp_path / "src")], env=env(), capture_output=True,
+                         text=True, timeout=240)
+    assert src.returncode == 0, src.stderr[-3000:]
+    weights = str(tmp_path / "src" / "checkpoint_best.safetensors")
+    proc = start(os.path.join(examples, "finetune.py"), "--distributed", "--weights", weights,
+                 "--classes", "5-9", "--out", str(tmp_path / "ft"), *flags)
+    code, out, err, _ = finish(proc, timeout=240)
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert "distributed: 2 ranks (MPI), batch 16 per rank = 32 per step" in out
+    assert out.count("epoch 1 |") == 1 and "classes [5, 6, 7, 8, 9]" in out
+    assert os.path.exists(tmp_path / "ft" / "checkpoint_best.safetensors")
+    # the linear probe is one process's job: refused in one line, not run on every rank
+    proc = start(os.path.join(examples, "finetune.py"), "--distributed", "--mode", "linear",
+                 "--weights", weights)
+    code, out, err, _ = finish(proc, timeout=120)
+    assert code != 0 and "linear probe and -e run in one process" in err
