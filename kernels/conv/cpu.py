@@ -122,7 +122,7 @@ def _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
     """im2col in general: one thread per (c, kh), one input row at a time.
 
     With stride sw > 1 each kw would read the row with a stride-sw gather (AlexNet conv1:
-    11 gathers of 55 cells from every 224-cell row). Instead the row is first split into its
+    11 gathers of 55 cells from every 227-cell row). Instead the row is first split into its
     sw phases, cell iw = m*sw + r going to phase r at m; every kw then copies a contiguous run
     of one phase: cell iw = ow*sw + off is phase off % sw, position ow + off // sw.
     Each kw's valid range and phase position are worked out once, before the row loop

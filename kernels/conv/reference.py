@@ -32,9 +32,9 @@ the output channels into `groups` blocks, and each block pair is its own GEMM.
 Worked example, AlexNet conv1: a 227×227×3 image, 96 kernels of 11×11×3, stride 4, no padding.
 OH = OW = (227 - 11) // 4 + 1 = 55, so each image gives a column matrix of 3*11*11 = 363 rows by
 55*55 = 3025 columns; the layer is a (96 × 363) @ (363 × 3025) product per image. In float32 the
-column matrix takes 363*3025*4 bytes = 4.4 MB per image, 4.8× the 0.6 MB image itself (each input
-pixel is copied into up to (11/4)² ≈ 7.6 columns): 141 MB for a batch of 32, which is why the fast
-kernels fill it a few images at a time.
+column matrix takes 363*3025*4 bytes = 4.4 MB per image, 7.1× the 0.6 MB image itself (an interior
+pixel is copied into (11/4)² ≈ 7.6 columns on average, at most 3×3 = 9): 141 MB for a batch of 32,
+which is why the fast kernels fill it a few images at a time.
 
 Backward, with gy (N, OC, OH, OW):
     gb   = gy summed over n, oh, ow

@@ -1,9 +1,11 @@
-"""Shared cases for the kernel tests: hypothesis strategies for layer geometries, an independent
-direct-convolution oracle, and tolerances per dtype."""
+"""Shared cases for the kernel tests: hypothesis strategies for layer geometries, the independent
+direct-convolution oracle (`conv2d_direct`, which lives in `minidl.kernels.conv.naive` as the
+naive teaching version), and tolerances per dtype."""
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from minidl.kernels.conv.naive import conv2d_direct  # noqa: F401  (re-exported for the tests)
 from minidl.kernels.shapes import conv_output_size, pool_output_size
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-4)}
@@ -43,29 +45,6 @@ def conv_arrays(case, dtype=np.float64, seed=0):
 
 def conv_args(case):
     return case["stride"], case["padding"], case["dilation"], case["groups"]
-
-
-def conv2d_direct(x, w, b, stride, padding, dilation, groups):
-    """The convolution's definition as loops over (oc, oh, ow, kh, kw), no im2col: an oracle
-    that shares no code and no trick with the kernels under test."""
-    N, C, H, W = x.shape
-    OC, Cg, KH, KW = w.shape
-    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
-    y = np.zeros((N, OC, OH, OW))
-    for oc in range(OC):
-        g = oc // (OC // groups)
-        for oh in range(OH):
-            for ow in range(OW):
-                for kh in range(KH):
-                    for kw in range(KW):
-                        ih = oh * stride[0] - padding[0] + kh * dilation[0]
-                        iw = ow * stride[1] - padding[1] + kw * dilation[1]
-                        if 0 <= ih < H and 0 <= iw < W:
-                            y[:, oc, oh, ow] += x[:, g * Cg:(g + 1) * Cg, ih, iw] @ w[oc, :, kh, kw]
-        if b is not None:
-            y[:, oc] += b[oc]
-    return y
 
 
 @st.composite

@@ -4,8 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernel_cases import assert_close, conv2d_direct, conv_args, conv_arrays, conv_cases
+from kernel_cases import assert_close, conv_args, conv_arrays, conv_cases
+
 from minidl.kernels.conv import cpu, reference
+from minidl.kernels.conv.naive import conv2d_direct
 
 
 @settings(max_examples=15)
