@@ -1,0 +1,31 @@
+"""Read the guide's Markdown: its ```python blocks, and the `file:start-end` ranges it cites."""
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+_RANGE = re.compile(r"`((?:minidl|kernels|examples|tests)/[\w/.-]+\.py):(\d+)-(\d+)`")
+
+
+def chapters():
+    """Every Markdown page of the guide except its index."""
+    return sorted(p for p in DOCS.glob("*.md") if p.name != "README.md")
+
+
+def python_blocks(path):
+    return _BLOCK.findall(Path(path).read_text(encoding="utf-8"))
+
+
+def cited_ranges(path):
+    """(file, start, end) for every `path/to/file.py:start-end` the page cites."""
+    return [(f, int(a), int(b)) for f, a, b in _RANGE.findall(Path(path).read_text(encoding="utf-8"))]
+
+
+def run_chapter(path):
+    """Execute the page's python blocks in order, in one fresh namespace."""
+    namespace = {"__name__": f"docs.{Path(path).stem}"}
+    for i, code in enumerate(python_blocks(path)):
+        exec(compile(code, f"{Path(path).name}[block {i}]", "exec"), namespace)
+    return namespace
