@@ -1,6 +1,6 @@
 """Draw the guide's pictures into docs/figures/ (matplotlib, Agg: no window needed).
 
-    python docs/make_figures.py            # about a minute on 2 cores
+    python docs/make_figures.py            # about 30 s on 2 shared cores (26 s measured)
     python docs/make_figures.py --fast     # a few seconds: a much shorter training run (tests)
     python docs/make_figures.py --out DIR  # somewhere else
 
