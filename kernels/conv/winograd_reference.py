@@ -162,7 +162,7 @@ def output_transform(M, AT, N, TH, TW, OH, OW):
 
 def winograd_conv(x, w, b, padding, groups, m=TILE_OUTPUT, out_size=None):
     """y = conv(x, w) + b, stride 1, by F(m×m, 3×3); padding may be negative (a crop)."""
-    BT, G, AT = MATRICES[m]
+    BT, G, AT = (a.astype(x.dtype) for a in MATRICES[m])     # float32 stays float32
     N, C, H, W = x.shape
     OC = w.shape[0]
     OH, OW = out_size or (conv_output_size(H, 3, 1, padding[0]),
@@ -208,7 +208,7 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
                     m=TILE_OUTPUT):
     """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its flag is False."""
     _check(w, stride, dilation)
-    BT, G, AT = MATRICES[m]
+    BT, G, AT = (a.astype(x.dtype) for a in MATRICES[m])
     N, C, H, W = x.shape
     OC, Cg = w.shape[:2]
     ph, pw = padding

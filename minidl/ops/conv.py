@@ -1,7 +1,8 @@
 """``conv2d``: 2-D convolution (cross-correlation, as every framework computes it) with groups.
 
-The arithmetic lives in ``minidl.kernels.conv`` (im2col + GEMM; read its ``reference.py``); this
-file is the autograd node and the argument checks, which say which layer and shapes went wrong.
+The arithmetic lives in ``minidl.kernels.conv`` (im2col + GEMM, read its ``reference.py``; and
+Winograd for 3×3 layers, ``winograd_reference.py``; ``dispatch.py`` picks per layer); this file
+is the autograd node and the argument checks, which say which layer and shapes went wrong.
 
     input  (N, C, H, W)            float32 or float64
     weight (OC, C // groups, KH, KW)
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ..kernels import select
+from ..kernels.conv.dispatch import conv_kernels
 from ..kernels.shapes import as_int, conv_output_size, pair
 from ..tensor import Tensor
 
@@ -76,8 +77,8 @@ class Conv2d(Function):
             out = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d in
                         zip(x.shape[2:], (KH, KW), stride, padding, dilation))
             return get_array_module(x).zeros((0, OC) + out, dtype=x.dtype)
-        return select("conv", x).conv2d_forward(x, weight, bias, stride, padding, dilation,
-                                                groups)
+        ctx.kernels = conv_kernels(x, weight.shape, stride, dilation, groups)   # backward too
+        return ctx.kernels.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, gy):
@@ -89,7 +90,7 @@ class Conv2d(Function):
                     xp.zeros_like(weight) if need_w else None,
                     xp.zeros(weight.shape[0], dtype=gy.dtype) if need_b else None,
                     None, None, None, None)
-        gx, gw, gb = select("conv", gy).conv2d_backward(
+        gx, gw, gb = ctx.kernels.conv2d_backward(
             gy, x, weight, *ctx.args, need_x, need_w, need_b and ctx.has_bias)
         return gx, gw, gb, None, None, None, None
 
