@@ -2,6 +2,7 @@
 
     python benchmarks/child.py rss   --framework minidl|torch --arch alexnet|vgg16 --batch 32
     python benchmarks/child.py cache --arch alexnet --batch 32
+    python benchmarks/child.py conv-error --layers '[[3, 96, 11, 4, 2, 1, 224], ...]'
 
 rss: peak resident memory (VmHWM) of a process that builds the net and runs
 `--steps` training steps, with only that framework imported (PyTorch alone takes a few hundred
@@ -12,6 +13,10 @@ cache: how much Numba's on-disk cache saves. The caller sets NUMBA_CACHE_DIR: a 
 for the first process (everything compiles and is written there), the same folder for the
 second (everything loads). Reports the seconds of import, of the first training step and the
 median of the warm steps after it.
+
+conv-error: for each layer (C, OC, k, stride, padding, groups, size) at batch 1, the algorithm
+the dispatch picks and its float32 error against float64 im2col, normwise
+(||y32 - y64|| / ||y64||): forward, and the worst of the input and weight gradients.
 """
 import argparse
 import importlib
@@ -97,9 +102,32 @@ def numba_cache_counts():
     return hits, misses
 
 
+def conv_error(layers):
+    from minidl.kernels.conv import cpu
+    from minidl.kernels.conv.dispatch import choose, conv_kernels
+    out = []
+    for C, OC, k, s, p, g, size in layers:
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((1, C, size, size))
+        w = rng.standard_normal((OC, C // g, k, k)) * (2.0 / (C // g * k * k)) ** 0.5
+        args = ((s, s), (p, p), (1, 1), g)
+        y = cpu.conv2d_forward(x, w, None, *args)
+        gy = rng.standard_normal(y.shape)
+        exact = (y,) + cpu.conv2d_backward(gy, x, w, *args, True, True, False)[:2]
+        x32, w32, gy32 = (a.astype(np.float32) for a in (x, w, gy))
+        conv = conv_kernels(x32, w.shape, (s, s), (1, 1), g)
+        got = (conv.conv2d_forward(x32, w32, None, *args),) + \
+            conv.conv2d_backward(gy32, x32, w32, *args, True, True, False)[:2]
+        err = [float(np.linalg.norm(a - e) / np.linalg.norm(e)) for a, e in zip(got, exact)]
+        out.append({"algo": choose(x.shape, w.shape, (s, s), (1, 1), g), "forward": err[0],
+                    "backward": max(err[1:])})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["rss", "cache"])
+    ap.add_argument("what", choices=["rss", "cache", "conv-error"])
+    ap.add_argument("--layers", default="[]", help="conv-error: a JSON list of layers")
     ap.add_argument("--framework", choices=["minidl", "torch"], default="minidl")
     ap.add_argument("--arch", choices=["alexnet", "vgg16"], default="alexnet")
     ap.add_argument("--batch", type=int, default=32)
@@ -107,8 +135,10 @@ def main():
     args = ap.parse_args()
     if args.what == "rss":
         out = rss(args.framework, args.arch, args.batch, args.steps)
-    else:
+    elif args.what == "cache":
         out = cache(args.arch, args.batch, args.steps)
+    else:
+        out = conv_error(json.loads(args.layers))
     print(json.dumps(out))
 
 

@@ -159,15 +159,20 @@ def conv_figures(cfg):
     from minidl.kernels.shapes import conv_output_size
     sec = Section(
         "Convolution layers, forward + backward, float32",
-        "minidl's conv kernels (im2col + OpenBLAS GEMM) as the autograd node calls them, and "
-        "`torch.nn.functional.conv2d` with autograd. FLOPs: 2 per multiply-add; backward adds "
-        "the weight gradient and (except for a net's first layer, whose input needs no "
-        "gradient) the input gradient, each as many FLOPs as the forward. % GEMM = the "
-        f"layer's rate over this run's {cfg.gemm_rate / 1e9:.0f} GFLOP/s 4096² sgemm.",
-        ["layer", "in → out, k/s/p, groups", "minidl ms", "GFLOP/s", "% GEMM",
-         "its GEMMs alone ms (share)", "PyTorch ms", "GFLOP/s", "ratio",
+        "minidl's conv kernels as the autograd node calls them (the algorithm the dispatch "
+        f"picks, MINIDL_CONV_ALGO={_conv_algo()}: im2col + OpenBLAS GEMM, or Winograd "
+        "F(2×2, 3×3)), and `torch.nn.functional.conv2d` with autograd. FLOPs: 2 per "
+        "multiply-add of the direct convolution, whatever the algorithm; backward adds the "
+        "weight gradient and (except for a net's first layer, whose input needs no gradient) "
+        "the input gradient, each as many FLOPs as the forward. % GEMM = the layer's rate over "
+        f"this run's {cfg.gemm_rate / 1e9:.0f} GFLOP/s 4096² sgemm. error: the algorithm's "
+        "float32 result against float64, normwise, at batch 1 (forward / the worse of the "
+        "input and weight gradients).",
+        ["layer", "in → out, k/s/p, groups", "algorithm", "error fwd / bwd", "minidl ms",
+         "GFLOP/s", "% GEMM", "its GEMMs alone ms (share)", "PyTorch ms", "GFLOP/s", "ratio",
          "others' CPU / reruns"])
     worst = []
+    errors = _conv_errors(cfg)
     for net, layers, n in (("AlexNet", ALEXNET, cfg.alexnet_batch),
                            ("VGG-16", VGG16, cfg.vgg_batch)):
         if net not in cfg.conv_nets:
@@ -179,21 +184,26 @@ def conv_figures(cfg):
             repeat = cfg.repeat if net == "AlexNet" else cfg.vgg_repeat
             ts = _side_by_side(cfg, "conv", spec, repeat) if with_torch else \
                 _minidl_only(cfg, spec, repeat)
-            (gemms,) = _minidl_only(cfg, ("conv-gemms",) + spec[1:], repeat)
+            err = errors[net, name]
+            gemms = None
+            if err["algo"] == "im2col":   # the im2col GEMMs; Winograd's are 16 smaller ones
+                (gemms,) = _minidl_only(cfg, ("conv-gemms",) + spec[1:], repeat)
             oh = conv_output_size(size, k, s, p)
             flops = layer_flops(n, C, OC, k, g, oh, oh) * (2 if first else 3)
             rate = flops / ts[0].median
             frac = rate / cfg.gemm_rate
-            worst.append((frac, f"{net} {name.split()[0]}", gemms.median / ts[0].median))
+            worst.append((frac, f"{net} {name.split()[0]}"))
             row = [f"{net} {name}", f"{C}×{size}² → {OC}×{oh}², {k}/{s}/{p}, g{g}",
+                   err["algo"], f"{err['forward']:.1e} / {err['backward']:.1e}",
                    spread(ts[0]), f"{rate / 1e9:.0f}", f"**{100 * frac:.0f}%**",
-                   f"{ms(gemms.median)} ({100 * gemms.median / ts[0].median:.0f}%)"]
+                   f"{ms(gemms.median)} ({100 * gemms.median / ts[0].median:.0f}%)"
+                   if gemms else "–"]
             if with_torch:
                 row += [spread(ts[1]), f"{flops / ts[1].median / 1e9:.0f}",
                         f"{_ratio(*ts):.2f}"]
             else:
                 row += ["–", "–", "–"]
-            sec.rows.append(row + [others(*ts, gemms)])
+            sec.rows.append(row + [others(*ts, *([gemms] if gemms else []))])
     sec.notes.append(
         "'its GEMMs alone': the same GEMMs on the same chunk shapes, with im2col, col2im and "
         "the layout copies left out; the rest of the layer's time is those passes over memory "
@@ -201,12 +211,27 @@ def conv_figures(cfg):
         "more than 70% of the GEMM rate's time cannot reach the target by copying faster.")
     if worst:
         low = sorted(worst)[0]
-        below = [name for frac, name, _ in sorted(worst) if frac < 0.7]
+        below = [name for frac, name in sorted(worst) if frac < 0.7]
         sec.targets.append(Target(
             "3", "every AlexNet and VGG-16 conv layer, fwd+bwd", "≥ 70% of the GEMM rate",
             f"lowest {100 * low[0]:.0f}% ({low[1]})", not below,
             ("below: " + ", ".join(below)) if below else ""))
     return sec
+
+
+def _conv_algo():
+    return os.environ.get("MINIDL_CONV_ALGO", "auto")
+
+
+def _conv_errors(cfg):
+    """{(net, layer name): {"algo", "forward", "backward"}} from one child process (batch 1)."""
+    keys, layers = [], []
+    for net, table in (("AlexNet", ALEXNET), ("VGG-16", VGG16)):
+        if net in cfg.conv_nets:
+            for name, C, OC, k, s, p, g, size in table[:cfg.conv_layers]:
+                keys.append((net, name))
+                layers.append([C, OC, k, s, p, g, size])
+    return dict(zip(keys, _child(["conv-error", "--layers", json.dumps(layers)])))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ A spec is a tuple a worker process receives (see `workers.py`):
     ("copy", mib)                         NumPy copy of mib MiB (the bandwidth yardstick)
     ("net", arch, batch, kind, weights)   a training step or an inference pass (`nets.py`);
                                           weights: an .npz of minidl's state dict, or None
-    ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward
+    ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward, by the
+                                          algorithm the dispatch picks (MINIDL_CONV_ALGO)
     ("conv-gemms", N, C, OC, k, s, p, g, size, first)   minidl: only that layer's GEMMs
     ("op", name, shape)                   LRN, max-pool, ReLU or dropout, forward + backward
 
@@ -97,12 +98,13 @@ def _logits_torch(net, x):
 
 
 def _minidl_conv(N, C, OC, k, s, p, g, size, first):
-    import minidl.kernels as kernels
+    """The kernels the autograd node picks for this layer (MINIDL_CONV_ALGO, default auto)."""
+    from minidl.kernels.conv.dispatch import conv_kernels
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, size, size), dtype=np.float32)
     w = rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01
     b = np.zeros(OC, np.float32)
-    conv = kernels.select("conv", x)
+    conv = conv_kernels(x, w.shape, (s, s), (1, 1), g)
     args = ((s, s), (p, p), (1, 1), g)
     gy = rng.standard_normal(conv.conv2d_forward(x, w, b, *args).shape, dtype=np.float32)
 
