@@ -19,7 +19,10 @@ matrices B, G, A and says why a layer becomes 16 matrix products). What this ver
 * Backward-data is a forward Winograd convolution of gy (padded by 2 - p) with the rotated,
   transposed filter; backward-filter goes back through the transforms (see the reference).
 """
+import contextlib
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit, prange
@@ -31,7 +34,7 @@ from .winograd_reference import supports  # noqa: F401  (the dispatch asks each 
 
 configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
-TILE_BUFFER_BYTES = 8 << 20   # upper bound of V and of M (one chunk of tiles each), bytes
+TILE_BUFFER_BYTES = 16 << 20  # upper bound of V and of M (one chunk of tiles each), bytes
 HALF = np.float32(0.5)        # a float32 constant: float32 arithmetic stays float32
 
 _local = threading.local()
@@ -62,7 +65,7 @@ def _load_row(xf, s, W, pw, row):
         row[j] = 0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _input_transform(x, ph, pw, TH, TW, r0, r1, V):
     """V[4ξ + ν, c, (r - r0)*TW + tw] = (B^T d B)[ξ, ν] for the 4×4 input tile d of tile
     (th, tw) of image n, tile rows r = n*TH + th in [r0, r1); d starts at (2th - ph, 2tw - pw).
@@ -74,7 +77,7 @@ def _input_transform(x, ph, pw, TH, TW, r0, r1, V):
     P = (r1 - r0) * TW
     L = 2 * TW + 2                         # the padded input cells the tile row reads
     xf, vf = x.ravel(), V.ravel()
-    for c in prange(C):
+    for c in range(C):
         d = np.empty((4, L), x.dtype)
         t = np.empty((4, L), x.dtype)
         for r in range(r0, r1):
@@ -102,7 +105,7 @@ def _input_transform(x, ph, pw, TH, TW, r0, r1, V):
                     vf[u(o0 + 3 * C * P + tw)] = a1 - a3
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _output_transform(M, b, TH, TW, r0, r1, y):
     """y[n, k, 2th + i, 2tw + j] = (A^T m A)[i, j] + b[k] for the 4×4 tile m = M[:, k, p] of
     tile p = (r - r0)*TW + tw; A^T's rows are (m0 + m1 + m2, m1 - m2 - m3)."""
@@ -110,7 +113,7 @@ def _output_transform(M, b, TH, TW, r0, r1, y):
     P = (r1 - r0) * TW
     mf, yf = M.ravel(), y.ravel()
     KP = K * P
-    for k in prange(K):
+    for k in range(K):
         out = np.empty((2, 2 * TW), y.dtype)
         bk = b[k]
         for r in range(r0, r1):
@@ -136,7 +139,7 @@ def _output_transform(M, b, TH, TW, r0, r1, y):
                     yf[u(d + j)] = out[i, j] + bk
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _gy_transform(gy, TH, TW, r0, r1, gM):
     """gM[4ξ + ν, k, p] = (A g A^T)[ξ, ν] for the 2×2 tile g of gy at tile p (zeros beyond
     OH×OW): the transpose of the output transform. A's rows are (g0, g0 + g1, g0 - g1, -g1)."""
@@ -144,7 +147,7 @@ def _gy_transform(gy, TH, TW, r0, r1, gM):
     P = (r1 - r0) * TW
     gf, mf = gy.ravel(), gM.ravel()
     KP = K * P
-    for k in prange(K):
+    for k in range(K):
         g = np.zeros((2, 2 * TW), gy.dtype)
         e = np.empty((4, 2 * TW), gy.dtype)
         for r in range(r0, r1):
@@ -256,13 +259,81 @@ def _transformed_filter(w, groups, flip=False):
     return U
 
 
-def _chunks(N, TH, TW, channels, itemsize):
-    """Tile-row ranges [r0, r1) over all N*TH tile rows, each under TILE_BUFFER_BYTES."""
+def _chunks(N, TH, TW, channels, itemsize, threads):
+    """Tile-row ranges [r0, r1) over all N*TH tile rows, each under TILE_BUFFER_BYTES, and at
+    least 2 per thread where there are enough rows (so a thread on a busy core takes fewer)."""
     per = max(1, TILE_BUFFER_BYTES // max(1, 16 * channels * TW * itemsize))
     rows = N * TH
-    count = -(-rows // per)
+    count = min(rows, max(-(-rows // per), 2 * threads if threads > 1 else 1))
     per = -(-rows // count)
     return [(r, min(rows, r + per)) for r in range(0, rows, per)]
+
+
+_pool = None
+_blas = None
+
+
+def _threads():
+    return os.cpu_count() or 1
+
+
+def _executor():
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_threads(), thread_name_prefix="minidl-winograd")
+    return _pool
+
+
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """OpenBLAS on one thread inside the block (our threads run GEMMs side by side instead),
+    through threadpoolctl when it is installed; without it the GEMMs keep their threads."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        except ImportError:
+            _blas = []
+    old = [lib.num_threads for lib in _blas]
+    for lib in _blas:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(_blas, old):
+            lib.set_num_threads(n)
+
+
+def _run(work, chunks, dynamic=True):
+    """work(t, r0, r1) for every chunk, on one thread per core; -> each thread's last result.
+
+    dynamic: each thread takes the next chunk when it finishes one, so a thread whose core is
+    busy with another process does fewer; the chunks' outputs are disjoint, so the result does
+    not depend on who did what. Otherwise thread t takes chunks t, t + threads, ... (a fixed
+    assignment: for sums, whose rounding must not change from run to run).
+    """
+    n = min(_threads(), len(chunks))
+    if n <= 1:
+        return [[work(0, r0, r1) for r0, r1 in chunks][-1]]
+    lock, it = threading.Lock(), iter(chunks)
+
+    def worker(t):
+        out = None
+        mine = iter(chunks[t::n])
+        while True:
+            if dynamic:
+                with lock:
+                    c = next(it, None)
+            else:
+                c = next(mine, None)
+            if c is None:
+                return out
+            out = work(t, *c)
+
+    with _single_threaded_blas():
+        futures = [_executor().submit(worker, t) for t in range(n)]
+        return [f.result() for f in futures]
 
 
 def _forward(x, U, b, ph, pw, OH, OW, groups):
@@ -272,7 +343,8 @@ def _forward(x, U, b, ph, pw, OH, OW, groups):
     TH, TW = -(-OH // 2), -(-OW // 2)
     y = np.empty((N, OC, OH, OW), dtype=x.dtype)
     b = np.zeros(OC, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
-    for r0, r1 in _chunks(N, TH, TW, max(C, OC), x.itemsize):
+
+    def work(t, r0, r1):
         P = (r1 - r0) * TW
         V = _workspace("V", (16, C, P), x.dtype)
         M = _workspace("M", (16, OC, P), x.dtype)
@@ -280,6 +352,8 @@ def _forward(x, U, b, ph, pw, OH, OW, groups):
         np.matmul(U, V.reshape(16, groups, C // groups, P),
                   out=M.reshape(16, groups, OC // groups, P))
         _output_transform(M, b, TH, TW, r0, r1, y)
+
+    _run(work, _chunks(N, TH, TW, max(C, OC), x.itemsize, _threads()))
     return y
 
 
@@ -306,20 +380,29 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
         gb = gb.astype(gy.dtype)
     gx = gw = None
     if need_x:
-        gx = _forward(gy, _transformed_filter(w, groups, flip=True), None, 2 - ph, 2 - pw, H, W, groups)
+        gx = _forward(gy, _transformed_filter(w, groups, flip=True), None, 2 - ph, 2 - pw, H, W,
+                      groups)
     if need_w:
         TH, TW = -(-OH // 2), -(-OW // 2)
-        gU = np.zeros((16, groups, OC // groups, Cg), dtype=w.dtype)
-        part = np.empty_like(gU)
-        for r0, r1 in _chunks(N, TH, TW, max(C, OC), x.itemsize):
+        sums = {}                                 # thread -> its gU (16, groups, OCg, Cg)
+
+        def work(t, r0, r1):
             P = (r1 - r0) * TW
             V = _workspace("V", (16, C, P), x.dtype)
             gM = _workspace("M", (16, OC, P), x.dtype)
             _input_transform(x, ph, pw, TH, TW, r0, r1, V)
             _gy_transform(gy, TH, TW, r0, r1, gM)
-            np.matmul(gM.reshape(16, groups, OC // groups, P),
-                      V.reshape(16, groups, Cg, P).transpose(0, 1, 3, 2), out=part)
-            gU += part
+            part = np.matmul(gM.reshape(16, groups, OC // groups, P),
+                             V.reshape(16, groups, Cg, P).transpose(0, 1, 3, 2))
+            if t in sums:
+                sums[t] += part
+            else:
+                sums[t] = part
+
+        _run(work, _chunks(N, TH, TW, max(C, OC), x.itemsize, _threads()), dynamic=False)
+        gU = sums[0]
+        for t in range(1, len(sums)):             # a fixed order: the same sum every run
+            gU += sums[t]
         gw = np.empty(w.shape, dtype=w.dtype)
         _filter_gradient(gU, gw)
     return gx, gw, gb
