@@ -26,8 +26,10 @@ def train(arch, steps, batch):
     net = vgg_small("A", width=0.5) if arch == "vgg" else alexnet_small(width=0.5)
     opt = minidl.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     train_set, test_set = embedded_fashion_mnist(True), embedded_fashion_mnist(False)
-    def images(ds, idx):
-        return minidl.tensor((ds.data[idx].astype(np.float32) / 255.0 - 0.286)[:, None] / 0.353)
+    def images(ds, idx):   # HWC uint8 -> NCHW float32, normalised with the set's mean and std
+        x = ds.data[idx].reshape(len(idx), 28, 28, -1).transpose(0, 3, 1, 2)
+        return minidl.tensor(np.ascontiguousarray((x.astype(np.float32) / 255 - 0.286) / 0.353))
+
     rng = np.random.default_rng(0)
     losses = []
     net.train()

@@ -27,8 +27,9 @@ ALGOS = ("auto", "im2col", "winograd")
 
 # The auto rule's thresholds (benchmarks/NOTES.md, "Winograd"): below these the transforms'
 # passes over memory and the per-call filter transforms cost more than the GEMM time saved.
-MIN_CHANNELS = 32        # input and output channels per group
-MIN_SIDE = 14            # input rows and columns (smaller maps waste more on odd tiles)
+MIN_CHANNELS = 64        # input and output channels per group (VGG conv1_1 has 3)
+MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; smaller maps
+                         # waste more on the tiles that overhang an odd-sized output)
 
 
 def algorithm():
