@@ -19,7 +19,8 @@ setup(
     package_dir={"minidl.kernels": "kernels"},
     package_data={"minidl.data": ["embedded/*.gz", "embedded/*.json", "embedded/*.md",
                                   "imagenet_classes.txt"]},
-    install_requires=["numpy>=1.24", "numba>=0.59"],
+    install_requires=["numpy>=1.24", "numba>=0.59", "threadpoolctl>=3"],   # threadpoolctl: the
+    # Winograd conv kernel runs OpenBLAS single-threaded inside its own per-core threads
     extras_require={
         "cuda": ["cupy-cuda12x"],
         "examples": ["tqdm", "matplotlib", "pillow"],

@@ -197,13 +197,13 @@ def conv_figures(cfg):
                    err["algo"], f"{err['forward']:.1e} / {err['backward']:.1e}",
                    spread(ts[0]), f"{rate / 1e9:.0f}", f"**{100 * frac:.0f}%**",
                    f"{ms(gemms.median)} ({100 * gemms.median / ts[0].median:.0f}%)"
-                   if gemms else "–"]
+                   if gemms is not None else "–"]
             if with_torch:
                 row += [spread(ts[1]), f"{flops / ts[1].median / 1e9:.0f}",
                         f"{_ratio(*ts):.2f}"]
             else:
                 row += ["–", "–", "–"]
-            sec.rows.append(row + [others(*ts, *([gemms] if gemms else []))])
+            sec.rows.append(row + [others(*ts, *([gemms] if gemms is not None else []))])
     sec.notes.append(
         "'its GEMMs alone': the same GEMMs on the same chunk shapes, with im2col, col2im and "
         "the layout copies left out; the rest of the layer's time is those passes over memory "
