@@ -1,0 +1,300 @@
+"""What the experiment scripts share: resumable records, small training loops, and the report's
+arithmetic (mean ± std over seeds, the verdict rule).
+
+A *run* is (experiment, arm, config, seed). Its record is one JSON line in the experiment's
+``records.jsonl``::
+
+    {"experiment": "transfer", "arm": "AnB", "config": {...every setting...}, "seed": 0,
+     "key": "...", "history": [{"epoch": 0.5, "train_loss": ..., "train_err": ...}, ...],
+     "final": {"test_top1": 0.84, ...}, "seconds": 12.3, "finished": "2026-12-01T21:40:00Z"}
+
+``Records.run(...)`` returns the stored record when that key is already there, so rerunning an
+interrupted command skips what finished and does the rest. A line is appended (and flushed) only
+when its run has finished, so a kill mid-run loses only that run.
+
+Reports take every number from the records: ``mean_std`` and ``paired_verdict`` below.
+
+Threads: the machine these were written on has 2 cores shared with other jobs, so one BLAS / Numba
+thread per process is the default (``MINIDL_EXPERIMENT_THREADS`` changes it). Import this module
+before numpy/minidl for it to take effect.
+"""
+import os
+
+_THREADS = os.environ.get("MINIDL_EXPERIMENT_THREADS", "1")
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, _THREADS)
+
+import datetime  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import minidl  # noqa: E402
+from minidl import functional as F  # noqa: E402
+from minidl.data import default_fashion_mnist_root, embedded_root, read_idx  # noqa: E402
+from minidl.optim import SGD  # noqa: E402
+
+FASHION_MEAN, FASHION_STD = 0.286, 0.353
+
+
+# -- records -------------------------------------------------------------------------------------
+def run_key(experiment, arm, config, seed):
+    """A stable key: the same settings give the same key in any process."""
+    text = json.dumps([experiment, arm, config, seed], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+class Records:
+    """The finished runs of one experiment, kept in a JSON-lines file (append only)."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self.by_key = {}
+        if os.path.exists(self.path):
+            with open(self.path, encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError:  # a line cut by a kill: that run is redone
+                        continue
+                    self.by_key[record["key"]] = record
+
+    def get(self, experiment, arm, config, seed):
+        return self.by_key.get(run_key(experiment, arm, config, seed))
+
+    def run(self, experiment, arm, config, seed, fn, log=print):
+        """The record of (experiment, arm, config, seed): stored, or made now by ``fn()``.
+
+        ``fn()`` returns ``{"history": [...], "final": {...}}``; the rest is added here."""
+        key = run_key(experiment, arm, config, seed)
+        if key in self.by_key:
+            return self.by_key[key]
+        start = time.time()
+        out = fn()
+        record = {"experiment": experiment, "arm": arm, "config": config, "seed": seed,
+                  "key": key, "history": out.get("history", []), "final": out["final"],
+                  "seconds": round(time.time() - start, 2),
+                  "finished": datetime.datetime.now(datetime.timezone.utc)
+                  .strftime("%Y-%m-%dT%H:%M:%SZ")}
+        line = json.dumps(record, sort_keys=True, allow_nan=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.by_key[key] = record
+        summary = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                            for k, v in record["final"].items())
+        log(f"[{record['finished']}] {experiment} {arm} seed {seed}: {summary} "
+            f"({record['seconds']:.1f} s)", flush=True)
+        return record
+
+    def select(self, experiment=None, **match):
+        """Records whose experiment and config entries equal the given ones."""
+        out = []
+        for r in self.by_key.values():
+            if experiment is not None and r["experiment"] != experiment:
+                continue
+            if all(r["config"].get(k) == v for k, v in match.items()):
+                out.append(r)
+        return out
+
+
+# -- data ----------------------------------------------------------------------------------------
+def fashion_root(data=None, quick=False):
+    """(folder, description): the quick mode reads the embedded 8k/2k subset (CI needs no
+    download); otherwise `data`, else Debian's full set, else the embedded subset."""
+    if quick:
+        return embedded_root(), "embedded subset (8,000 train / 2,000 test)"
+    if data:
+        return data, f"Fashion-MNIST IDX files in {data}"
+    full = default_fashion_mnist_root()
+    if full:
+        return full, "full Fashion-MNIST (60,000 train / 10,000 test, Debian dataset-fashion-mnist)"
+    return embedded_root(), ("embedded subset (8,000 train / 2,000 test): the full set is not "
+                             "installed (apt-get install dataset-fashion-mnist)")
+
+
+def load_idx_split(root, train):
+    """(images (N, 28, 28) uint8, labels (N,) int64) of one Fashion-MNIST/MNIST split."""
+    stem = "train" if train else "t10k"
+
+    def find(name):
+        for candidate in (name, name + ".gz"):
+            path = os.path.join(root, candidate)
+            if os.path.isfile(path):
+                return path
+        raise FileNotFoundError(f"{name}[.gz] not found in {root}")
+
+    images = read_idx(find(f"{stem}-images-idx3-ubyte"))
+    labels = read_idx(find(f"{stem}-labels-idx1-ubyte")).astype(np.int64)
+    return images, labels
+
+
+def normalize(images):
+    """uint8 (N, H, W) or (N, H, W, C) -> float32 (N, C, H, W), Fashion-MNIST's mean/std."""
+    x = images.astype(np.float32) / 255.0
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    return np.ascontiguousarray((x - FASHION_MEAN) / FASHION_STD)
+
+
+def per_class(labels, classes, count, rng):
+    """Indices of `count` images of each class in `classes` (all when count is None),
+    drawn by `rng`, in a shuffled order."""
+    picked = []
+    for c in classes:
+        idx = np.flatnonzero(labels == c)
+        picked.append(idx if count is None else rng.choice(idx, size=min(count, len(idx)),
+                                                             replace=False))
+    out = np.concatenate(picked)
+    rng.shuffle(out)
+    return out
+
+
+# -- training ------------------------------------------------------------------------------------
+def logits_of(out):
+    """Main logits of a net's output (GoogLeNet's training output is a namedtuple)."""
+    return out[0] if isinstance(out, tuple) else out
+
+
+def train(model, X, y, *, epochs, lr, seed, batch_size=64, momentum=0.9, weight_decay=5e-4,
+          lr_drop=0.75, augment=None, loss_fn=None, records_per_epoch=1, stop_below=None):
+    """Plain SGD on arrays. X (N, C, H, W) float32, y (N,) int64. Returns the history:
+    ``records_per_epoch`` records per epoch, each the running training loss and error over its
+    stretch of batches (the error of the net as it trained, dropout on).
+
+    lr is divided by 10 after ``lr_drop`` of the epochs; only parameters with requires_grad are
+    given to SGD (frozen ones stay as they are). ``augment(batch, rng)`` changes each batch.
+    ``stop_below``: stop once a stretch's training error is below it (time-to-threshold runs).
+    A non-finite loss stops the run (history's last record says ``diverged``).
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    rng = np.random.default_rng(seed)
+    loss_fn = loss_fn or (lambda out, t: F.cross_entropy(logits_of(out), t))
+    history = []
+    n = len(X)
+    steps = math.ceil(n / batch_size)
+    cuts = {round(steps * k / records_per_epoch) for k in range(1, records_per_epoch + 1)}
+    drop_epoch = math.ceil(epochs * lr_drop) if lr_drop else None
+    for epoch in range(epochs):
+        if drop_epoch is not None and epoch == drop_epoch:
+            for g in opt.param_groups:
+                g["lr"] = lr / 10
+        model.train()
+        order = rng.permutation(n)
+        loss_sum = err_sum = seen = 0.0
+        for step in range(steps):
+            idx = order[step * batch_size:(step + 1) * batch_size]
+            xb = X[idx]
+            if augment is not None:
+                xb = augment(xb, rng)
+            xb, yb = minidl.Tensor(np.ascontiguousarray(xb)), minidl.Tensor(y[idx])
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            value = float(loss.item())
+            if not math.isfinite(value):
+                history.append({"epoch": round(epoch + (step + 1) / steps, 4),
+                                "train_loss": value, "train_err": float("nan"),
+                                "diverged": True})
+                return history
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            pred = logits_of(out).data.argmax(axis=1)
+            loss_sum += value * len(idx)
+            err_sum += float((pred != y[idx]).sum())
+            seen += len(idx)
+            if step + 1 in cuts:
+                history.append({"epoch": round(epoch + (step + 1) / steps, 4),
+                                "train_loss": loss_sum / seen, "train_err": err_sum / seen})
+                loss_sum = err_sum = seen = 0.0
+                if stop_below is not None and history[-1]["train_err"] < stop_below:
+                    return history
+    return history
+
+
+def predict_probs(model, X, batch_size=500):
+    """Softmax outputs (N, classes) in eval mode, no graph."""
+    was = model.training
+    model.eval()
+    out = []
+    with minidl.no_grad():
+        for i in range(0, len(X), batch_size):
+            out.append(F.softmax(logits_of(model(minidl.Tensor(X[i:i + batch_size]))), dim=1).data)
+    model.train(was)
+    return np.concatenate(out)
+
+
+def accuracy(probs, y):
+    return float((probs.argmax(axis=1) == y).mean())
+
+
+def evaluate(model, X, y):
+    """Top-1 accuracy of `model` on (X, y)."""
+    return accuracy(predict_probs(model, X), y)
+
+
+def diverged(history):
+    return bool(history) and bool(history[-1].get("diverged"))
+
+
+# -- the report's arithmetic ---------------------------------------------------------------------
+def mean_std(values):
+    """(mean, sample std with ddof=1 -- 0 for one value, count) of the finite values."""
+    v = np.array([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
+    if len(v) == 0:
+        return float("nan"), float("nan"), 0
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0, len(v)
+
+
+def fmt(mean, std, n, scale=100.0, digits=1):
+    """'84.2 ± 0.3' (percent by default); '—' when nothing finished."""
+    if n == 0 or not math.isfinite(mean):
+        return "—"
+    return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
+
+
+VERDICT_RULE = (
+    "For each claim a per-seed *paired difference* d_s is computed (the two arms share seed s: "
+    "same initial weights where shapes allow, same data order, same dropout stream). With n "
+    "seeds, mean m and sample standard deviation sd (ddof = 1), the standard error is "
+    "se = sd / √n. The verdict is **reproduced** when m has the paper's sign and |m| > 2·se, "
+    "**not reproduced** when m has the opposite sign and |m| > 2·se, and **inconclusive** "
+    "otherwise (the difference is within twice its standard error over seeds, or fewer than 2 "
+    "seeds finished). |m| > 2·se is a paired t statistic above 2 (for 3 seeds, about a "
+    "one-sided p < 0.1): a lenient bar, chosen because 3 seeds is what the time allows.")
+
+
+def paired_verdict(diffs, sign=+1):
+    """(verdict, m, se, n) for per-seed paired differences; `sign` is the paper's direction
+    (+1: the difference should be positive)."""
+    d = np.array([x for x in diffs if x is not None and math.isfinite(x)], dtype=np.float64)
+    n = len(d)
+    if n < 2:
+        return "inconclusive", float(d.mean()) if n else float("nan"), float("nan"), n
+    m, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(n))
+    if abs(m) > 2 * se and m != 0:
+        return ("reproduced" if m * sign > 0 else "not reproduced"), m, se, n
+    return "inconclusive", m, se, n
+
+
+def paired(records_a, records_b, metric):
+    """Per-seed differences metric(b) - metric(a) over the seeds both arms finished."""
+    a = {r["seed"]: metric(r) for r in records_a}
+    b = {r["seed"]: metric(r) for r in records_b}
+    return [b[s] - a[s] for s in sorted(set(a) & set(b))]
+
+
+def git_commit(root):
+    """The checkout's commit (short), or 'unknown'."""
+    try:
+        import subprocess
+        out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, ValueError):
+        return "unknown"
