@@ -51,8 +51,8 @@ PAPER = {"baseB": 62.5,
          "AnB+": [63.7, 63.6, 64.3, 64.0, 64.5, 64.6, 64.7]}
 CURVES = ["BnB", "BnB+", "AnB", "AnB+"]
 
-FULL = dict(a_per_class=1200, b_per_class=200, test_per_class=None, digits_train_per_class=100,
-            base_epochs=6, target_epochs=8, probe_epochs=30, lr=0.01, batch_size=64, width=0.25,
+FULL = dict(a_per_class=1000, b_per_class=200, test_per_class=None, digits_train_per_class=100,
+            base_epochs=5, target_epochs=6, probe_epochs=30, lr=0.01, batch_size=64, width=0.25,
             hidden=512, ns=[1, 2, 3, 4, 5, 6, 7], probe_ns=[5, 6, 7], seeds=[0, 1, 2],
             random_split=True, digits=True)
 QUICK = dict(FULL, a_per_class=60, b_per_class=20, test_per_class=40, digits_train_per_class=10,
