@@ -28,5 +28,8 @@ setup(
         "bench": ["threadpoolctl", "tqdm", "matplotlib", "pillow"],
         # minidl.distributed: MPI through mpi4py; the mpich wheel brings MPICH and mpiexec
         "mpi": ["mpi4py", "mpich"],
+        # examples/experiments: matplotlib for the reports' plots, scikit-learn for its bundled
+        # 8x8 digits (the transferability experiment's dissimilar target; nothing is downloaded)
+        "experiments": ["matplotlib", "scikit-learn"],
     },
 )

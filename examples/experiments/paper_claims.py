@@ -37,7 +37,7 @@ from minidl.models.vgg import make_features  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-FULL = dict(train_per_class=300, test_per_class=200, epochs=5, long_epochs=8, lr=0.01,
+FULL = dict(train_per_class=150, test_per_class=100, epochs=4, long_epochs=6, lr=0.01,
             batch_size=64, width=0.25, hidden=512, seeds=[0, 1, 2])
 QUICK = dict(FULL, train_per_class=12, test_per_class=8, epochs=1, long_epochs=2, seeds=[0])
 QUICK_CLAIMS = [1, 9]
@@ -71,7 +71,7 @@ class Data:
         self.Xt, self.yt = self._norm(u8_test), np.asarray(test_labels[te], np.int64)
         self.fill = (0.0 - self.mean) / self.std            # a black pixel, normalised
         # error threshold standing in for the paper's "25% training error" (CIFAR-10)
-        self.threshold = 0.50 if self.name == "cifar10" else 0.25
+        self.threshold = 0.50 if self.name == "cifar10" else 0.35
 
     def _norm(self, u8):
         x = (u8.astype(np.float32) / 255.0 - self.mean.astype(np.float32)) / self.std.astype(np.float32)
@@ -669,7 +669,11 @@ def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
       f"{cfg['lr']} divided by 10 for the last quarter of the epochs; {cfg['epochs']} epochs "
       f"({cfg['long_epochs']} for claim 4) — the papers trained for 74–90 epochs on 1.2M images.")
     w(f"- Training-error threshold standing in for AlexNet's '25% on CIFAR-10': "
-      f"**{thr:.0%}** running training error on this data (50% for CIFAR-10 via `--data`: these small nets on a 3,000-image subset do not reach the paper's 25% in a few epochs); chosen before the full run, not fitted to it.")
+      f"**{thr:.0%}** running training error on this data (50% for CIFAR-10 via `--data`). "
+      "It was fixed before the full run, from one pilot ReLU run on 3,000 images (17% training "
+      "error after 5 epochs): with 1,500 images and 4 epochs (96 SGD steps) the running error, "
+      "dropout on, was expected to end near 25–30%, where the paper's 25% could leave both arms "
+      "short of it.")
     w(f"- Seeds {cfg['seeds']}; seed s sets the initial weights, data order, dropout and "
       "augmentation draws, and every arm of a claim at seed s uses the same s (paired).")
     w("- One BLAS/Numba thread per process (a 2-core machine shared with other jobs).\n")
