@@ -387,19 +387,20 @@ def plot(t, cfg, split_names, path):
             ax.set_ylabel("top-1 / base net's top-1")
         else:
             bm, bs, bn = t.stat("baseB", split)
+            bm, bs = 100 * bm, 100 * bs             # percent, as the paper's axes
             if bn:
                 ax.axhline(bm, color="k", lw=1, label="baseB")
                 ax.axhspan(bm - bs, bm + bs, color="k", alpha=0.08)
                 ax.errorbar([0], [bm], yerr=[bs], marker="o", color="k", mfc="white", capsize=3)
             for i, arm in enumerate(CURVES):
                 stats = [t.stat(arm, split, "B", n) for n in ns]
-                m = [s[0] for s in stats]
-                s = [s[1] for s in stats]
+                m = [100 * s[0] for s in stats]
+                s = [100 * s[1] for s in stats]
                 ax.errorbar(ns + (i - 1.5) * 0.07, m, yerr=s, capsize=3, label=arm, lw=1,
                             **style[arm])
             a, b = splits(cfg)[split]
             ax.set_title(f"A = classes {a}, B = {b}", fontsize=10)
-            ax.set_ylabel("top-1 on B's test images")
+            ax.set_ylabel("top-1 (%) on B's test images")
         ax.set_xlabel("layer n at which the net is chopped")
         ax.set_xticks(range(0, 8))
         ax.grid(alpha=0.3)
