@@ -531,28 +531,42 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
                   + "; ".join(f"n={n_}: {v[1] * 100:+.1f}" if v[3] else f"n={n_}: —"
                               for n_, v in each) + " | "
                   + f"{sum(v[0] == 'reproduced' for _, v in each)} of {len(each)} decisive |")
-            if split == "0-4|5-9":
-                text.append((f[0], verdict))
+            text.append((split, f[0], verdict, m, se, n, f[2], f[3], scale))
         w("")
     w("### In words\n")
-    if text:
-        held = [name for name, v in text if v == "reproduced"]
-        failed = [name for name, v in text if v == "not reproduced"]
-        unsure = [name for name, v in text if v == "inconclusive"]
-        w("On the 0–4 / 5–9 split, " + (
-            "the findings whose direction matched the paper's beyond the seeds' spread: "
-            + "; ".join(f"*{x}*" for x in held) + ". " if held else
-            "no finding matched the paper's direction beyond the seeds' spread. ")
-          + ("**Did not reproduce** (the opposite direction, beyond the spread): "
-             + "; ".join(f"*{x}*" for x in failed) + ". " if failed else "")
-          + ("Inconclusive (within the spread, or too few seeds): "
-             + "; ".join(f"*{x}*" for x in unsure) + "." if unsure else ""))
-        w("")
-        w("Scale matters for reading these: the paper's nets were trained on ~645,000 images "
-          "a half for 90 epochs and its A and B were random halves of 1,000 ImageNet classes; "
-          "here the halves are five clothing classes each, B has a few hundred images a class "
-          "and every net trains for a few epochs, so the base nets are far less specialised "
-          "than the paper's and an effect of one or two points can hide in the seeds' spread.")
+    for split in names:
+        rows = [x for x in text if x[0] == split]
+        if not rows:
+            continue
+        w(f"On the {split} split:\n")
+        for _, name, verdict, m, se, n, paper, sign, scale in rows:
+            unit = "" if scale == 1.0 else " points"
+            if n == 0:
+                w(f"- *{name}*: not run yet.")
+                continue
+            here = f"{m * scale:+.2f}{unit}" + (f" ± {se * scale:.2f} (se, {n} seeds)" if n > 1
+                                                 else " (1 seed)")
+            ref = "" if paper is None else f" (paper {paper:+.1f}{unit})"
+            if sign == 0:
+                direction = ("no loss, as in the paper" if m >= 0 or verdict == "reproduced"
+                             else "a loss the paper did not see")
+            else:
+                direction = ("the paper's direction" if m * sign > 0 else
+                             "the opposite of the paper's direction")
+            plain = {"reproduced": "reproduced",
+                     "not reproduced": "**did not reproduce**",
+                     "inconclusive": ("inconclusive: within the seeds' spread" if n > 1
+                                      else "inconclusive: one seed only")}[verdict]
+            w(f"- *{name}*: {here}{ref} — {direction}; {plain}.")
+        failed = [x[1] for x in rows if x[2] == "not reproduced"]
+        w("\n" + ("Did not reproduce here: " + "; ".join(f"*{x}*" for x in failed) + "."
+                  if failed else "No finding went decisively against the paper on this split.")
+          + "\n")
+    w("Scale matters for reading these: the paper's nets were trained on ~645,000 images "
+      "a half for 90 epochs and its A and B were random halves of 1,000 ImageNet classes; "
+      "here the halves are five clothing classes each, B has a few hundred images a class "
+      "and every net trains for a few epochs, so the base nets are far less specialised "
+      "than the paper's and an effect of one or two points can hide in the seeds' spread.")
     with open(os.path.join(out_dir, "transfer.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(L) + "\n")
     return t
