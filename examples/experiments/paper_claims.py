@@ -668,12 +668,13 @@ def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
     w(f"- Training: SGD momentum 0.9, weight decay 5e-4, batch {cfg['batch_size']}, lr "
       f"{cfg['lr']} divided by 10 for the last quarter of the epochs; {cfg['epochs']} epochs "
       f"({cfg['long_epochs']} for claim 4) — the papers trained for 74–90 epochs on 1.2M images.")
+    steps = math.ceil(cfg["train_per_class"] * 10 / cfg["batch_size"]) * cfg["epochs"]
     w(f"- Training-error threshold standing in for AlexNet's '25% on CIFAR-10': "
       f"**{thr:.0%}** running training error on this data (50% for CIFAR-10 via `--data`). "
-      "It was fixed before the full run, from one pilot ReLU run on 3,000 images (17% training "
-      "error after 5 epochs): with 1,500 images and 4 epochs (96 SGD steps) the running error, "
-      "dropout on, was expected to end near 25–30%, where the paper's 25% could leave both arms "
-      "short of it.")
+      "It was fixed before the full run from one pilot ReLU run on 3,000 images (17% training "
+      f"error after 5 epochs): with {cfg['train_per_class'] * 10} images and {cfg['epochs']} "
+      f"epochs ({steps} SGD steps) the running error, dropout on, was expected to end near "
+      "25–30%, where the paper's 25% could leave both arms short of it.")
     w(f"- Seeds {cfg['seeds']}; seed s sets the initial weights, data order, dropout and "
       "augmentation draws, and every arm of a claim at seed s uses the same s (paired).")
     w("- One BLAS/Numba thread per process (a 2-core machine shared with other jobs).\n")
