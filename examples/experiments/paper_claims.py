@@ -132,6 +132,22 @@ class Runs:
         return self.records.run(f"claim{claim}", arm, dict(self.settings, **config), seed, fn,
                                 log=self.log)
 
+    def plain_alexnet(self, claim, arm, seed):
+        """The unmodified `alexnet_small` trained `epochs` from seed s is the same run in claims
+        1, 2, 3, 5 and 6 (same net, seed, data order and dropout draws; no augmentation): it is
+        trained once per seed and the others copy its record (marked ``same_as``)."""
+        E = self.cfg["epochs"]
+
+        def fn():
+            for c, a in PLAIN_ALEXNET:
+                done = self.records.get(f"claim{c}", a, dict(self.settings, epochs=E), seed)
+                if done is not None and "same_as" not in done["final"]:
+                    return {"history": done["history"],
+                            "final": dict(done["final"], same_as=f"claim{c}/{a}")}
+            net = self.seeded(seed, lambda: alex(self.data, self.cfg))
+            return self.fit(net, seed, E, per_epoch=4)
+        return self.run(claim, arm, seed, fn, epochs=E)
+
     def fit(self, net, seed, epochs, augment=None, loss_fn=None, per_epoch=1, extra=None):
         d = self.data
         history = runner.train(net, d.X, d.y, epochs=epochs, lr=self.cfg["lr"], seed=seed,
@@ -154,8 +170,7 @@ class Runs:
 def claim1(r, seed):
     """ReLU vs tanh: epochs to the training-error threshold."""
     E = r.cfg["epochs"]
-    r.run(1, "relu", seed, lambda: r.fit(r.seeded(seed, lambda: alex(r.data, r.cfg)), seed, E,
-                                         per_epoch=4), epochs=E)
+    r.plain_alexnet(1, "relu", seed)
 
     def tanh():
         net = r.seeded(seed, lambda: alex(r.data, r.cfg))
@@ -166,8 +181,7 @@ def claim1(r, seed):
 
 def claim2(r, seed):
     E = r.cfg["epochs"]
-    r.run(2, "LRN", seed, lambda: r.fit(r.seeded(seed, lambda: alex(r.data, r.cfg)), seed, E),
-          epochs=E)
+    r.plain_alexnet(2, "LRN", seed)
 
     def no_lrn():
         net = r.seeded(seed, lambda: alex(r.data, r.cfg))
@@ -178,8 +192,7 @@ def claim2(r, seed):
 
 def claim3(r, seed):
     E = r.cfg["epochs"]
-    r.run(3, "overlapping 3/2", seed,
-          lambda: r.fit(r.seeded(seed, lambda: alex(r.data, r.cfg)), seed, E), epochs=E)
+    r.plain_alexnet(3, "overlapping 3/2", seed)
 
     def plain():
         net = r.seeded(seed, lambda: alex(r.data, r.cfg))
@@ -211,8 +224,7 @@ def claim5(r, seed):
                                 for i in range(0, len(big), 250)])
         return {"ten_crop_err": 1 - runner.accuracy(probs, d.yt)}
 
-    r.run(5, "no augmentation", seed,
-          lambda: r.fit(r.seeded(seed, lambda: alex(d, r.cfg)), seed, E), epochs=E)
+    r.plain_alexnet(5, "no augmentation", seed)
     r.run(5, "crops + flips", seed,
           lambda: r.fit(r.seeded(seed, lambda: alex(d, r.cfg)), seed, E, augment=crops,
                         extra=ten_crop), epochs=E)
@@ -222,8 +234,7 @@ def claim5(r, seed):
 
 def claim6(r, seed):
     d, E = r.data, r.cfg["epochs"]
-    r.run(6, "two towers (groups=2)", seed,
-          lambda: r.fit(r.seeded(seed, lambda: alex(d, r.cfg)), seed, E), epochs=E)
+    r.plain_alexnet(6, "two towers (groups=2)", seed)
 
     def one_tower():
         ref = alex(d, r.cfg)
@@ -237,6 +248,8 @@ def claim6(r, seed):
     r.run(6, "one tower, half the kernels", seed, one_tower, epochs=E)
 
 
+PLAIN_ALEXNET = [(1, "relu"), (2, "LRN"), (3, "overlapping 3/2"), (5, "no augmentation"),
+                 (6, "two towers (groups=2)")]
 VGG_ARMS = ["A", "A-LRN", "B", "C", "D", "E", "B with 5×5"]
 
 

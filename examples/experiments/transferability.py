@@ -527,7 +527,7 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
             w(f"| {f[0]} | {f[1]} | {paper} | {here} | **{verdict}** |")
             if len(f) > 5:
                 each = [(n_, paired_verdict(dn, +1)) for n_, dn in f[5]]
-                w(f"| ↳ each n | AnB+(n) − baseB | +1.2…+2.2 | "
+                w("| ↳ each n | AnB+(n) − baseB | +1.2…+2.2 | "
                   + "; ".join(f"n={n_}: {v[1] * 100:+.1f}" if v[3] else f"n={n_}: —"
                               for n_, v in each) + " | "
                   + f"{sum(v[0] == 'reproduced' for _, v in each)} of {len(each)} decisive |")
