@@ -410,6 +410,14 @@ def plot(t, cfg, split_names, path):
     plt.close(fig)
 
 
+def timing(records, settings):
+    """'X min of run time, first finished ..., last ...' from the records."""
+    recs = records.select(EXPERIMENT, **settings)
+    stamps = sorted(r["finished"] for r in recs)
+    return (f"{sum(r['seconds'] for r in recs) / 60:.1f} min of wall-clock run time, one thread on a shared 2-core machine; first "
+            f"finished {stamps[0]}, last {stamps[-1]}")
+
+
 def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
     settings = {k: cfg[k] for k in ("a_per_class", "b_per_class", "test_per_class",
                                     "digits_train_per_class", "base_epochs", "target_epochs",
@@ -437,6 +445,7 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
       + (" --quick" if quick else "") + "` from the records in `transfer/records.jsonl`; "
       "every number below is read from those records (rerun with `--report-only` to redraw). "
       f"{done} of {len(expected) * len(seeds)} runs finished"
+      + (f" ({timing(records, settings)})" if done else "")
       + (f"; this sitting took {elapsed / 60:.1f} min" if elapsed else "") + ".\n")
     if missing:
         w(f"**Missing runs ({len(missing)})** — rerun the command to finish them: "
@@ -559,9 +568,12 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
                                       else "inconclusive: one seed only")}[verdict]
             w(f"- *{name}*: {here}{ref} — {direction}; {plain}.")
         failed = [x[1] for x in rows if x[2] == "not reproduced"]
-        w("\n" + ("Did not reproduce here: " + "; ".join(f"*{x}*" for x in failed) + "."
-                  if failed else "No finding went decisively against the paper on this split.")
-          + "\n")
+        unseen = [x[1] for x in rows if x[2] == "inconclusive" and x[5] > 0]
+        w("\n" + ("**Did not reproduce** (decisively against the paper): "
+                  + "; ".join(f"*{x}*" for x in failed) + ". " if failed else
+                  "No finding went decisively against the paper on this split. ")
+          + ("**Not reproduced either** (no decisive effect in the paper's direction): "
+             + "; ".join(f"*{x}*" for x in unseen) + "." if unseen else "") + "\n")
     w("Scale matters for reading these: the paper's nets were trained on ~645,000 images "
       "a half for 90 epochs and its A and B were random halves of 1,000 ImageNet classes; "
       "here the halves are five clothing classes each, B has a few hundred images a class "
