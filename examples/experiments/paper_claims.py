@@ -706,6 +706,11 @@ def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
     failed = [f"{c} ({label})" for c, label, v in summary if v == "not reproduced"]
     if failed:
         w("**Not reproduced at this scale:** " + "; ".join(failed) + ".\n")
+    w("Reading the verdicts: every net here trains for a few epochs on a few thousand 28×28 "
+      "images, far from the papers' 74–90 epochs on 1.2M photos. Effects that pay off only "
+      "with long training or large data (depth, augmentation, the regularisers) can point the "
+      "other way after a few epochs, and a verdict says what happened at this scale, not "
+      "whether the paper was right at its own.\n")
     L.extend(sections)
     with open(os.path.join(out_dir, "reproduction.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(L) + "\n")
