@@ -37,18 +37,20 @@ from minidl.models.vgg import make_features  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# epochs: every claim but 4 (dropout: long_epochs, so overfitting shows) and 10 (GoogLeNet:
-# googlenet_epochs; at 4 epochs it had barely left chance, 74-81% test error)
-FULL = dict(train_per_class=150, test_per_class=100, epochs=4, long_epochs=6, googlenet_epochs=16,
-            lr=0.01,
+# epochs: every claim but 4 (dropout: long_epochs, so overfitting shows), 7 and 8 (VGG depth:
+# vgg_epochs; at 4 epochs E had barely left chance, 57-83% test error) and 10 (GoogLeNet:
+# googlenet_epochs; at 4 epochs 74-81% test error)
+FULL = dict(train_per_class=150, test_per_class=100, epochs=4, long_epochs=6, vgg_epochs=12,
+            googlenet_epochs=16, lr=0.01,
             batch_size=64, width=0.25, hidden=512, seeds=[0, 1, 2])
 QUICK = dict(FULL, train_per_class=12, test_per_class=8, epochs=1, long_epochs=2,
-             googlenet_epochs=1, seeds=[0])
+             vgg_epochs=1, googlenet_epochs=1, seeds=[0])
 
 
 def claim_epochs(claim, cfg):
     """How many epochs the arms of `claim` train."""
-    return {4: cfg["long_epochs"], 10: cfg["googlenet_epochs"]}.get(claim, cfg["epochs"])
+    return {4: cfg["long_epochs"], 7: cfg["vgg_epochs"], 8: cfg["vgg_epochs"],
+            10: cfg["googlenet_epochs"]}.get(claim, cfg["epochs"])
 QUICK_CLAIMS = [1, 9]
 
 
@@ -263,7 +265,7 @@ VGG_ARMS = ["A", "A-LRN", "B", "C", "D", "E", "B with 5×5"]
 
 
 def claim7(r, seed):
-    d, E = r.data, r.cfg["epochs"]
+    d, E = r.data, claim_epochs(7, r.cfg)
     for arm in VGG_ARMS:
         def fn(arm=arm):
             if arm == "B with 5×5":
@@ -281,7 +283,7 @@ def claim7(r, seed):
 
 
 def claim8(r, seed):
-    d, E = r.data, r.cfg["epochs"]
+    d, E = r.data, claim_epochs(8, r.cfg)
     r.run(8, "D from random (He) init", seed,
           lambda: r.fit(r.seeded(seed, lambda: vgg(d, r.cfg, "D")), seed, E, per_epoch=4),
           epochs=E)
@@ -689,7 +691,7 @@ def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
       f"{cfg['width']}, fc {cfg['hidden']}), He init; the papers' nets are 10–100× wider.")
     w(f"- Training: SGD momentum 0.9, weight decay 5e-4, batch {cfg['batch_size']}, lr "
       f"{cfg['lr']} divided by 10 for the last quarter of the epochs; {cfg['epochs']} epochs "
-      f"({cfg['long_epochs']} for claim 4, {cfg['googlenet_epochs']} for claim 10) — the papers trained for 74–90 epochs on 1.2M images.")
+      f"({cfg['long_epochs']} for claim 4, {cfg['vgg_epochs']} for claims 7 and 8, {cfg['googlenet_epochs']} for claim 10) — the papers trained for 74–90 epochs on 1.2M images.")
     steps = math.ceil(cfg["train_per_class"] * 10 / cfg["batch_size"]) * cfg["epochs"]
     w(f"- Training-error threshold standing in for AlexNet's '25% on CIFAR-10': "
       f"**{thr:.0%}** running training error on this data (50% for CIFAR-10 via `--data`). "
