@@ -39,6 +39,12 @@ from minidl.optim import SGD  # noqa: E402
 
 FASHION_MEAN, FASHION_STD = 0.286, 0.353
 
+# Where the full runs in docs/ came from (the records do not carry a commit).
+PROVENANCE = ("The full run's records were made on 2026-12-01 by this branch's scripts on top of "
+              "main at 6036016, with minidl's own code as at that commit (the experiments change "
+              "no file under minidl/); the branch was rebased onto later main afterwards. To remake "
+              "them on the current code, delete the records file and rerun the command.")
+
 
 # -- records -------------------------------------------------------------------------------------
 def run_key(experiment, arm, config, seed):

@@ -452,6 +452,8 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
           + ", ".join(f"{a}{'' if n is None else f'(n={n})'} {sp}/{tg} seed {s}"
                       for (a, sp, tg, n), s in missing[:40])
           + (" …" if len(missing) > 40 else "") + "\n")
+    if not quick:
+        w(runner.PROVENANCE + "\n")
     w("## Setup (and what was scaled down)\n")
     a, b = splits(cfg)["0-4|5-9"]
     w(f"- Data: {data_desc}. Halves A = classes {a}, B = {b}"
