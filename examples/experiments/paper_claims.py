@@ -600,6 +600,55 @@ def plot_claim(claim, spec, by_arm, thr, path):
     plt.close(fig)
 
 
+def claim_tables(spec, by_arm, thr, claim, summary):
+    """The arm table and the contrast table (verdicts appended to `summary` when given)."""
+    S = []
+    S.append("| arm | seeds | " + " | ".join(m[0] for m in spec["metrics"]) + " |")
+    S.append("|---|---|" + "---|" * len(spec["metrics"]))
+    for arm in spec["arms"]:
+        runs = list(by_arm.get(arm, {}).values())
+        cells = []
+        for label, fn in spec["metrics"]:
+            vals = [fn(r, thr) for r in runs]
+            if fn is epochs:
+                cens = sum(censored_epochs(r, thr)[1] for r in runs)
+                m, sd, n = mean_std(vals)
+                cells.append("—" if n == 0 else f"{m:.2f} ± {sd:.2f}"
+                             + (f" ({cens} never reached: ≥)" if cens else ""))
+            else:
+                cells.append(fmt(*mean_std(vals)))
+        div = sum(bool(r["final"].get("diverged")) for r in runs)
+        S.append(f"| {arm} | {len(runs)}{f' ({div} diverged)' if div else ''} | "
+                 + " | ".join(cells) + " |")
+    S.append("")
+    S.append("Errors in %; epochs as fractions of an epoch (quarter-epoch records).\n")
+    S.append("| contrast (per seed) | paper | here: mean ± se (seeds) | verdict |")
+    S.append("|---|---|---|---|")
+    for c in spec["contrasts"]:
+        vals = contrast_values(by_arm, c, thr)
+        v, m, se, n = verdict(vals, c[4])
+        scale = 1.0 if c[3] is epochs else 100.0
+        here = ("—" if n == 0 else f"{m * scale:+.2f} ± {se * scale:.2f} ({n})" if n > 1
+                else f"{m * scale:+.2f} (1)")
+        extra = ""
+        if c[3] is epochs and c[1] and c[2]:
+            ra, rb = by_arm.get(c[1], {}), by_arm.get(c[2], {})
+            ratios = [epochs(rb[s], thr) / epochs(ra[s], thr)
+                      for s in set(ra) & set(rb) if epochs(ra[s], thr) > 0]
+            if ratios:
+                extra = f"; ratio {np.mean(ratios):.2f}×"
+        S.append(f"| {c[0]} | {c[5]} | {here}{extra} | **{v}** |")
+        if summary is not None:
+            summary.append((claim, c[0], v))
+    return S
+
+
+def alt_epochs(records, claim, settings, main):
+    """Other epoch counts this claim's records hold (earlier sittings with other settings)."""
+    return sorted({r["config"]["epochs"] for r in records.select(f"claim{claim}", **settings)}
+                  - {main})
+
+
 def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
     settings = {k: cfg[k] for k in ("train_per_class", "test_per_class", "lr", "batch_size",
                                     "width", "hidden")}
@@ -627,42 +676,13 @@ def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
         S.append(f"**Paper.** {spec['paper']}\n")
         S.append(f"**Here.** {spec['setup']} Epochs: "
                  f"{claim_epochs(claim, cfg)}.\n")
-        S.append("| arm | seeds | " + " | ".join(m[0] for m in spec["metrics"]) + " |")
-        S.append("|---|---|" + "---|" * len(spec["metrics"]))
-        for arm in spec["arms"]:
-            runs = list(by_arm.get(arm, {}).values())
-            cells = []
-            for label, fn in spec["metrics"]:
-                vals = [fn(r, thr) for r in runs]
-                if fn is epochs:
-                    cens = sum(censored_epochs(r, thr)[1] for r in runs)
-                    m, sd, n = mean_std(vals)
-                    cells.append("—" if n == 0 else f"{m:.2f} ± {sd:.2f}"
-                                 + (f" ({cens} never reached: ≥)" if cens else ""))
-                else:
-                    cells.append(fmt(*mean_std(vals)))
-            div = sum(bool(r["final"].get("diverged")) for r in runs)
-            S.append(f"| {arm} | {len(runs)}{f' ({div} diverged)' if div else ''} | "
-                     + " | ".join(cells) + " |")
-        S.append("")
-        S.append("Errors in %; epochs as fractions of an epoch (quarter-epoch records).\n")
-        S.append("| contrast (per seed) | paper | here: mean ± se (seeds) | verdict |")
-        S.append("|---|---|---|---|")
-        for c in spec["contrasts"]:
-            vals = contrast_values(by_arm, c, thr)
-            v, m, se, n = verdict(vals, c[4])
-            scale = 1.0 if c[3] is epochs else 100.0
-            here = ("—" if n == 0 else f"{m * scale:+.2f} ± {se * scale:.2f} ({n})" if n > 1
-                    else f"{m * scale:+.2f} (1)")
-            extra = ""
-            if c[3] is epochs and c[1] and c[2]:
-                ra, rb = by_arm.get(c[1], {}), by_arm.get(c[2], {})
-                ratios = [epochs(rb[s], thr) / epochs(ra[s], thr)
-                          for s in set(ra) & set(rb) if epochs(ra[s], thr) > 0]
-                if ratios:
-                    extra = f"; ratio {np.mean(ratios):.2f}×"
-            S.append(f"| {c[0]} | {c[5]} | {here}{extra} | **{v}** |")
-            summary.append((claim, c[0], v))
+        S += claim_tables(spec, by_arm, thr, claim, summary)
+        for alt in alt_epochs(records, claim, settings, claim_epochs(claim, cfg)):
+            S.append(f"\n**The same arms at {alt} epochs** (an earlier sitting with the shorter "
+                     "training, kept for comparison; the verdicts above and in the summary are "
+                     f"for {claim_epochs(claim, cfg)} epochs):\n")
+            S += claim_tables(spec, claim_records(records, claim, dict(settings, epochs=alt)),
+                              thr, claim, None)
         S.append("")
         S.append(f"![claim {claim}](reproduction/{png})\n")
         sections.append("\n".join(S))
