@@ -4,7 +4,7 @@
 
 For each layer: forward and forward+backward milliseconds (median of --repeat runs after a
 warm-up) and GFLOP/s, beside the NumPy float32 GEMM rate (4096² sgemm) measured in the same run.
-The ratio to that rate is issue 6's target (>= 70% forward+backward).
+The ratio to that rate is the suite's target for each layer (>= 70% forward+backward).
 
 FLOPs count 2 per multiply-add: forward 2*N*OC*OH*OW*(C/groups)*KH*KW; backward adds the same
 for the weight gradient and, except for the first layer (whose input is the image, so no input

@@ -4,7 +4,7 @@
 
 For each op: minidl's kernels (array level, as the autograd node calls them) and, when PyTorch
 is installed, torch.nn.functional with autograd, both forward+backward, with the ratio
-minidl / torch (issue 6 wants <= 1.0, and LRN 3x faster: <= 0.33). Also the bytes each op
+minidl / torch (the targets: <= 1.0, and LRN 3x faster: <= 0.33). Also the bytes each op
 must move at least (read x, write y, read gy, write gx, plus what backward reads back),
 as a fraction of a large NumPy copy's bandwidth measured in the same run.
 """

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Target:
-    number: str          # issue 6's numbering: "1", "2a", ...
+    number: str          # the targets table's numbering: "1", "2a", ...
     what: str
     goal: str            # e.g. "≤ 1.0"
     measured: str        # e.g. "0.93"
@@ -56,7 +56,7 @@ def render(title, machine, sections, preamble=()):
     out += ["## Machine", "", table(["", ""], list(machine.items())), ""]
     targets = sorted((t for s in sections for t in s.targets), key=lambda t: t.number)
     if targets:
-        out += ["## Targets (issue 6)", "",
+        out += ["## Targets (first performance round)", "",
                 table(["#", "target", "goal", "measured", "result", "note"],
                       [[t.number, t.what, t.goal, t.measured, verdict(t.met), t.note]
                        for t in targets]), ""]

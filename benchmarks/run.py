@@ -1,4 +1,4 @@
-"""minidl's benchmark suite: every figure of issue 6, minidl and PyTorch side by side.
+"""minidl's benchmark suite: every figure its targets name, minidl and PyTorch side by side.
 
     python benchmarks/run.py            # the full suite, under 15 minutes on 2 cores
     python benchmarks/run.py --quick    # fewer repeats, no profile: under 2 minutes
@@ -41,7 +41,7 @@ SECTION_FUNCTIONS = {"references": lambda f: f.references, "nets": lambda f: f.n
 
 
 class Config:
-    """What each mode runs: sizes are issue 6's; quick and smoke cut repeats (and smoke sizes)."""
+    """What each mode runs: sizes are the targets'; quick and smoke cut repeats (and smoke sizes)."""
 
     def __init__(self, mode, torch_available, budget):
         self.mode, self.torch, self.budget = mode, torch_available, budget

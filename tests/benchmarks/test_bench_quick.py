@@ -53,7 +53,7 @@ def test_smoke_conv_and_ops_with_blas_override_removed(tmp_path):
     for row in conv + ops:   # median (min–max) in every timed cell
         assert re.search(r"\d+(\.\d)? \(\d+(\.\d)?–\d+(\.\d)?\)", row), row
     if "PyTorch | not installed" not in text:
-        assert "## Targets (issue 6)" in text
+        assert "## Targets (first performance round)" in text
         # one target row per op (counted at line starts: a timing cell may read "| 4 |" too)
         assert sum(line.startswith("| 4 | ") for line in text.splitlines()) == 7
         assert "| 3 | every AlexNet and VGG-16 conv layer" in text

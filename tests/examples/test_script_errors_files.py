@@ -1,7 +1,7 @@
 """Bad files met by a running script -- a corrupt dataset, an image that does not decode (in
 the main process and in workers), an output folder that cannot be written, a checkpoint whose
 structure or generator state is wrong -- end in one line naming the file, not a traceback
-(issue 11, item 11).
+(the one-line promise of the example scripts).
 
 The scripts' ``main(argv)`` runs in this process (a subprocess per case would cost seconds
 each); an exception other than ``SystemExit`` escaping it is exactly the traceback a person

@@ -42,16 +42,6 @@ def _save_safetensors(net, path):
     return str(path)
 
 
-def _pth_readable(tmp_path):
-    """Can minidl.load read torch.save's zip format yet? (helper P's reader)"""
-    probe = tmp_path / "probe.pth"
-    torch.save({"x": torch.arange(3.0)}, probe)
-    try:
-        return np.array_equal(np.asarray(minidl.load(str(probe))["x"].numpy()), [0, 1, 2])
-    except (CheckpointError, ValueError, KeyError, TypeError, AttributeError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def torch_alexnet():
     return seeded(TorchAlexNet(), seed=0)
@@ -95,9 +85,6 @@ def test_vgg_timm_layout_gives_timms_logits(tmp_path):
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["zip", "legacy"])
 def test_pth_files_of_both_torch_save_formats(tmp_path, torch_alexnet, legacy):
-    if not _pth_readable(tmp_path):
-        pytest.skip("minidl.load cannot read torch.save's .pth files yet (the pickle-free "
-                    "reader of issue 10, branch torchfile); these run once it is merged")
     path = str(tmp_path / "alexnet.pth")
     torch.save(torch_alexnet.state_dict(), path, _use_new_zipfile_serialization=not legacy)
     net = models.alexnet_torchvision(weights=path)
@@ -108,9 +95,6 @@ def test_pth_files_of_both_torch_save_formats(tmp_path, torch_alexnet, legacy):
 
 
 def test_pth_vgg_timm_and_torchvision(tmp_path, torch_vgg):
-    if not _pth_readable(tmp_path):
-        pytest.skip("minidl.load cannot read torch.save's .pth files yet (the pickle-free "
-                    "reader of issue 10, branch torchfile); these run once it is merged")
     path = str(tmp_path / "vgg11.pth")
     torch.save(torch_vgg.state_dict(), path)
     x = _image(1)

@@ -1,6 +1,6 @@
 """The Trainer's files on disk: ``checkpoint_best`` is copied with ``minidl.save``'s atomic
 writer, killed saves leave nothing behind for long, errors name the target, and a run that
-already broke its weights says so (issue 11, items 8 and 11)."""
+already broke its weights says so."""
 import errno
 import os
 import shutil
