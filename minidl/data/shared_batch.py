@@ -26,12 +26,19 @@ blocks itself once it is dead (``Inbox.release``): the ones it has seen, and the
 ``unseen`` numbers -- blocks made for batches the loader had not received yet. The same counting
 as above bounds those: at most ``depth`` of the worker's batches are in flight, and each makes at
 most one block, so ``unseen = depth`` finds every one. Without this a killed worker's blocks
-would stay in ``/dev/shm`` until the main process exits.
+would stay in ``/dev/shm`` until the main process exits. A worker killed between creating a
+block and sizing it leaves an *empty* block, which cannot be mapped: ``release`` removes its name
+without attaching (this once replaced a worker's own error with "cannot mmap an empty file").
 """
 import os
 import secrets
 import threading
 from multiprocessing import resource_tracker, shared_memory
+
+try:
+    import _posixshmem   # what shared_memory itself uses on POSIX: unlink a name unmapped
+except ImportError:      # Windows: no fork, so no process workers either
+    _posixshmem = None
 
 import numpy as np
 
@@ -136,9 +143,13 @@ class Inbox:
             return
         first = self.newest.get(worker_id, -1) + 1
         for number in range(first, first + unseen):
+            name = block_name(self.prefix, worker_id, number)
             try:
-                shm = shared_memory.SharedMemory(name=block_name(self.prefix, worker_id, number))
+                shm = shared_memory.SharedMemory(name=name)
             except FileNotFoundError:
+                continue
+            except ValueError:   # "cannot mmap an empty file": killed before it sized the block
+                _unlink_name(name)
                 continue
             _free(shm)
 
@@ -151,6 +162,15 @@ class Inbox:
 def _unlink(shm):
     try:
         shm.unlink()   # also tells the resource tracker it is gone
+    except FileNotFoundError:
+        pass
+
+
+def _unlink_name(name):
+    """Remove a block that cannot be attached: the worker was killed between creating it and
+    sizing it, so it is empty and was never registered with the resource tracker."""
+    try:
+        _posixshmem.shm_unlink("/" + name)
     except FileNotFoundError:
         pass
 

@@ -251,3 +251,42 @@ def test_a_forked_copy_of_the_loader_leaves_its_workers_alone():
         print("EPOCHS", first, len(list(loader)))
     """, timeout=20)
     assert "EPOCHS 8 8" in result.stdout, result.stdout + result.stderr
+
+
+def test_an_error_while_another_worker_is_creating_a_block_arrives_as_itself():
+    """The race CI once hit: batch 0 fails while the other worker has opened its next block but
+    not sized it yet; the loader then kills it and frees its blocks. The user must get the
+    dataset's error (not "cannot mmap an empty file"), and no block may be left behind.
+    Made deterministic: a worker's ftruncate announces itself and then hangs, and batch 0 raises
+    only once a block is half-made."""
+    result = run_child("""
+        import multiprocessing as mp
+        main, half_made, ftruncate = os.getpid(), mp.get_context("fork").Event(), os.ftruncate
+
+        def hanging_ftruncate(fd, size):
+            if os.getpid() != main:        # in a worker: the block is opened, not sized yet
+                half_made.set()
+                time.sleep(60)
+            return ftruncate(fd, size)
+
+        os.ftruncate = hanging_ftruncate   # workers are forked: they inherit it
+
+        class FailsFirst(Numbered):
+            def __getitem__(self, i):
+                if i == 0:
+                    half_made.wait(10)
+                    raise KeyError("sample 0 is corrupt")
+                return super().__getitem__(i)
+
+        loader = DataLoader(FailsFirst(16), batch_size=2, num_workers=2, timeout=20)
+        try:
+            for batch in loader:
+                pass
+        except Exception as e:
+            print("RAISED", type(e).__name__, "|", e, "|", half_made.is_set())
+        print("BLOCKS", [n for n in os.listdir("/dev/shm") if n.startswith(f"minidl_{main}_")])
+    """, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "RAISED KeyError | 'sample 0 is corrupt' | True" in result.stdout, result.stdout + result.stderr
+    assert "BLOCKS []" in result.stdout
+    assert "leaked shared_memory" not in result.stderr and "Traceback" not in result.stderr, result.stderr

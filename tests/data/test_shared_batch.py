@@ -55,3 +55,24 @@ def test_release_frees_a_dead_workers_blocks_seen_or_not():
         with pytest.raises(FileNotFoundError):
             shared_memory.SharedMemory(name=name)
     outbox.blocks = []   # the worker is "dead": it never frees them itself
+
+
+def test_release_removes_an_empty_block_of_a_worker_killed_before_sizing_it():
+    """SharedMemory(create=True) opens the name, then sizes it: a worker killed in between
+    leaves an empty block, which cannot be mapped ("cannot mmap an empty file")."""
+    _posixshmem = pytest.importorskip("_posixshmem")
+    import os
+    prefix = block_prefix()
+    name = prefix + "0_0"
+    os.close(_posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600))
+    try:
+        with pytest.raises(ValueError, match="empty"):
+            shared_memory.SharedMemory(name=name)     # what release used to do, and raise
+        Inbox(prefix).release(0, unseen=2)
+        with pytest.raises(FileNotFoundError):
+            shared_memory.SharedMemory(name=name)
+    finally:
+        try:
+            _posixshmem.shm_unlink("/" + name)
+        except FileNotFoundError:
+            pass
