@@ -14,13 +14,23 @@ from minidl.optim import SGD
 from models_helpers import image
 
 
+@pytest.fixture(autouse=True)
+def seeded():
+    """Each net's init from a fixed seed, so a test's outcome does not hang on the tests run
+    before it (they draw from the same default generator)."""
+    minidl.manual_seed(0)
+
+
 def loss_in_eval(net, x, y):
     net.eval()
     with minidl.no_grad():
         return F.cross_entropy(net(x), y).item()
 
 
-def step_lowers_loss(net, size, channels=3, lr=0.01, loss_fn=None):
+def step_lowers_loss(net, size, channels=3, lr=1e-3, loss_fn=None):
+    # lr 1e-3, not the papers' 0.01: one momentum step on a batch of two at 0.01 overshoots for
+    # about half of the inits (AlexNet: 3 of seeds 0-5 measured; GoogLeNet at seed 0), since the
+    # gradient is one dropout sample while the loss is read in eval mode
     loss_fn = loss_fn or F.cross_entropy
     x, y = image(2, channels, size, seed=7), minidl.tensor(np.array([0, 1]))
     before = loss_in_eval(net, x, y)
