@@ -16,21 +16,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from conv_layers import ALEXNET, VGG16  # noqa: E402
-from run import BLAS_VARS, CLEAN_FLAG  # noqa: E402
+from run import CLEAN_FLAG, reexec_without_blas_overrides  # noqa: E402
 
 LAYERS = {"a" + row[0][-1]: ("AlexNet", row) for row in ALEXNET[2:]}       # a3 a4 a5
 LAYERS.update({"v" + row[0].split()[0][4:]: ("VGG-16", row) for row in VGG16})   # v1_1 ... v5_x
-
-
-def reexec_without_blas_overrides(argv):
-    """As run.py: this script again with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset, or None."""
-    import subprocess
-    found = {k: os.environ[k] for k in BLAS_VARS if k in os.environ}
-    if os.environ.get(CLEAN_FLAG) or not found:
-        return None
-    env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
-    env[CLEAN_FLAG] = ", ".join(f"{k}={v}" for k, v in found.items())
-    return subprocess.call([sys.executable, os.path.abspath(__file__)] + list(argv), env=env)
 
 
 def main():
@@ -40,7 +29,7 @@ def main():
     ap.add_argument("--batch-vgg", type=int, default=8)
     ap.add_argument("--batch-alexnet", type=int, default=32)
     args = ap.parse_args()
-    code = reexec_without_blas_overrides(sys.argv[1:])
+    code = reexec_without_blas_overrides(sys.argv[1:], script=__file__)
     if code is not None:
         return code
     from machine import blas

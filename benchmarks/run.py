@@ -78,15 +78,16 @@ class Config:
         self.gemm_rate = self.bandwidth = None   # filled by the references section
 
 
-def reexec_without_blas_overrides(argv):
-    """Run this command again with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; None when the
-    environment is already clean (then the suite runs in this process)."""
+def reexec_without_blas_overrides(argv, script=__file__):
+    """Run `script` (this suite, or another benchmark) again with OPENBLAS_CORETYPE/
+    OPENBLAS_L2_SIZE unset; None when the environment is already clean (then it runs in this
+    process)."""
     found = {k: os.environ[k] for k in BLAS_VARS if k in os.environ}
     if os.environ.get(CLEAN_FLAG) or not found:
         return None
     env = {k: v for k, v in os.environ.items() if k not in BLAS_VARS}
     env[CLEAN_FLAG] = ", ".join(f"{k}={v}" for k, v in found.items())
-    return subprocess.call([sys.executable, os.path.abspath(__file__)] + list(argv), env=env)
+    return subprocess.call([sys.executable, os.path.abspath(script)] + list(argv), env=env)
 
 
 def env_note():

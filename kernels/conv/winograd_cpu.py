@@ -29,25 +29,13 @@ from numba import njit, prange
 from numba import uint64 as u
 
 from ..threads import configure
-from .cpu import _bias_grad
+from .cpu import _bias_grad, _workspace   # per-thread scratch arrays, shared with im2col
 from .winograd_reference import supports  # noqa: F401  (the dispatch asks each module)
 
 configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 TILE_BUFFER_BYTES = 16 << 20  # upper bound of V and of M (one chunk of tiles each), bytes
 HALF = np.float32(0.5)        # a float32 constant: float32 arithmetic stays float32
-
-_local = threading.local()
-
-
-def _workspace(name, shape, dtype):
-    """A reusable scratch array of `shape`; grows when needed, never shrinks."""
-    buffers = _local.__dict__.setdefault("buffers", {})
-    size = int(np.prod(shape))
-    buf = buffers.get((name, np.dtype(dtype)))
-    if buf is None or buf.size < size:
-        buf = buffers[(name, np.dtype(dtype))] = np.empty(size, dtype=dtype)
-    return buf[:size].reshape(shape)
 
 
 @njit(cache=True)
