@@ -18,7 +18,6 @@ import numpy as np
 import minidl
 import minidl.functional as F
 from minidl import models
-from minidl.backend import Device, require_cuda
 from minidl.data.datasets.folder import pil_loader
 from minidl.data.imagenet import CROP, IMAGENET_CLASSES, imagenet_transform
 from minidl.nn.module import StateDictError
@@ -64,12 +63,7 @@ def main(argv=None):
     for photo in args.photos:
         if not os.path.isfile(photo):
             parser.error(f"{photo}: no such file")
-    try:
-        device = Device(args.device)
-        if device.type == "cuda":
-            require_cuda(device)
-    except (ValueError, RuntimeError) as e:
-        parser.error(f"--device {args.device}: {e}")
+    device = common.parse_device(parser, args.device)
     net = build(parser, args).to(device).eval()
     prepare = imagenet_transform()
     for photo in args.photos:

@@ -110,12 +110,7 @@ def parse_args(parser, argv=None, paper_size=224):
                         ("--wd", args.weight_decay)):
         if not (math.isfinite(value) and value >= 0):
             parser.error(f"{flag} must be a non-negative number, got {value}")
-    try:
-        device = Device(args.device)
-        if device.type == "cuda":
-            require_cuda(device)
-    except (ValueError, RuntimeError) as e:
-        parser.error(f"--device {args.device}: {e}")
+    parse_device(parser, args.device)   # checked now: a usage error, not a failure mid-run
     for flag in ("resume", "init_from"):
         path = getattr(args, flag, None)
         if path is not None:
@@ -207,6 +202,17 @@ def val_images(args, val_loader):
     """How many validation images the run has (with several ranks: all shards together)."""
     data = val_loader.dataset
     return len(data.dataset if getattr(args, "world_size", 1) > 1 else data)
+
+
+def parse_device(parser, name):
+    """``--device NAME`` as a Device, checked now (a usage error if unknown or absent)."""
+    try:
+        device = Device(name)
+        if device.type == "cuda":
+            require_cuda(device)
+    except (ValueError, RuntimeError) as e:
+        parser.error(f"--device {name}: {e}")
+    return device
 
 
 def fail(message):
