@@ -703,7 +703,7 @@ def write_report(records, cfg, claims, out_dir, data, quick, elapsed=None):
         w(f"**Missing runs ({len(missing)})** — rerun the same command to finish them: "
           + ", ".join(missing[:60]) + (" …" if len(missing) > 60 else "") + "\n")
     if not quick:
-        w(runner.PROVENANCE + "\n")
+        w(runner.provenance(all_recs) + "\n")
     w("## Setup common to every claim (what was scaled down)\n")
     w(f"- Data: {data.desc}; {cfg['train_per_class']} training images a class "
       f"({cfg['train_per_class'] * 10}) and {cfg['test_per_class']} test images a class "

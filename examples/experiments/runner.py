@@ -39,11 +39,19 @@ from minidl.optim import SGD  # noqa: E402
 
 FASHION_MEAN, FASHION_STD = 0.286, 0.353
 
-# Where the full runs in docs/ came from (the records do not carry a commit).
-PROVENANCE = ("The full run's records were made on 2026-12-01 by this branch's scripts on top of "
-              "main at 6036016, with minidl's own code as at that commit (the experiments change "
-              "no file under minidl/); the branch was rebased onto later main afterwards. To remake "
-              "them on the current code, delete the records file and rerun the command.")
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def provenance(records):
+    """One sentence for a report: the commit(s) of the code its records were made with."""
+    commits = sorted({r.get("commit", "unknown (made before records carried a commit)")
+                      for r in records})
+    if not commits:
+        return ""
+    where = commits[0] if len(commits) == 1 else "several: " + ", ".join(commits)
+    return (f"Code these records were made with (git commit of minidl, kernels and examples; "
+            f"'+changes' marks uncommitted edits there): {where}. To remake them on other code, "
+            f"delete the records file and rerun the command.")
 
 
 # -- records -------------------------------------------------------------------------------------
@@ -83,6 +91,7 @@ class Records:
         out = fn()
         record = {"experiment": experiment, "arm": arm, "config": config, "seed": seed,
                   "key": key, "history": out.get("history", []), "final": out["final"],
+                  "commit": code_commit(),
                   "seconds": round(time.time() - start, 2),
                   "finished": datetime.datetime.now(datetime.timezone.utc)
                   .strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -296,11 +305,27 @@ def paired(records_a, records_b, metric):
 
 
 def git_commit(root):
-    """The checkout's commit (short), or 'unknown'."""
+    """The checkout's commit (short), '+changes' when minidl/, kernels/ or examples/ have
+    uncommitted edits; 'unknown' outside a git checkout."""
     try:
         import subprocess
         out = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--",
+                                "minidl", "kernels", "examples"],
+                               capture_output=True, text=True, timeout=10)
+        commit = out.stdout.strip()
+        return (commit + ("+changes" if dirty.stdout.strip() else "")) if commit else "unknown"
     except (OSError, ValueError):
         return "unknown"
+
+
+_commit = None
+
+
+def code_commit():
+    """git_commit of this checkout, asked once per process."""
+    global _commit
+    if _commit is None:
+        _commit = git_commit(_ROOT)
+    return _commit

@@ -453,7 +453,7 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
                       for (a, sp, tg, n), s in missing[:40])
           + (" …" if len(missing) > 40 else "") + "\n")
     if not quick:
-        w(runner.PROVENANCE + "\n")
+        w(runner.provenance(list(records.by_key.values())) + "\n")
     w("## Setup (and what was scaled down)\n")
     a, b = splits(cfg)["0-4|5-9"]
     w(f"- Data: {data_desc}. Halves A = classes {a}, B = {b}"
