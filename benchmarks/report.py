@@ -10,6 +10,7 @@ class Target:
     measured: str        # e.g. "0.93"
     met: object          # True, False or None (not measured)
     note: str = ""
+    round: int = 1       # which issue's targets: 1 (issue 6), 2 (issue 12, ratios tightened)
 
 
 @dataclass
@@ -50,16 +51,33 @@ def table(header, rows):
     return "\n".join(lines)
 
 
+def _kept(first):
+    """Round 2's target 6, "keep" round 1's 4-6 (LRN, pool, ReLU, dropout, memory, the second
+    process's first step): one row saying whether all of them still hold."""
+    kept = [t for t in first if t.number in ("4", "5", "6")]
+    if not kept:
+        return []
+    missed = [t.what for t in kept if t.met is False]
+    return [Target("6", "keep the first round's targets 4–6 (ops, memory, first step)",
+                   "as in the first round's table", f"{len(kept) - len(missed)} of {len(kept)} "
+                   "met", not missed, ("missed: " + "; ".join(missed)) if missed else "",
+                   round=2)]
+
+
 def render(title, machine, sections, preamble=()):
     out = [f"# {title}", ""]
     out += list(preamble)
     out += ["## Machine", "", table(["", ""], list(machine.items())), ""]
     targets = sorted((t for s in sections for t in s.targets), key=lambda t: t.number)
-    if targets:
-        out += ["## Targets (first performance round)", "",
-                table(["#", "target", "goal", "measured", "result", "note"],
-                      [[t.number, t.what, t.goal, t.measured, verdict(t.met), t.note]
-                       for t in targets]), ""]
+    first = [t for t in targets if t.round == 1]
+    second = [t for t in targets if t.round == 2] + _kept(first)
+    for heading, ts in (("Targets of the second performance round (issue 12)", second),
+                        ("Targets of the first performance round (issue 6)", first)):
+        if ts:
+            out += [f"## {heading}", "",
+                    table(["#", "target", "goal", "measured", "result", "note"],
+                          [[t.number, t.what, t.goal, t.measured, verdict(t.met), t.note]
+                           for t in sorted(ts, key=lambda t: t.number)]), ""]
     for s in sections:
         out += [f"## {s.title}", ""]
         if s.intro:

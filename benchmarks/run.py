@@ -33,10 +33,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CLEAN_FLAG = "MINIDL_BENCH_REEXEC"   # set in the child: the environment is already clean
-SECTIONS = ("references", "nets", "conv", "ops", "memory", "cache", "profile")
+SECTIONS = ("references", "nets", "contention", "conv", "ops", "memory", "cache", "profile")
 SECTION_FUNCTIONS = {"references": lambda f: f.references, "nets": lambda f: f.net_figures,
                      "conv": lambda f: f.conv_figures, "ops": lambda f: f.op_figures,
                      "memory": lambda f: f.memory_figures, "cache": lambda f: f.cache_figures,
+                     "contention": lambda f: __import__("contention").contention_figures,
                      "profile": lambda f: f.profile_figures}
 
 
@@ -46,6 +47,7 @@ class Config:
     def __init__(self, mode, torch_available, budget):
         self.mode, self.torch, self.budget = mode, torch_available, budget
         self.nets = ("alexnet", "vgg16")
+        self.contention_nets = self.nets
         self.alexnet_batch, self.vgg_batch, self.op_batch = 32, 8, 32
         self.gemm_n, self.copy_mb = 4096, 256
         self.repeat, self.net_repeat, self.op_repeat, self.attempts = 5, 5, 7, 4
@@ -60,12 +62,13 @@ class Config:
             self.repeat, self.net_repeat, self.op_repeat, self.attempts = 3, 3, 3, 2
             self.min_run = 0.15
             self.vgg_repeat = 2
+            self.contention_nets = ("alexnet",)
             self.conv_torch = ("AlexNet",)
             self.rss_steps, self.rss_vgg_torch = 2, False
             self.cache_fresh = False
             self.profile_steps = 2
         elif mode == "smoke":   # the code paths in seconds, for CI: the numbers mean nothing
-            self.nets = ("alexnet",)
+            self.nets = self.contention_nets = ("alexnet",)
             self.alexnet_batch, self.vgg_batch, self.op_batch = 1, 1, 2
             self.gemm_n, self.copy_mb = 256, 8
             self.repeat, self.net_repeat, self.op_repeat, self.attempts = 1, 1, 1, 1
@@ -133,7 +136,7 @@ def main(argv=None):
     import figures
     from machine import describe
     from measure import Budget
-    from report import Section, render
+    from report import Section, Target, render
     from workers import Worker
 
     start = time.monotonic()
@@ -158,7 +161,9 @@ def main(argv=None):
             print(f"[bench] {name} ...", flush=True)
             sections.append(SECTION_FUNCTIONS[name](figures)(cfg))
             print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
-    sections.append(Section("GPU", gpu_note()))
+    sections.append(Section("GPU", gpu_note(), targets=[Target(
+        "7", "GPU: AlexNet training step on CuPy, batch 128", "within 2× PyTorch's cuDNN",
+        "see RESULTS_GPU.md" if gpu_count() else "no GPU on this machine", None, round=2)]))
     notes = os.path.join(HERE, "NOTES.md")
     if args.mode != "smoke" and os.path.exists(notes):
         with open(notes, encoding="utf-8") as f:
@@ -179,13 +184,16 @@ def main(argv=None):
     return 0
 
 
-def gpu_note():
+def gpu_count():
     try:
         import cupy
-        count = cupy.cuda.runtime.getDeviceCount()
+        return cupy.cuda.runtime.getDeviceCount()
     except Exception:   # no CuPy, no driver, or no device
-        count = 0
-    if count:
+        return 0
+
+
+def gpu_note():
+    if gpu_count():
         return ("A GPU is present: run `python benchmarks/gpu.py` for target 7 (AlexNet step on "
                 "CuPy vs PyTorch cuDNN, batch 128); it writes `benchmarks/RESULTS_GPU.md`.")
     return ("Not measured: this machine has no GPU (target 7 is skipped). On a machine with one, "

@@ -31,11 +31,14 @@ class WorkerError(RuntimeError):
 
 
 class Worker:
-    def __init__(self, framework, torch_threads=None):
-        env = dict(os.environ)
+    """framework: "minidl" or "torch"; env: extra environment variables for the process;
+    label: its name in the tables (default: the framework's)."""
+
+    def __init__(self, framework, torch_threads=None, env=None, label=None):
+        env = dict(os.environ, **(env or {}))
         if torch_threads:
             env["BENCH_TORCH_THREADS"] = str(torch_threads)
-        self.framework = framework
+        self.framework, self.label = framework, label or framework
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), framework],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env, cwd=HERE)
@@ -88,8 +91,9 @@ class RemoteRunner:
         return self.worker.call("calibrate", key=self.key, min_run=min_run)["inner"]
 
     def sample(self, inner):
-        from measure import Sample
-        return Sample(**self.worker.call("sample", key=self.key, inner=inner)["sample"])
+        import measure
+        return measure.Sample(**self.worker.call(
+            "sample", key=self.key, inner=inner, expected_others=measure.EXPECTED_OTHERS)["sample"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,6 +144,7 @@ def serve(framework):
             elif cmd == "calibrate":
                 reply = {"inner": measure._calls_per_run(figures[msg["key"]], msg["min_run"])}
             elif cmd == "sample":
+                measure.EXPECTED_OTHERS = msg.get("expected_others", 0.0)
                 s = measure._run_once(figures[msg["key"]], msg["inner"])
                 reply = {"sample": {"seconds": s.seconds, "others": s.others, "clean": s.clean}}
             elif cmd == "logits":

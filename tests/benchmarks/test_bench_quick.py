@@ -53,10 +53,14 @@ def test_smoke_conv_and_ops_with_blas_override_removed(tmp_path):
     for row in conv + ops:   # median (min–max) in every timed cell
         assert re.search(r"\d+(\.\d)? \(\d+(\.\d)?–\d+(\.\d)?\)", row), row
     if "PyTorch | not installed" not in text:
-        assert "## Targets (first performance round)" in text
+        first = text.split("## Targets of the first performance round (issue 6)", 1)[1]
+        first = first.split("\n## ", 1)[0]
         # one target row per op (counted at line starts: a timing cell may read "| 4 |" too)
-        assert sum(line.startswith("| 4 | ") for line in text.splitlines()) == 7
-        assert "| 3 | every AlexNet and VGG-16 conv layer" in text
+        assert sum(line.startswith("| 4 | ") for line in first.splitlines()) == 7
+        assert "| 3 | every AlexNet and VGG-16 conv layer" in first
+        second = table_rows(text, "Targets of the second performance round (issue 12)")
+        assert any(r.startswith("| 4 | AlexNet conv1 (11×11/4) and conv2") for r in second)
+        assert any(r.startswith("| 6 | keep the first round's targets") for r in second)
 
 
 @pytest.mark.slow
@@ -67,6 +71,10 @@ def test_smoke_every_section(tmp_path):
     assert "training step" in table_rows(text, "Whole nets")[0]
     assert any("minidl" in r and "GiB" in r for r in table_rows(text, "Peak memory"))
     assert "2nd (cache filled: loads)" in text
+    busy = table_rows(text, "With a core taken")
+    assert [r.split("|")[3].strip() for r in busy][::2] == ["minidl", "minidl, OpenBLAS on 1 thread"]
+    if "PyTorch | not installed" not in text:
+        assert "| 5 | AlexNet (paper: LRN, groups=2) training step, slowdown" in text
 
 
 def test_gpu_script_skips_cleanly_without_a_gpu(tmp_path):
@@ -95,6 +103,27 @@ def test_busy_machine_is_noticed():
         hog.wait()
     assert not sample.clean
     assert sample.others > 0.5   # at least half a core went to the other process
+
+
+def test_spinner_load_is_expected_and_other_load_still_noticed():
+    """Under contention.Spinner one core's load is allowed; a second hog on top is not."""
+    if measure.machine_busy() is None or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs /proc/stat and 2 cores")
+    import contention
+    with contention.Spinner():
+        assert measure.EXPECTED_OTHERS == 1.0
+        quiet = measure._run_once(lambda: time.sleep(0.3), 1)
+        spin = "import time\nt = time.time()\nwhile time.time() - t < 0.6: pass\n"
+        hog = subprocess.Popen([sys.executable, "-c", spin])
+        try:
+            time.sleep(0.1)
+            extra = measure._run_once(lambda: time.sleep(0.3), 1)
+        finally:
+            hog.wait()
+    assert measure.EXPECTED_OTHERS == 0.0
+    assert quiet.others > 0.5            # the spinner's core is counted ...
+    assert extra.others > 1.3            # ... and the second hog's on top of it
+    assert not extra.clean
 
 
 def test_compare_interleaves_and_reruns_disturbed_runs(monkeypatch):
