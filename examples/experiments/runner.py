@@ -43,15 +43,42 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 
 
 def provenance(records):
-    """One sentence for a report: the commit(s) of the code its records were made with."""
+    """A paragraph for a report: the commit(s) of the code its records were made with, and
+    which files of that code (minidl/, kernels/, examples/) differ between them and from the
+    checkout the report is written in."""
     commits = sorted({r.get("commit", "unknown (made before records carried a commit)")
                       for r in records})
     if not commits:
         return ""
     where = commits[0] if len(commits) == 1 else "several: " + ", ".join(commits)
-    return (f"Code these records were made with (git commit of minidl, kernels and examples; "
-            f"'+changes' marks uncommitted edits there): {where}. To remake them on other code, "
-            f"delete the records file and rerun the command.")
+    text = (f"Code these records were made with (git commit of minidl, kernels and examples; "
+            f"'+changes' marks uncommitted edits there): {where}.")
+    known = [c for c in commits if all(ch in "0123456789abcdef" for ch in c)]
+    if len(known) > 1:
+        changed = _changed(known[0], known[-1])
+        if changed is not None:
+            text += (" Between those commits " + ("these files of that code changed: "
+                     + ", ".join(changed) if changed else "no file of that code changed") + ".")
+    diffs = [_changed(c, "HEAD") for c in known]
+    if known and None not in diffs:
+        changed = sorted(set().union(*diffs))
+        text += (f" From {'them' if len(known) > 1 else 'it'} to the checkout that wrote this "
+                 f"report ({git_commit(_ROOT)}): " + (", ".join(changed) + " changed"
+                                                     if changed else "no file of that code "
+                                                     "changed") + ".")
+    return text + " To remake the records on other code, delete the records file and rerun."
+
+
+def _changed(a, b):
+    """Files under minidl/, kernels/, examples/ that differ between commits a and b, or None
+    when git cannot say (not a checkout, unknown commit)."""
+    try:
+        import subprocess
+        out = subprocess.run(["git", "-C", _ROOT, "diff", "--name-only", a, b, "--", "minidl",
+                              "kernels", "examples"], capture_output=True, text=True, timeout=10)
+    except (OSError, ValueError):
+        return None
+    return out.stdout.split() if out.returncode == 0 else None
 
 
 # -- records -------------------------------------------------------------------------------------
