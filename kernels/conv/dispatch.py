@@ -1,4 +1,5 @@
-"""Which algorithm computes a convolution layer: im2col + GEMM, or Winograd F(2×2, 3×3).
+"""Which algorithm computes a convolution layer: im2col + GEMM, Winograd F(2×2, 3×3), or
+Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`).
 
     conv_kernels(x, w_shape, stride, dilation, groups) -> a module with conv2d_forward and
                                                          conv2d_backward (same signatures)
@@ -6,13 +7,16 @@
 im2col (`reference.py`, `cpu.py`, `cuda.py`) runs every layer. Winograd (`winograd_*.py`)
 runs 3×3 kernels with stride 1 and dilation 1 in 2.25× fewer multiply-adds, plus transforms
 that pass over memory; it wins where the GEMMs dominate and the transforms are amortised
-(`choose` below; the measurements behind the rule are in benchmarks/NOTES.md).
+(`choose` below; the measurements behind the rule are in benchmarks/NOTES.md). A strided
+layer whose phase kernel is 3×3 (kernel side k with ceil(k / stride) = 3: AlexNet's 11×11
+stride 4) becomes a stride-1 3×3 convolution of stride² times the channels (`phases.py`),
+which Winograd then runs: "phases".
 
 The environment variable MINIDL_CONV_ALGO forces one, for teaching and tests, read at each
 call so a test can set it:
     auto      (default) the rule below
     im2col    every layer by im2col
-    winograd  every layer Winograd can compute; the others (not 3×3, strided, dilated) by
+    winograd  every layer Winograd can compute, directly or on the phases; the others by
               im2col, since there is no other way to run them
 The kernel target follows ``minidl.kernels.select``: MINIDL_KERNELS=reference gives
 `winograd_reference.py`, a CuPy array `winograd_cuda.py`.
@@ -21,6 +25,7 @@ import importlib
 import os
 
 from .. import select
+from .phases import PhaseConv
 from .winograd_reference import supports
 
 ALGOS = ("auto", "im2col", "winograd")
@@ -40,14 +45,30 @@ def algorithm():
     return algo
 
 
+def phase_kernel(kernel_size, stride):
+    """The kernel side of a strided layer's phase form: ceil(k / s) per dimension."""
+    return tuple(-(-k // s) for k, s in zip(kernel_size, stride))
+
+
 def choose(x_shape, w_shape, stride, dilation, groups, algo=None):
-    """'winograd' or 'im2col' for this layer under `algo` (default: MINIDL_CONV_ALGO)."""
+    """'winograd', 'phases' or 'im2col' for this layer under `algo` (default:
+    MINIDL_CONV_ALGO)."""
     algo = algo or algorithm()
-    if algo == "im2col" or not supports(w_shape[2:], stride, dilation):
+    stride, dilation = tuple(stride), tuple(dilation)
+    if algo == "im2col" or dilation != (1, 1):
+        return "im2col"
+    if supports(w_shape[2:], stride, dilation):
+        kind = "winograd"
+    elif stride != (1, 1) and phase_kernel(w_shape[2:], stride) == (3, 3):
+        kind = "phases"
+    else:
         return "im2col"
     if algo == "winograd":
-        return "winograd"
+        return kind
     OC, Cg = w_shape[:2]
+    if kind == "phases":   # the rule measured on AlexNet's conv1 (benchmarks/NOTES.md)
+        side = min(x // s for x, s in zip(x_shape[2:], stride))
+        return kind if OC // groups >= MIN_CHANNELS and side >= MIN_SIDE else "im2col"
     if min(Cg, OC // groups) < MIN_CHANNELS or min(x_shape[2:]) < MIN_SIDE:
         return "im2col"
     return "winograd"
@@ -56,7 +77,18 @@ def choose(x_shape, w_shape, stride, dilation, groups, algo=None):
 def conv_kernels(x, w_shape, stride, dilation, groups):
     """The kernel module that runs this layer for `x`'s device and the kernel mode."""
     im2col = select("conv", x)
-    if choose(x.shape, w_shape, stride, dilation, groups) == "im2col":
+    kind = choose(x.shape, w_shape, stride, dilation, groups)
+    if kind == "im2col":
         return im2col
     target = im2col.__name__.rsplit(".", 1)[1]          # reference, cpu or cuda
-    return importlib.import_module(f"{__package__}.winograd_{target}")
+    winograd = importlib.import_module(f"{__package__}.winograd_{target}")
+    return winograd if kind == "winograd" else _phases(winograd)
+
+
+_phase_convs = {}
+
+
+def _phases(winograd):
+    if winograd not in _phase_convs:
+        _phase_convs[winograd] = PhaseConv(winograd)
+    return _phase_convs[winograd]

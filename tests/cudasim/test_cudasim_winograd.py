@@ -28,3 +28,21 @@ def test_winograd(N, C, H, W, OC, padding, groups, buffer_bytes, monkeypatch):
     got = winograd_cuda.conv2d_backward(gy, x, w, *args, True, True, True)
     for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
         np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("N, C, H, OC, k, stride, padding", [(1, 2, 13, 3, 11, 4, 2),
+                                                             (2, 1, 9, 2, 5, 2, 1)])
+def test_phase_conv_on_the_cuda_winograd(N, C, H, OC, k, stride, padding):
+    """AlexNet conv1's rewrite (kernels/conv/phases.py) around the CUDA Winograd kernels."""
+    from minidl.kernels.conv.phases import PhaseConv
+    conv = PhaseConv(winograd_cuda)
+    x = rng.standard_normal((N, C, H, H))
+    w = rng.standard_normal((OC, C, k, k))
+    b = rng.standard_normal(OC)
+    args = ((stride, stride), (padding, padding), (1, 1), 1)
+    y = conv.conv2d_forward(x, w, b, *args)
+    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    got = conv.conv2d_backward(gy, x, w, *args, True, True, True)
+    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
+        np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)

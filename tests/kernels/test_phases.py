@@ -1,0 +1,191 @@
+"""A strided convolution on the input's phases (kernels/conv/phases.py): against the direct loop
+and the im2col reference, float32 accuracy at AlexNet conv1's shape, gradcheck through F.conv2d,
+PyTorch, and the dispatch rule that picks it."""
+import contextlib
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minidl
+import minidl.functional as F
+import minidl.kernels as kernels
+from kernel_cases import assert_close, conv2d_direct
+from minidl.kernels.conv import cpu, dispatch, phases, reference, winograd_cpu, winograd_reference
+
+
+@st.composite
+def strided_cases(draw, max_side=14, phase3=True):
+    """A strided layer: stride 2-4 per axis, padding 0-3, groups 1-2; with phase3, kernels whose
+    phase form is 3×3 (k in 2s+1 .. 3s), otherwise any k ≤ 3s."""
+    groups = draw(st.integers(1, 2))
+    stride = (draw(st.integers(2, 4)), draw(st.integers(2, 4)))
+    k = tuple(draw(st.integers(2 * s + 1 if phase3 else 1, 3 * s)) for s in stride)
+    pad = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    lo = [max(1, k[i] - 2 * pad[i]) for i in (0, 1)]     # the smallest input with an output
+    H = draw(st.integers(lo[0], max(lo[0], max_side)))
+    W = draw(st.integers(lo[1], max(lo[1], max_side)))
+    return dict(N=draw(st.integers(1, 2)), C=groups * draw(st.integers(1, 2)),
+                OC=groups * draw(st.integers(1, 3)), H=H, W=W, k=k, stride=stride, padding=pad,
+                groups=groups)
+
+
+def arrays(case, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((case["N"], case["C"], case["H"], case["W"]))
+    w = rng.standard_normal((case["OC"], case["C"] // case["groups"]) + case["k"])
+    return x.astype(dtype), w.astype(dtype), rng.standard_normal(case["OC"]).astype(dtype)
+
+
+def args(case):
+    return case["stride"], case["padding"], (1, 1), case["groups"]
+
+
+@contextlib.contextmanager
+def algo(name):
+    old = os.environ.get("MINIDL_CONV_ALGO")
+    os.environ["MINIDL_CONV_ALGO"] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["MINIDL_CONV_ALGO"]
+        else:
+            os.environ["MINIDL_CONV_ALGO"] = old
+
+
+@settings(max_examples=25, deadline=None)
+@given(strided_cases(phase3=False))
+def test_the_phase_rearrangements_are_exact_and_adjoint(case):
+    """to_phases / phase_filter lose nothing, and from_* are their adjoints (<Ax, y> = <x, A'y>)."""
+    x, w, _ = arrays(case)
+    k, s, p = case["k"], case["stride"], case["padding"]
+    xs, ws = phases.to_phases(x, k, s, p), phases.phase_filter(w, s)
+    rng = np.random.default_rng(1)
+    ys, vs = rng.standard_normal(xs.shape), rng.standard_normal(ws.shape)
+    assert np.isclose((xs * ys).sum(), (x * phases.from_phases(ys, x.shape, k, s, p)).sum())
+    assert np.isclose((ws * vs).sum(), (w * phases.from_phase_filter(vs, w.shape, s)).sum())
+    assert_close(phases.from_phase_filter(ws, w.shape, s), w)
+
+
+@settings(max_examples=25, deadline=None)
+@given(strided_cases(), st.sampled_from(["winograd_cpu", "winograd_reference"]))
+def test_forward_and_gradients_equal_the_direct_loop_and_im2col(case, inner):
+    x, w, b = arrays(case)
+    conv = phases.PhaseConv({"winograd_cpu": winograd_cpu,
+                             "winograd_reference": winograd_reference}[inner])
+    y = conv.conv2d_forward(x, w, b, *args(case))
+    assert_close(y, conv2d_direct(x, w, b, *args(case)))
+    gy = np.random.default_rng(2).standard_normal(y.shape)
+    got = conv.conv2d_backward(gy, x, w, *args(case), True, True, True)
+    for g, want in zip(got, reference.conv2d_backward(gy, x, w, *args(case), True, True, True)):
+        assert_close(g, want)
+
+
+@settings(max_examples=15, deadline=None)
+@given(strided_cases(phase3=False))
+def test_any_phase_kernel_through_im2col(case):
+    """The rewrite itself does not need a 3×3 phase kernel (the dispatch only uses it there)."""
+    x, w, b = arrays(case)
+    conv = phases.PhaseConv(cpu)
+    y = conv.conv2d_forward(x, w, b, *args(case))
+    assert_close(y, reference.conv2d_forward(x, w, b, *args(case)))
+    gy = np.random.default_rng(3).standard_normal(y.shape)
+    got = conv.conv2d_backward(gy, x, w, *args(case), True, False, True)
+    want = reference.conv2d_backward(gy, x, w, *args(case), True, False, True)
+    assert got[1] is None
+    assert_close(got[0], want[0])
+    assert_close(got[2], want[2])
+
+
+def test_float32_error_at_alexnet_conv1():
+    """float32 against float64 im2col, normwise, at AlexNet conv1 (batch 1): within 1e-6."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 3, 224, 224))
+    w = rng.standard_normal((96, 3, 11, 11)) * (2 / 363) ** 0.5
+    a = ((4, 4), (2, 2), (1, 1), 1)
+    exact_y = cpu.conv2d_forward(x, w, None, *a)
+    gy = rng.standard_normal(exact_y.shape)
+    exact = (exact_y,) + cpu.conv2d_backward(gy, x, w, *a, True, True, False)[:2]
+    conv = dispatch.conv_kernels(x.astype(np.float32), w.shape, (4, 4), (1, 1), 1)
+    assert isinstance(conv, phases.PhaseConv) and conv.inner is winograd_cpu
+    x32, w32, gy32 = (v.astype(np.float32) for v in (x, w, gy))
+    got = (conv.conv2d_forward(x32, w32, None, *a),) + \
+        conv.conv2d_backward(gy32, x32, w32, *a, True, True, False)[:2]
+    for g, e in zip(got, exact):
+        assert g.dtype == np.float32
+        assert np.linalg.norm(g - e) / np.linalg.norm(e) <= 1e-6
+
+
+def T(a):
+    return minidl.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
+@settings(max_examples=10, deadline=None)
+@given(strided_cases(max_side=11), st.booleans())
+def test_gradcheck_through_the_phase_kernels(case, with_bias):
+    x, w, b = arrays(case)
+    inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
+    with algo("winograd"):
+        kern = dispatch.conv_kernels(x, w.shape, case["stride"], (1, 1), case["groups"])
+        assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
+        assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
+            x, w, *(b or [None]), stride=case["stride"], padding=case["padding"],
+            groups=case["groups"]), inputs)
+
+
+@settings(max_examples=10, deadline=None)
+@given(strided_cases())
+def test_phase_conv_equals_torch(case):
+    torch = pytest.importorskip("torch")
+    x, w, b = arrays(case)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, case["stride"], case["padding"], 1,
+                                    case["groups"])
+    gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(gy))
+    xm, wm, bm = T(x), T(w), T(b)
+    with algo("winograd"):
+        y = F.conv2d(xm, wm, bm, stride=case["stride"], padding=case["padding"],
+                     groups=case["groups"])
+        y.backward(minidl.tensor(gy))
+    assert_close(y.detach().numpy(), yt.detach().numpy())
+    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
+        assert_close(m.grad.numpy(), t.grad.numpy())
+
+
+def test_dispatch_rule(monkeypatch):
+    pick = dispatch.choose
+    conv1 = ((32, 3, 224, 224), (96, 3, 11, 11), (4, 4), (1, 1), 1)
+    monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
+    assert pick(*conv1) == "phases"                                                # AlexNet
+    assert pick((8, 3, 224, 224), (64, 3, 11, 11), (4, 4), (1, 1), 1) == "phases"  # torchvision
+    assert pick((8, 3, 224, 224), (32, 3, 11, 11), (4, 4), (1, 1), 1) == "im2col"  # OC < 64
+    assert pick((8, 3, 40, 40), (96, 3, 11, 11), (4, 4), (1, 1), 1) == "im2col"    # 10² phases
+    assert pick((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (1, 1), 1) == "im2col"    # 4×4 phases
+    assert pick((8, 3, 224, 224), (96, 3, 11, 11), (4, 4), (2, 2), 1) == "im2col"  # dilated
+    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
+    assert pick((8, 3, 224, 224), (32, 3, 11, 11), (4, 4), (1, 1), 1) == "phases"
+    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
+    assert pick(*conv1) == "im2col"
+    x = np.zeros((1, 3, 64, 64), np.float32)
+    assert dispatch.conv_kernels(x, (96, 3, 11, 11), (4, 4), (1, 1), 1) is cpu
+    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
+    kern = dispatch.conv_kernels(x, (96, 3, 11, 11), (4, 4), (1, 1), 1)
+    assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
+    assert kern is dispatch.conv_kernels(x, (8, 3, 9, 9), (3, 3), (1, 1), 1)     # one per inner
+    kernels.set_mode("reference")
+    try:
+        assert dispatch.conv_kernels(x, (96, 3, 11, 11), (4, 4), (1, 1), 1).inner \
+            is winograd_reference
+    finally:
+        kernels.set_mode("auto")
+
+
+def test_dilation_is_refused():
+    conv = phases.PhaseConv(winograd_reference)
+    with pytest.raises(ValueError, match="phases conv2d: needs dilation 1"):
+        conv.conv2d_forward(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 5, 5)), None, (2, 2),
+                            (0, 0), (2, 2), 1)
