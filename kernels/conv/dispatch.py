@@ -1,5 +1,6 @@
-"""Which algorithm computes a convolution layer: im2col + GEMM, Winograd F(2×2, 3×3), or
-Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`).
+"""Which algorithm computes a convolution layer: im2col + GEMM, Winograd F(2×2, 3×3),
+Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`), or
+Winograd on 3×3 blocks of a larger kernel (`blocks.py`).
 
     conv_kernels(x, w_shape, stride, dilation, groups) -> a module with conv2d_forward and
                                                          conv2d_backward (same signatures)
@@ -10,7 +11,8 @@ that pass over memory; it wins where the GEMMs dominate and the transforms are a
 (`choose` below; the measurements behind the rule are in benchmarks/NOTES.md). A strided
 layer whose phase kernel is 3×3 (kernel side k with ceil(k / stride) = 3: AlexNet's 11×11
 stride 4) becomes a stride-1 3×3 convolution of stride² times the channels (`phases.py`),
-which Winograd then runs: "phases".
+which Winograd then runs: "phases". A stride-1 layer with a larger kernel (AlexNet's conv2,
+5×5) is a sum of 3×3 convolutions of shifted views of its input, each by Winograd: "blocks".
 
 The environment variable MINIDL_CONV_ALGO forces one, for teaching and tests, read at each
 call so a test can set it:
@@ -25,6 +27,7 @@ import importlib
 import os
 
 from .. import select
+from .blocks import BlockConv
 from .phases import PhaseConv
 from .winograd_reference import supports
 
@@ -35,6 +38,8 @@ ALGOS = ("auto", "im2col", "winograd")
 MIN_CHANNELS = 64        # input and output channels per group (VGG conv1_1 has 3)
 MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; smaller maps
                          # waste more on the tiles that overhang an odd-sized output)
+BLOCKS_KERNELS = ((5, 5),)   # the kernels "blocks" was measured to win on (AlexNet conv2) ...
+BLOCKS_MIN_CHANNELS = 48     # ... with 48 input and 128 output channels per group
 
 
 def algorithm():
@@ -51,24 +56,29 @@ def phase_kernel(kernel_size, stride):
 
 
 def choose(x_shape, w_shape, stride, dilation, groups, algo=None):
-    """'winograd', 'phases' or 'im2col' for this layer under `algo` (default:
+    """'winograd', 'phases', 'blocks' or 'im2col' for this layer under `algo` (default:
     MINIDL_CONV_ALGO)."""
     algo = algo or algorithm()
-    stride, dilation = tuple(stride), tuple(dilation)
+    stride, dilation, kernel = tuple(stride), tuple(dilation), tuple(w_shape[2:])
     if algo == "im2col" or dilation != (1, 1):
         return "im2col"
-    if supports(w_shape[2:], stride, dilation):
+    if supports(kernel, stride, dilation):
         kind = "winograd"
-    elif stride != (1, 1) and phase_kernel(w_shape[2:], stride) == (3, 3):
+    elif stride != (1, 1) and phase_kernel(kernel, stride) == (3, 3):
         kind = "phases"
+    elif stride == (1, 1) and min(kernel) >= 3:
+        kind = "blocks"
     else:
         return "im2col"
     if algo == "winograd":
         return kind
     OC, Cg = w_shape[:2]
-    if kind == "phases":   # the rule measured on AlexNet's conv1 (benchmarks/NOTES.md)
+    if kind == "phases":   # the rules measured on AlexNet's conv1 and conv2 (benchmarks/NOTES.md)
         side = min(x // s for x, s in zip(x_shape[2:], stride))
         return kind if OC // groups >= MIN_CHANNELS and side >= MIN_SIDE else "im2col"
+    if kind == "blocks":
+        return kind if kernel in BLOCKS_KERNELS and min(Cg, OC // groups) >= \
+            BLOCKS_MIN_CHANNELS and min(x_shape[2:]) >= MIN_SIDE else "im2col"
     if min(Cg, OC // groups) < MIN_CHANNELS or min(x_shape[2:]) < MIN_SIDE:
         return "im2col"
     return "winograd"
@@ -82,13 +92,12 @@ def conv_kernels(x, w_shape, stride, dilation, groups):
         return im2col
     target = im2col.__name__.rsplit(".", 1)[1]          # reference, cpu or cuda
     winograd = importlib.import_module(f"{__package__}.winograd_{target}")
-    return winograd if kind == "winograd" else _phases(winograd)
+    if kind == "winograd":
+        return winograd
+    key = (kind, winograd)
+    if key not in _rewrites:
+        _rewrites[key] = (PhaseConv if kind == "phases" else BlockConv)(winograd)
+    return _rewrites[key]
 
 
-_phase_convs = {}
-
-
-def _phases(winograd):
-    if winograd not in _phase_convs:
-        _phase_convs[winograd] = PhaseConv(winograd)
-    return _phase_convs[winograd]
+_rewrites = {}   # (kind, Winograd module) -> its PhaseConv or BlockConv, made once

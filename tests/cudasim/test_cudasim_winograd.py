@@ -46,3 +46,19 @@ def test_phase_conv_on_the_cuda_winograd(N, C, H, OC, k, stride, padding):
     got = conv.conv2d_backward(gy, x, w, *args, True, True, True)
     for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
         np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
+
+
+def test_block_conv_on_the_cuda_winograd():
+    """AlexNet conv2's rewrite (kernels/conv/blocks.py) around the CUDA Winograd kernels."""
+    from minidl.kernels.conv.blocks import BlockConv
+    conv = BlockConv(winograd_cuda)
+    x = rng.standard_normal((2, 4, 7, 6))
+    w = rng.standard_normal((2, 2, 5, 5))
+    b = rng.standard_normal(2)
+    args = ((1, 1), (2, 1), (1, 1), 2)
+    y = conv.conv2d_forward(x, w, b, *args)
+    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
+    gy = rng.standard_normal(y.shape)
+    got = conv.conv2d_backward(gy, x, w, *args, True, True, True)
+    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
+        np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)

@@ -165,9 +165,10 @@ def test_dispatch_rule_and_the_switch(monkeypatch):
     pick = dispatch.choose
     monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "winograd"
-    for w, s, d in [((64, 64, 5, 5), (1, 1), (1, 1)), ((64, 64, 3, 3), (2, 2), (1, 1)),
-                    ((64, 64, 3, 3), (1, 1), (2, 2)), ((64, 64, 1, 3), (1, 1), (1, 1))]:
+    for w, s, d in [((64, 64, 3, 3), (2, 2), (1, 1)), ((64, 64, 3, 3), (1, 1), (2, 2)),
+                    ((64, 64, 1, 3), (1, 1), (1, 1))]:
         for name in ("auto", "winograd"):     # Winograd cannot run these: im2col always
+            # (5×5 and strided 11×11 layers go to blocks.py / phases.py: their own tests)
             monkeypatch.setenv("MINIDL_CONV_ALGO", name)
             assert pick(x.shape, w, s, d, 1) == "im2col"
     monkeypatch.setenv("MINIDL_CONV_ALGO", "auto")

@@ -1,0 +1,128 @@
+"""A stride-1 convolution with a kernel larger than 3×3 as 3×3 blocks by Winograd
+(kernels/conv/blocks.py): against the direct loop and the im2col reference, float32 accuracy at
+AlexNet conv2's shape, gradcheck through F.conv2d, PyTorch, and the dispatch rule."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minidl
+import minidl.functional as F
+from kernel_cases import assert_close, conv2d_direct
+from minidl.kernels.conv import blocks, cpu, dispatch, reference, winograd_cpu, winograd_reference
+from test_phases import T, algo
+
+
+@st.composite
+def block_cases(draw, max_side=11):
+    """Stride 1, kernels 3-7 per axis (at least one side above 3), padding 0-3, groups 1-2."""
+    groups = draw(st.integers(1, 2))
+    k = (draw(st.integers(3, 7)), draw(st.integers(4, 7)))
+    if draw(st.booleans()):
+        k = k[::-1]
+    pad = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    lo = [max(1, k[i] - 2 * pad[i]) for i in (0, 1)]
+    return dict(N=draw(st.integers(1, 2)), C=groups * draw(st.integers(1, 2)),
+                OC=groups * draw(st.integers(1, 3)), k=k, padding=pad, groups=groups,
+                H=draw(st.integers(lo[0], max(lo[0], max_side))),
+                W=draw(st.integers(lo[1], max(lo[1], max_side))))
+
+
+def arrays(case, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((case["N"], case["C"], case["H"], case["W"]))
+    w = rng.standard_normal((case["OC"], case["C"] // case["groups"]) + case["k"])
+    return x, w, rng.standard_normal(case["OC"])
+
+
+def args(case):
+    return (1, 1), case["padding"], (1, 1), case["groups"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(block_cases(), st.sampled_from(["winograd_cpu", "winograd_reference"]))
+def test_forward_and_gradients_equal_the_direct_loop_and_im2col(case, inner):
+    x, w, b = arrays(case)
+    conv = blocks.BlockConv({"winograd_cpu": winograd_cpu,
+                             "winograd_reference": winograd_reference}[inner])
+    y = conv.conv2d_forward(x, w, b, *args(case))
+    assert_close(y, conv2d_direct(x, w, b, *args(case)))
+    gy = np.random.default_rng(2).standard_normal(y.shape)
+    got = conv.conv2d_backward(gy, x, w, *args(case), True, True, True)
+    for g, want in zip(got, reference.conv2d_backward(gy, x, w, *args(case), True, True, True)):
+        assert_close(g, want)
+    gx, gw, gb = conv.conv2d_backward(gy, x, w, *args(case), False, True, False)
+    assert gx is None and gb is None
+    assert_close(gw, got[1])
+
+
+def test_float32_error_at_alexnet_conv2():
+    """float32 against float64 im2col, normwise, at AlexNet conv2 (batch 1): within 1e-6."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 96, 27, 27))
+    w = rng.standard_normal((256, 48, 5, 5)) * (2 / 1200) ** 0.5
+    a = ((1, 1), (2, 2), (1, 1), 2)
+    exact_y = cpu.conv2d_forward(x, w, None, *a)
+    gy = rng.standard_normal(exact_y.shape)
+    exact = (exact_y,) + cpu.conv2d_backward(gy, x, w, *a, True, True, False)[:2]
+    conv = dispatch.conv_kernels(x.astype(np.float32), w.shape, (1, 1), (1, 1), 2)
+    assert isinstance(conv, blocks.BlockConv) and conv.inner is winograd_cpu
+    x32, w32, gy32 = (v.astype(np.float32) for v in (x, w, gy))
+    got = (conv.conv2d_forward(x32, w32, None, *a),) + \
+        conv.conv2d_backward(gy32, x32, w32, *a, True, True, False)[:2]
+    for g, e in zip(got, exact):
+        assert g.dtype == np.float32
+        assert np.linalg.norm(g - e) / np.linalg.norm(e) <= 1e-6
+
+
+@settings(max_examples=10, deadline=None)
+@given(block_cases(max_side=8), st.booleans())
+def test_gradcheck_through_the_block_kernels(case, with_bias):
+    x, w, b = arrays(case)
+    inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
+    with algo("winograd"):
+        kern = dispatch.conv_kernels(x, w.shape, (1, 1), (1, 1), case["groups"])
+        assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
+        assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
+            x, w, *(b or [None]), padding=case["padding"], groups=case["groups"]), inputs)
+
+
+@settings(max_examples=10, deadline=None)
+@given(block_cases())
+def test_block_conv_equals_torch(case):
+    torch = pytest.importorskip("torch")
+    x, w, b = arrays(case)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, 1, case["padding"], 1, case["groups"])
+    gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(gy))
+    xm, wm, bm = T(x), T(w), T(b)
+    with algo("winograd"):
+        y = F.conv2d(xm, wm, bm, padding=case["padding"], groups=case["groups"])
+        y.backward(minidl.tensor(gy))
+    assert_close(y.detach().numpy(), yt.detach().numpy())
+    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
+        assert_close(m.grad.numpy(), t.grad.numpy())
+
+
+def test_dispatch_rule(monkeypatch):
+    pick = dispatch.choose
+    monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
+    assert pick((32, 96, 27, 27), (256, 48, 5, 5), (1, 1), (1, 1), 2) == "blocks"   # AlexNet
+    assert pick((8, 64, 27, 27), (192, 64, 5, 5), (1, 1), (1, 1), 1) == "blocks"    # torchvision
+    assert pick((8, 24, 27, 27), (64, 12, 5, 5), (1, 1), (1, 1), 2) == "im2col"     # 12 < 48
+    assert pick((8, 96, 8, 8), (256, 48, 5, 5), (1, 1), (1, 1), 2) == "im2col"      # 8² map
+    assert pick((8, 96, 27, 27), (256, 96, 7, 7), (1, 1), (1, 1), 1) == "im2col"    # 7×7
+    assert pick((8, 96, 27, 27), (256, 96, 1, 5), (1, 1), (1, 1), 1) == "im2col"    # 1×5
+    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
+    assert pick((8, 24, 27, 27), (64, 24, 7, 7), (1, 1), (1, 1), 1) == "blocks"
+    assert pick((8, 24, 27, 27), (64, 24, 1, 5), (1, 1), (1, 1), 1) == "im2col"
+    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
+    assert pick((32, 96, 27, 27), (256, 48, 5, 5), (1, 1), (1, 1), 2) == "im2col"
+
+
+def test_strides_are_refused():
+    conv = blocks.BlockConv(winograd_reference)
+    with pytest.raises(ValueError, match="blocks conv2d: needs stride 1 and dilation 1"):
+        conv.conv2d_forward(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 5, 5)), None, (2, 2),
+                            (0, 0), (1, 1), 1)
