@@ -1,5 +1,7 @@
-"""im2col against Winograd F(2×2, 3×3) against PyTorch, per 3×3 layer, forward + backward: the
-measurements behind the dispatch rule in kernels/conv/dispatch.py.
+"""im2col against Winograd against PyTorch, per layer, forward + backward: the measurements
+behind the dispatch rule in kernels/conv/dispatch.py. Winograd means F(2×2, 3×3) on the 3×3
+layers, on the phases of AlexNet's conv1 (11×11/4, `phases.py`) and on 3×3 blocks of
+AlexNet's conv2 (5×5, `blocks.py`).
 
     python benchmarks/conv_algos.py [--repeat 5] [--layers a3,v1_2,...] [--batch-vgg 8]
 
@@ -18,7 +20,7 @@ sys.path.insert(0, HERE)
 from conv_layers import ALEXNET, VGG16  # noqa: E402
 from run import CLEAN_FLAG, reexec_without_blas_overrides  # noqa: E402
 
-LAYERS = {"a" + row[0][-1]: ("AlexNet", row) for row in ALEXNET[2:]}       # a3 a4 a5
+LAYERS = {"a" + row[0][-1]: ("AlexNet", row) for row in ALEXNET}          # a1 ... a5
 LAYERS.update({"v" + row[0].split()[0][4:]: ("VGG-16", row) for row in VGG16})   # v1_1 ... v5_x
 
 
@@ -49,7 +51,8 @@ def main():
         for key in args.layers.split(","):
             net, (name, C, OC, k, s, p, g, size) = LAYERS[key]
             n = args.batch_vgg if net == "VGG-16" else args.batch_alexnet
-            spec = ("conv", n, C, OC, k, s, p, g, size, name == "conv1_1")
+            first = name in ("conv1", "conv1_1")     # a net's first layer: no input gradient
+            spec = ("conv", n, C, OC, k, s, p, g, size, first)
             for w in workers.values():
                 w.setup("conv", spec)
             ts = compare({a: w.runner("conv") for a, w in workers.items()}, repeat=args.repeat,

@@ -10,8 +10,8 @@ A spec is a tuple a worker process receives (see `workers.py`):
                                           algorithm the dispatch picks (MINIDL_CONV_ALGO)
     ("conv-gemms", N, C, OC, k, s, p, g, size, first)   minidl: only that layer's GEMMs
     ("op", name, shape)                   LRN, max-pool, ReLU or dropout, forward + backward
-    ("conv-prototype", layer, N)          minidl: a prototype algorithm for AlexNet's conv1 or
-                                          conv2, forward + backward (`conv_prototypes.py`)
+    ("conv-fft", N)                       minidl: AlexNet's conv2 by the FFT prototype,
+                                          forward + backward (`conv_fft.py`)
 
 minidl's side calls its kernels as the autograd nodes do; PyTorch's side calls
 ``torch.nn.functional`` with autograd. Inputs come from the same seeds on both sides.
@@ -38,9 +38,9 @@ def build(framework, spec):
         return (_minidl_conv if framework == "minidl" else _torch_conv)(*spec[1:])
     if kind == "conv-gemms":
         return _minidl_conv_gemms(*spec[1:])
-    if kind == "conv-prototype":
-        import conv_prototypes
-        return conv_prototypes.workload(*spec[1:])
+    if kind == "conv-fft":
+        import conv_fft
+        return conv_fft.workload(*spec[1:])
     if kind == "op":
         x = np.random.default_rng(0).standard_normal(spec[2], dtype=np.float32)
         return (layer_ops.minidl_step if framework == "minidl" else layer_ops.torch_step)(
