@@ -18,8 +18,9 @@ The environment variable MINIDL_CONV_ALGO forces one, for teaching and tests, re
 call so a test can set it:
     auto      (default) the rule below
     im2col    every layer by im2col
-    winograd  every layer Winograd can compute, directly or on the phases; the others by
-              im2col, since there is no other way to run them
+    winograd  every layer Winograd can compute, directly, on the phases or in 3×3 blocks;
+              the others (dilated, 1×1, 1×k, strided with another phase kernel) by im2col,
+              since there is no other way to run them
 The kernel target follows ``minidl.kernels.select``: MINIDL_KERNELS=reference gives
 `winograd_reference.py`, a CuPy array `winograd_cuda.py`.
 """
