@@ -13,6 +13,9 @@ layer whose phase kernel is 3×3 (kernel side k with ceil(k / stride) = 3: AlexN
 stride 4) becomes a stride-1 3×3 convolution of stride² times the channels (`phases.py`),
 which Winograd then runs: "phases". A stride-1 layer with a larger kernel (AlexNet's conv2,
 5×5) is a sum of 3×3 convolutions of shifted views of its input, each by Winograd: "blocks".
+Both are correct and cost fewer multiply-adds, but measured on AlexNet's conv1 and conv2 they
+were no faster than im2col (1.01×) and 1.57× slower (benchmarks/NOTES.md): `auto` leaves them
+to MINIDL_CONV_ALGO=winograd.
 
 The environment variable MINIDL_CONV_ALGO forces one, for teaching and tests, read at each
 call so a test can set it:
@@ -39,8 +42,6 @@ ALGOS = ("auto", "im2col", "winograd")
 MIN_CHANNELS = 64        # input and output channels per group (VGG conv1_1 has 3)
 MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; smaller maps
                          # waste more on the tiles that overhang an odd-sized output)
-BLOCKS_KERNELS = ((5, 5),)   # the kernels "blocks" was measured to win on (AlexNet conv2) ...
-BLOCKS_MIN_CHANNELS = 48     # ... with 48 input and 128 output channels per group
 
 
 def algorithm():
@@ -73,13 +74,9 @@ def choose(x_shape, w_shape, stride, dilation, groups, algo=None):
         return "im2col"
     if algo == "winograd":
         return kind
+    if kind != "winograd":   # measured slower than im2col on AlexNet's conv1/conv2 (NOTES.md)
+        return "im2col"
     OC, Cg = w_shape[:2]
-    if kind == "phases":   # the rules measured on AlexNet's conv1 and conv2 (benchmarks/NOTES.md)
-        side = min(x // s for x, s in zip(x_shape[2:], stride))
-        return kind if OC // groups >= MIN_CHANNELS and side >= MIN_SIDE else "im2col"
-    if kind == "blocks":
-        return kind if kernel in BLOCKS_KERNELS and min(Cg, OC // groups) >= \
-            BLOCKS_MIN_CHANNELS and min(x_shape[2:]) >= MIN_SIDE else "im2col"
     if min(Cg, OC // groups) < MIN_CHANNELS or min(x_shape[2:]) < MIN_SIDE:
         return "im2col"
     return "winograd"
