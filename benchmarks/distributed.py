@@ -182,30 +182,51 @@ def tables(measured):
     return rows, model
 
 
+def verdict(measured):
+    """What the measured table says, in words: whether 2 ranks beat 1 process × 2 threads."""
+    ratios = {n: measured[n, "ddp"]["step_ms"] / measured[n, "single"]["step_ms"] for n in NETS
+              if (n, "ddp") in measured and (n, "single") in measured}
+    if not ratios:
+        return ""
+    said = ", ".join(f"{n} {r:.2f}" for n, r in ratios.items())
+    why = ("for a reason that is not MPI's: Numba's and OpenBLAS's 2-thread pools lose time "
+           "waiting for each other and for a thread that is not scheduled (fork/join around every "
+           "kernel, most of all on a busy machine and on short kernels), which 1-thread processes "
+           "never do (compare the 1-thread column)")
+    if max(ratios.values()) < 0.9:
+        return f"Here they win ({said}), {why}."
+    if min(ratios.values()) >= 0.9:
+        return f"Here they break even or lose ({said}): the allreduce costs what the threads lost."
+    return (f"Here the ratios are {said}: 2 ranks win where they are below 0.9, {why}; near 1 "
+            "the 2-thread process kept both cores busy and they break even.")
+
+
 def report(measured, started, load):
     rows, model = tables(measured)
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    busy = load[0] >= 0.5        # at the start: the end counts this benchmark's own processes
     return "\n".join([
         "## Distributed: data parallelism over MPI ranks (benchmarks/distributed.py)", "",
-        f"Run {when}, {time.time() - started:.0f} s, on this 2-core machine **shared with other "
-        f"jobs** (load average {load[0]:.1f} at the start, {load[1]:.1f} at the end: read every "
-        "time as ±30% or worse). One configuration at a time, each in fresh processes; median "
+        f"Run {when}, {time.time() - started:.0f} s, on this 2-core machine"
+        + (" **shared with other jobs**" if busy else "")
+        + f" (load average {load[0]:.1f} at the start, {load[1]:.1f} at the end"
+        + (": read every time as ±30% or worse)" if busy else ")")
+        + ". One configuration at a time, each in fresh processes; median "
         "(min–max) of the timed steps after one warm-up. MPICH over shared memory between the "
         "two ranks.", "",
         "### Measured: one step, the same global batch", "", *rows, "",
         "2 ranks × 1 thread do the same arithmetic as 1 process × 2 threads, split by batch "
         "instead of by thread, plus the allreduce; on an idle 2-core machine the best they can "
-        "do is break even. Here they win by far, for a reason that is not MPI's: with the cores "
-        "shared with other jobs, Numba's and OpenBLAS's 2-thread pools lose most of their time "
-        "waiting for a thread that is not scheduled, which 1-thread processes never do (compare "
-        "the 1-thread column). The allreduce share is the wait left after DDP's overlap with "
+        "do is break even. " + verdict(measured) + " The allreduce share is the wait left after "
+        "DDP's overlap with "
         "backward; MPICH progresses a started bucket only inside MPI calls, which DDP makes at "
         "each layer's hook, so part of the transfer is hidden.", "",
         "### On paper: a ring allreduce across nodes like this one", "",
         "T_allreduce(P) = 2(P−1)/P · S / B + 2(P−1)·α (α = 10 µs); t_image = this machine's "
         "training step per image when it was quiet (2 threads, 224×224: AlexNet 617 ms and "
-        "VGG-16 2512 ms per step at batch 32 and 8, the main tables' figures of 2026-11-28; "
-        "this run's own were disturbed, see above), backward taken as 2/3 of it; efficiency = "
+        "VGG-16 2512 ms per step at batch 32 and 8, the main tables' figures of 2026-11-28, "
+        "fixed so that the model does not move with the day's machine speed), backward taken "
+        "as 2/3 of it; efficiency = "
         "T_compute / (T_compute + T_allreduce) without overlap, and with the allreduce hidden "
         "behind backward as far as backward lasts; b_hide = T_allreduce / t_backward_image, the "
         "per-node batch from which backward alone outlasts the allreduce.", "", *model, "",
