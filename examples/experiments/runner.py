@@ -16,13 +16,18 @@ Reports take every number from the records: ``mean_std`` and ``paired_verdict`` 
 
 Threads: the machine these were written on has 2 cores shared with other jobs, so one BLAS / Numba
 thread per process is the default (``MINIDL_EXPERIMENT_THREADS`` changes it). Import this module
-before numpy/minidl for it to take effect.
+before numpy/minidl for it to take effect. Imported after NumPy (a test importing it, say) it
+leaves the environment alone: the libraries have read it already, and a NUMBA_NUM_THREADS that
+no longer matches the running thread pool makes Numba's next compilation fail.
 """
 import os
+import sys
 
 _THREADS = os.environ.get("MINIDL_EXPERIMENT_THREADS", "1")
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_var, _THREADS)
+if "numpy" not in sys.modules:
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                 "NUMBA_NUM_THREADS"):
+        os.environ.setdefault(_var, _THREADS)
 
 import datetime  # noqa: E402
 import hashlib  # noqa: E402

@@ -210,3 +210,19 @@ def test_paper_claims_rejects_unknown_claims(tmp_path):
                                                          "paper_claims.py"), "--claims", "0,11",
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "the claims are 1..10" in proc.stderr
+
+
+@pytest.mark.parametrize("numpy_first, expected", [(False, "1"), (True, "None")])
+def test_runner_sets_thread_counts_only_before_numpy_loads(numpy_first, expected):
+    """Before NumPy: one thread per library (the scripts). After (a test process): nothing, so
+    Numba's running thread pool and NUMBA_NUM_THREADS never disagree."""
+    import subprocess
+    code = ("import os, sys\n" + ("import numpy\n" if numpy_first else "")
+            + f"sys.path.insert(0, {os.path.join(ROOT, 'examples', 'experiments')!r})\n"
+            "import runner\nprint(os.environ.get('NUMBA_NUM_THREADS'))\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_NUM_THREADS", "MINIDL_EXPERIMENT_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == expected
