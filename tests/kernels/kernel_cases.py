@@ -1,7 +1,12 @@
 """Shared cases for the kernel tests: hypothesis strategies for layer geometries, the independent
 direct-convolution oracle (`conv2d_direct`, which lives in `minidl.kernels.conv.naive` as the
-naive teaching version), and tolerances per dtype."""
+naive teaching version), tolerances per dtype, and the conv algorithm tests' common checks
+(MINIDL_CONV_ALGO in a block, float32 error against float64, agreement with PyTorch)."""
+import contextlib
+import os
+
 import numpy as np
+import pytest
 from hypothesis import assume
 from hypothesis import strategies as st
 
@@ -13,6 +18,58 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-4, ato
 
 def assert_close(actual, expected, dtype=np.float64, **kw):
     np.testing.assert_allclose(actual, expected, **{**TOL[np.dtype(dtype).type], **kw})
+
+
+@contextlib.contextmanager
+def conv_algo(name):
+    """MINIDL_CONV_ALGO=name inside the block (hypothesis runs examples without fixtures)."""
+    old = os.environ.get("MINIDL_CONV_ALGO")
+    os.environ["MINIDL_CONV_ALGO"] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["MINIDL_CONV_ALGO"]
+        else:
+            os.environ["MINIDL_CONV_ALGO"] = old
+
+
+def T(a):
+    """A float64 minidl tensor that requires grad."""
+    import minidl
+    return minidl.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
+def float32_errors(conv, x, w, gy, args, need_x=True):
+    """Normwise errors of kernel module `conv` in float32 against minidl's im2col in float64:
+    [forward, and the input (when need_x) and weight gradients]."""
+    from minidl.kernels.conv import cpu
+    exact = (cpu.conv2d_forward(x, w, None, *args),) + \
+        cpu.conv2d_backward(gy, x, w, *args, need_x, True, False)[:2]
+    x32, w32, gy32 = (v.astype(np.float32) for v in (x, w, gy))
+    got = (conv.conv2d_forward(x32, w32, None, *args),) + \
+        conv.conv2d_backward(gy32, x32, w32, *args, need_x, True, False)[:2]
+    assert all(g is None or g.dtype == np.float32 for g in got)
+    return [float(np.linalg.norm(g - e) / np.linalg.norm(e))
+            for g, e in zip(got, exact) if e is not None]
+
+
+def assert_conv_equals_torch(x, w, b, stride, padding, groups, algo):
+    """F.conv2d's output and gradients under MINIDL_CONV_ALGO=algo equal PyTorch's."""
+    torch = pytest.importorskip("torch")
+    import minidl
+    import minidl.functional as F
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    yt = torch.nn.functional.conv2d(xt, wt, bt, stride, padding, 1, groups)
+    gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(gy))
+    xm, wm, bm = T(x), T(w), T(b)
+    with conv_algo(algo):
+        y = F.conv2d(xm, wm, bm, stride=stride, padding=padding, groups=groups)
+        y.backward(minidl.tensor(gy))
+    assert_close(y.detach().numpy(), yt.detach().numpy())
+    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
+        assert_close(m.grad.numpy(), t.grad.numpy())
 
 
 @st.composite

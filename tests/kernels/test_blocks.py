@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.functional as F
-from kernel_cases import assert_close, conv2d_direct
-from minidl.kernels.conv import blocks, cpu, dispatch, reference, winograd_cpu, winograd_reference
-from test_phases import T, algo
+from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
+from kernel_cases import conv_algo as algo
+from minidl.kernels.conv import blocks, dispatch, reference, winograd_cpu, winograd_reference
 
 
 @st.composite
@@ -61,17 +61,9 @@ def test_float32_error_at_alexnet_conv2():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 96, 27, 27))
     w = rng.standard_normal((256, 48, 5, 5)) * (2 / 1200) ** 0.5
-    a = ((1, 1), (2, 2), (1, 1), 2)
-    exact_y = cpu.conv2d_forward(x, w, None, *a)
-    gy = rng.standard_normal(exact_y.shape)
-    exact = (exact_y,) + cpu.conv2d_backward(gy, x, w, *a, True, True, False)[:2]
-    conv = blocks.BlockConv(winograd_cpu)
-    x32, w32, gy32 = (v.astype(np.float32) for v in (x, w, gy))
-    got = (conv.conv2d_forward(x32, w32, None, *a),) + \
-        conv.conv2d_backward(gy32, x32, w32, *a, True, True, False)[:2]
-    for g, e in zip(got, exact):
-        assert g.dtype == np.float32
-        assert np.linalg.norm(g - e) / np.linalg.norm(e) <= 1e-6
+    gy = rng.standard_normal((1, 256, 27, 27))
+    errors = float32_errors(blocks.BlockConv(winograd_cpu), x, w, gy, ((1, 1), (2, 2), (1, 1), 2))
+    assert max(errors) <= 1e-6, errors
 
 
 @settings(max_examples=10, deadline=None)
@@ -89,19 +81,8 @@ def test_gradcheck_through_the_block_kernels(case, with_bias):
 @settings(max_examples=10, deadline=None)
 @given(block_cases())
 def test_block_conv_equals_torch(case):
-    torch = pytest.importorskip("torch")
     x, w, b = arrays(case)
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv2d(xt, wt, bt, 1, case["padding"], 1, case["groups"])
-    gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
-    yt.backward(torch.tensor(gy))
-    xm, wm, bm = T(x), T(w), T(b)
-    with algo("winograd"):
-        y = F.conv2d(xm, wm, bm, padding=case["padding"], groups=case["groups"])
-        y.backward(minidl.tensor(gy))
-    assert_close(y.detach().numpy(), yt.detach().numpy())
-    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
-        assert_close(m.grad.numpy(), t.grad.numpy())
+    assert_conv_equals_torch(x, w, b, 1, case["padding"], case["groups"], "winograd")
 
 
 def test_dispatch_rule(monkeypatch):

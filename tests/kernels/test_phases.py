@@ -1,9 +1,6 @@
 """A strided convolution on the input's phases (kernels/conv/phases.py): against the direct loop
 and the im2col reference, float32 accuracy at AlexNet conv1's shape, gradcheck through F.conv2d,
 PyTorch, and the dispatch rule that picks it."""
-import contextlib
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,7 +9,8 @@ from hypothesis import strategies as st
 import minidl
 import minidl.functional as F
 import minidl.kernels as kernels
-from kernel_cases import assert_close, conv2d_direct
+from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
+from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import cpu, dispatch, phases, reference, winograd_cpu, winograd_reference
 
 
@@ -41,19 +39,6 @@ def arrays(case, dtype=np.float64, seed=0):
 
 def args(case):
     return case["stride"], case["padding"], (1, 1), case["groups"]
-
-
-@contextlib.contextmanager
-def algo(name):
-    old = os.environ.get("MINIDL_CONV_ALGO")
-    os.environ["MINIDL_CONV_ALGO"] = name
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["MINIDL_CONV_ALGO"]
-        else:
-            os.environ["MINIDL_CONV_ALGO"] = old
 
 
 @settings(max_examples=25, deadline=None)
@@ -105,21 +90,9 @@ def test_float32_error_at_alexnet_conv1():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 3, 224, 224))
     w = rng.standard_normal((96, 3, 11, 11)) * (2 / 363) ** 0.5
-    a = ((4, 4), (2, 2), (1, 1), 1)
-    exact_y = cpu.conv2d_forward(x, w, None, *a)
-    gy = rng.standard_normal(exact_y.shape)
-    exact = (exact_y,) + cpu.conv2d_backward(gy, x, w, *a, True, True, False)[:2]
-    conv = phases.PhaseConv(winograd_cpu)
-    x32, w32, gy32 = (v.astype(np.float32) for v in (x, w, gy))
-    got = (conv.conv2d_forward(x32, w32, None, *a),) + \
-        conv.conv2d_backward(gy32, x32, w32, *a, True, True, False)[:2]
-    for g, e in zip(got, exact):
-        assert g.dtype == np.float32
-        assert np.linalg.norm(g - e) / np.linalg.norm(e) <= 1e-6
-
-
-def T(a):
-    return minidl.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+    gy = rng.standard_normal((1, 96, 55, 55))
+    errors = float32_errors(phases.PhaseConv(winograd_cpu), x, w, gy, ((4, 4), (2, 2), (1, 1), 1))
+    assert max(errors) <= 1e-6, errors
 
 
 @settings(max_examples=10, deadline=None)
@@ -138,21 +111,8 @@ def test_gradcheck_through_the_phase_kernels(case, with_bias):
 @settings(max_examples=10, deadline=None)
 @given(strided_cases())
 def test_phase_conv_equals_torch(case):
-    torch = pytest.importorskip("torch")
     x, w, b = arrays(case)
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv2d(xt, wt, bt, case["stride"], case["padding"], 1,
-                                    case["groups"])
-    gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
-    yt.backward(torch.tensor(gy))
-    xm, wm, bm = T(x), T(w), T(b)
-    with algo("winograd"):
-        y = F.conv2d(xm, wm, bm, stride=case["stride"], padding=case["padding"],
-                     groups=case["groups"])
-        y.backward(minidl.tensor(gy))
-    assert_close(y.detach().numpy(), yt.detach().numpy())
-    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
-        assert_close(m.grad.numpy(), t.grad.numpy())
+    assert_conv_equals_torch(x, w, b, case["stride"], case["padding"], case["groups"], "winograd")
 
 
 def test_dispatch_rule(monkeypatch):

@@ -1,8 +1,5 @@
 """Winograd F(2×2, 3×3) convolution: the NumPy reference and the Numba kernel against the direct
 loop, the im2col kernels and PyTorch; float32 accuracy against float64; the algorithm switch."""
-import contextlib
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,7 +8,8 @@ from hypothesis import strategies as st
 import minidl
 import minidl.functional as F
 import minidl.kernels as kernels
-from kernel_cases import assert_close, conv2d_direct
+from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct
+from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import cpu, dispatch, reference, winograd_cpu, winograd_reference
 
 
@@ -36,20 +34,6 @@ def arrays(case, dtype=np.float64, seed=0):
 
 def args(case):
     return (1, 1), case["padding"], (1, 1), case["groups"]
-
-
-@contextlib.contextmanager
-def algo(name):
-    """MINIDL_CONV_ALGO=name inside the block (hypothesis runs examples without fixtures)."""
-    old = os.environ.get("MINIDL_CONV_ALGO")
-    os.environ["MINIDL_CONV_ALGO"] = name
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["MINIDL_CONV_ALGO"]
-        else:
-            os.environ["MINIDL_CONV_ALGO"] = old
 
 
 @settings(max_examples=20)
@@ -126,10 +110,6 @@ def test_float32_accuracy_against_float64(N, C, OC, side, pad):
     assert f4.dtype == np.float32 and normwise(f4, exact) <= 2e-5
 
 
-def T(a):
-    return minidl.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
-
-
 @settings(max_examples=10, deadline=None)
 @given(wino_cases(max_side=5), st.booleans())
 def test_gradcheck_through_the_winograd_kernels(case, with_bias):
@@ -145,19 +125,8 @@ def test_gradcheck_through_the_winograd_kernels(case, with_bias):
 @settings(max_examples=10, deadline=None)
 @given(wino_cases(max_side=7))
 def test_winograd_equals_torch(case):
-    torch = pytest.importorskip("torch")
     x, w, b = arrays(case)
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv2d(xt, wt, bt, padding=case["padding"], groups=case["groups"])
-    gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
-    yt.backward(torch.tensor(gy))
-    xm, wm, bm = T(x), T(w), T(b)
-    with algo("winograd"):
-        y = F.conv2d(xm, wm, bm, padding=case["padding"], groups=case["groups"])
-        y.backward(minidl.tensor(gy))
-    assert_close(y.detach().numpy(), yt.detach().numpy())
-    for m, t in ((xm, xt), (wm, wt), (bm, bt)):
-        assert_close(m.grad.numpy(), t.grad.numpy())
+    assert_conv_equals_torch(x, w, b, 1, case["padding"], case["groups"], "winograd")
 
 
 def test_dispatch_rule_and_the_switch(monkeypatch):
