@@ -206,6 +206,9 @@ def test_ctrl_c_stops_workers_quietly(reaper):
     traceback; the main process's KeyboardInterrupt is the script's to report (one line)."""
     pids, owners = reaper
     child = subprocess.Popen([sys.executable, "-c", child_code("""
+        # as in a script run from a terminal, whatever this test was started under (a shell's
+        # background job inherits SIGINT ignored, and Python then installs no handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         loader = DataLoader(Numbered(64, slow=0.02), batch_size=2, num_workers=2)
         try:
             while True:
