@@ -8,6 +8,7 @@ way a browser tab or a second job takes a core from a training run. While it spi
 `measure.EXPECTED_OTHERS` is 1, so the runs it disturbs on purpose are not thrown away as
 disturbed (other, unexpected load above that still is).
 """
+import contextlib
 import os
 import subprocess
 import sys
@@ -50,19 +51,22 @@ def contention_figures(cfg):
         "The same training steps as the whole-net table (same weights, batch and recipe), timed "
         "twice in each framework's own process: on the quiet machine, then while `contention.py`'s "
         "spinner (a busy loop pinned to one of the 2 cores) runs for the whole measurement. "
-        "slowdown = one core taken / quiet, median over median. The third row is minidl in a "
-        "process started with OPENBLAS_NUM_THREADS=1 (its Numba threads unchanged): a "
-        "diagnosis, not a setting minidl makes.",
+        "slowdown = one core taken / quiet, median over median. The row 'minidl, OpenBLAS on 1 "
+        "thread' (full mode) is minidl in a process started with OPENBLAS_NUM_THREADS=1 (its "
+        "Numba threads unchanged): a diagnosis, not a setting minidl makes.",
         ["net", "batch", "process", "quiet ms", "one core taken ms", "slowdown",
          "others' CPU / reruns"])
     weights = os.path.join(cfg.tmp, "weights.npz")
-    with Worker("minidl", env={"OPENBLAS_NUM_THREADS": "1"},
-                label="minidl, OpenBLAS on 1 thread") as one:
+    diagnosis = Worker("minidl", env={"OPENBLAS_NUM_THREADS": "1"},
+                       label="minidl, OpenBLAS on 1 thread") if cfg.contention_diagnosis \
+        else contextlib.nullcontext()
+    with diagnosis as one:
         for arch in cfg.contention_nets:
             n = cfg.alexnet_batch if arch == "alexnet" else cfg.vgg_batch
             spec = ("net", arch, n, "train", weights if cfg.torch else None)
             key = f"{arch}-contended"
-            workers = [cfg.minidl] + ([cfg.torch_worker] if cfg.torch else []) + [one]
+            workers = [cfg.minidl] + ([cfg.torch_worker] if cfg.torch else []) + \
+                ([one] if one is not None else [])
             for w in workers:   # minidl first: it writes the weights PyTorch's net loads
                 w.setup(key, spec)
             repeat = cfg.net_repeat if arch == "alexnet" else cfg.vgg_repeat

@@ -48,6 +48,7 @@ class Config:
         self.mode, self.torch, self.budget = mode, torch_available, budget
         self.nets = ("alexnet", "vgg16")
         self.contention_nets = self.nets
+        self.contention_diagnosis = True     # the OpenBLAS-on-1-thread row (a third process)
         self.alexnet_batch, self.vgg_batch, self.op_batch = 32, 8, 32
         self.gemm_n, self.copy_mb = 4096, 256
         self.repeat, self.net_repeat, self.op_repeat, self.attempts = 5, 5, 7, 4
@@ -63,6 +64,7 @@ class Config:
             self.min_run = 0.15
             self.vgg_repeat = 2
             self.contention_nets = ("alexnet",)
+            self.contention_diagnosis = False
             self.conv_torch = ("AlexNet",)
             self.rss_steps, self.rss_vgg_torch = 2, False
             self.cache_fresh = False
