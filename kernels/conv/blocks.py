@@ -22,7 +22,7 @@ convolution (0.64×), at the price of 4 input and output transforms instead of 1
 Backward: gx is the sum of the blocks' input gradients, each added back at its shift (then
 the padding cut off); gw's blocks are the blocks' weight gradients, the zero taps dropped.
 """
-from .phases import _xp
+from minidl.backend import get_array_module
 
 
 def _blocks(KH, KW):
@@ -42,7 +42,7 @@ def _reach(x_shape, kernel_size, padding):
 
 def _padded_input(x, kernel_size, padding):
     """xpad (N, C, EH, EW): x at (ph, pw), zeros elsewhere; and (OH, OW)."""
-    xp = _xp(x)
+    xp = get_array_module(x)
     (OH, OW), (EH, EW), (h, w) = _reach(x.shape, kernel_size, padding)
     ph, pw = padding
     xpad = xp.zeros(x.shape[:2] + (EH, EW), x.dtype)
@@ -50,12 +50,16 @@ def _padded_input(x, kernel_size, padding):
     return xpad, (OH, OW)
 
 
-def _padded_filter(w):
-    xp = _xp(w)
-    OC, Cg, KH, KW = w.shape
+def _padded_shape(w_shape):
+    """w's shape zero-padded to whole 3×3 blocks: (OC, Cg, 3*bh, 3*bw)."""
+    OC, Cg, KH, KW = w_shape
     bh, bw = _blocks(KH, KW)
-    wpad = xp.zeros((OC, Cg, 3 * bh, 3 * bw), w.dtype)
-    wpad[:, :, :KH, :KW] = w
+    return OC, Cg, 3 * bh, 3 * bw
+
+
+def _padded_filter(w):
+    wpad = get_array_module(w).zeros(_padded_shape(w.shape), w.dtype)
+    wpad[:, :, :w.shape[2], :w.shape[3]] = w
     return wpad
 
 
@@ -72,7 +76,7 @@ class BlockConv:
 
     def _views(self, x, w, padding):
         """Each block's (shifted input, 3×3 filter), and the output size."""
-        xp = _xp(x)
+        xp = get_array_module(x)
         xpad, (OH, OW) = _padded_input(x, w.shape[2:], padding)
         wpad = _padded_filter(w)
         bh, bw = _blocks(*w.shape[2:])
@@ -100,13 +104,13 @@ class BlockConv:
     def conv2d_backward(self, gy, x, w, stride, padding, dilation, groups, need_x, need_w,
                         need_b):
         _check(stride, dilation)
-        xp = _xp(x)
+        xp = get_array_module(x)
         views, (OH, OW) = self._views(x, w, padding)
         one = ((1, 1), (0, 0), (1, 1), groups)
         ph, pw = padding
         _, (EH, EW), (h, wd) = _reach(x.shape, w.shape[2:], padding)
         gxpad = xp.zeros(x.shape[:2] + (EH, EW), x.dtype) if need_x else None
-        gwpad = xp.zeros(_padded_filter(w).shape, w.dtype) if need_w else None
+        gwpad = xp.zeros(_padded_shape(w.shape), w.dtype) if need_w else None
         for (a, c), xs, ws in views:
             gxs, gws, _ = self.inner.conv2d_backward(gy, xs, ws, *one, need_x, need_w, False)
             if need_x:

@@ -31,16 +31,9 @@ Backward: gx is the inner convolution's input gradient put back from phases to r
 same transpose inverted, then the padding cut off); gw is the inner weight gradient with its
 phase taps put back, the zero taps dropped; gb is the inner one.
 """
+from minidl.backend import get_array_module
+
 from ..shapes import conv_output_size
-
-
-def _xp(a):
-    """NumPy or CuPy, whichever `a` belongs to (without importing CuPy for NumPy arrays)."""
-    if type(a).__module__.startswith("cupy"):
-        import cupy
-        return cupy
-    import numpy
-    return numpy
 
 
 def geometry(x_shape, kernel_size, stride, padding):
@@ -55,7 +48,7 @@ def geometry(x_shape, kernel_size, stride, padding):
 def to_phases(x, kernel_size, stride, padding):
     """x (N, C, H, W) -> xs (N, C*sh*sw, EH/sh, EW/sw), channel (c, a, b) = phase (a, b) of the
     zero-padded input's channel c."""
-    xp = _xp(x)
+    xp = get_array_module(x)
     N, C, H, W = x.shape
     (sh, sw), (ph, pw) = stride, padding
     _, _, _, _, EH, EW = geometry(x.shape, kernel_size, stride, padding)
@@ -69,7 +62,7 @@ def to_phases(x, kernel_size, stride, padding):
 
 def from_phases(gxs, x_shape, kernel_size, stride, padding):
     """The adjoint of to_phases: gxs (N, C*sh*sw, EH/sh, EW/sw) -> gx (N, C, H, W)."""
-    xp = _xp(gxs)
+    xp = get_array_module(gxs)
     N, C, H, W = x_shape
     (sh, sw), (ph, pw) = stride, padding
     _, _, _, _, EH, EW = geometry(x_shape, kernel_size, stride, padding)
@@ -83,7 +76,7 @@ def from_phases(gxs, x_shape, kernel_size, stride, padding):
 
 def phase_filter(w, stride):
     """w (OC, Cg, KH, KW) -> ws (OC, Cg*sh*sw, qh, qw), zero taps where s*u' + a ≥ KH."""
-    xp = _xp(w)
+    xp = get_array_module(w)
     OC, Cg, KH, KW = w.shape
     sh, sw = stride
     qh, qw = -(-KH // sh), -(-KW // sw)
@@ -95,7 +88,7 @@ def phase_filter(w, stride):
 
 def from_phase_filter(gws, w_shape, stride):
     """The adjoint of phase_filter: gws (OC, Cg*sh*sw, qh, qw) -> gw (OC, Cg, KH, KW)."""
-    xp = _xp(gws)
+    xp = get_array_module(gws)
     OC, Cg, KH, KW = w_shape
     sh, sw = stride
     qh, qw = gws.shape[2:]
