@@ -30,32 +30,23 @@ def test_winograd(N, C, H, W, OC, padding, groups, buffer_bytes, monkeypatch):
         np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("N, C, H, OC, k, stride, padding", [(1, 2, 13, 3, 11, 4, 2),
-                                                             (2, 1, 9, 2, 5, 2, 1)])
-def test_phase_conv_on_the_cuda_winograd(N, C, H, OC, k, stride, padding):
-    """AlexNet conv1's rewrite (kernels/conv/phases.py) around the CUDA Winograd kernels."""
-    from minidl.kernels.conv.phases import PhaseConv
-    conv = PhaseConv(winograd_cuda)
-    x = rng.standard_normal((N, C, H, H))
-    w = rng.standard_normal((OC, C, k, k))
-    b = rng.standard_normal(OC)
-    args = ((stride, stride), (padding, padding), (1, 1), 1)
-    y = conv.conv2d_forward(x, w, b, *args)
-    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
-    gy = rng.standard_normal(y.shape)
-    got = conv.conv2d_backward(gy, x, w, *args, True, True, True)
-    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
-        np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
+# (rewrite, x shape, w shape, stride, padding, groups): AlexNet conv1-like layers on their
+# phases (kernels/conv/phases.py) and a conv2-like 5×5 layer in 3×3 blocks (blocks.py)
+REWRITES = [("phases", (1, 2, 13, 13), (3, 2, 11, 11), (4, 4), (2, 2), 1),
+            ("phases", (2, 1, 9, 9), (2, 1, 5, 5), (2, 2), (1, 1), 1),
+            ("blocks", (2, 4, 7, 6), (2, 2, 5, 5), (1, 1), (2, 1), 2)]
 
 
-def test_block_conv_on_the_cuda_winograd():
-    """AlexNet conv2's rewrite (kernels/conv/blocks.py) around the CUDA Winograd kernels."""
+@pytest.mark.parametrize("rewrite, x_shape, w_shape, stride, padding, groups", REWRITES)
+def test_rewrites_on_the_cuda_winograd(rewrite, x_shape, w_shape, stride, padding, groups):
+    """The rewrites that bring AlexNet's conv1 and conv2 to 3×3 stride-1 layers, around the
+    CUDA Winograd kernels."""
     from minidl.kernels.conv.blocks import BlockConv
-    conv = BlockConv(winograd_cuda)
-    x = rng.standard_normal((2, 4, 7, 6))
-    w = rng.standard_normal((2, 2, 5, 5))
-    b = rng.standard_normal(2)
-    args = ((1, 1), (2, 1), (1, 1), 2)
+    from minidl.kernels.conv.phases import PhaseConv
+    conv = (PhaseConv if rewrite == "phases" else BlockConv)(winograd_cuda)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = rng.standard_normal(w_shape[0])
+    args = (stride, padding, (1, 1), groups)
     y = conv.conv2d_forward(x, w, b, *args)
     np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
     gy = rng.standard_normal(y.shape)
