@@ -105,21 +105,22 @@ def numba_cache_counts():
 def conv_error(layers):
     from minidl.kernels.conv import cpu
     from minidl.kernels.conv.dispatch import choose, conv_kernels
+    from minidl.kernels.conv.spec import make_spec
     out = []
     for C, OC, k, s, p, g, size in layers:
         rng = np.random.default_rng(0)
         x = rng.standard_normal((1, C, size, size))
         w = rng.standard_normal((OC, C // g, k, k)) * (2.0 / (C // g * k * k)) ** 0.5
-        args = ((s, s), (p, p), (1, 1), g)
-        y = cpu.conv2d_forward(x, w, None, *args)
+        args = make_spec(x.shape, w.shape, s, p, 1, g)
+        y = cpu.conv2d_forward(x, w, None, args)
         gy = rng.standard_normal(y.shape)
-        exact = (y,) + cpu.conv2d_backward(gy, x, w, *args, True, True, False)[:2]
+        exact = (y,) + cpu.conv2d_backward(gy, x, w, args, (True, True, False))[:2]
         x32, w32, gy32 = (a.astype(np.float32) for a in (x, w, gy))
-        conv = conv_kernels(x32, w.shape, (s, s), (1, 1), g)
-        got = (conv.conv2d_forward(x32, w32, None, *args),) + \
-            conv.conv2d_backward(gy32, x32, w32, *args, True, True, False)[:2]
+        conv = conv_kernels(x32, args)
+        got = (conv.conv2d_forward(x32, w32, None, args),) + \
+            conv.conv2d_backward(gy32, x32, w32, args, (True, True, False))[:2]
         err = [float(np.linalg.norm(a - e) / np.linalg.norm(e)) for a, e in zip(got, exact)]
-        out.append({"algo": choose(x.shape, w.shape, (s, s), (1, 1), g), "forward": err[0],
+        out.append({"algo": choose(x.shape, args), "forward": err[0],
                     "backward": max(err[1:])})
     return out
 

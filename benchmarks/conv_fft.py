@@ -88,11 +88,12 @@ def inputs(N, dtype, seed=0):
 def error(N=1):
     """Normwise float32 error of the FFT prototype against float64 im2col: [fwd, gx, gw]."""
     from minidl.kernels.conv import cpu
+    from minidl.kernels.conv.spec import make_spec
     C, OC, k, s, p, g, size = CONV2
-    args = ((s, s), (p, p), (1, 1), g)
     x, w, b, gy = inputs(N, np.float64)
-    exact = (cpu.conv2d_forward(x, w, b, *args),) + cpu.conv2d_backward(
-        gy, x, w, *args, True, True, True)[:2]
+    args = make_spec(x.shape, w.shape, s, p, 1, g)
+    exact = (cpu.conv2d_forward(x, w, b, args),) + cpu.conv2d_backward(
+        gy, x, w, args, (True, True, True))[:2]
     got = fft_conv(*(a.astype(np.float32) for a in (x, w, b, gy)), p, g)[:3]
     return [float(np.linalg.norm(a - e) / np.linalg.norm(e)) for a, e in zip(got, exact)]
 

@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from timing import gemm_gflops, median_time  # noqa: E402
 
 import minidl.kernels as kernels  # noqa: E402
+from minidl.kernels.conv.spec import make_spec  # noqa: E402
 from minidl.kernels.shapes import conv_output_size  # noqa: E402
 
 # name, C, OC, kernel, stride, padding, groups, input size
@@ -49,15 +50,15 @@ def bench_minidl(N, C, OC, k, s, p, g, size, first, repeat, dtype=np.float32):
     w = rng.standard_normal((OC, C // g, k, k), dtype=dtype) * 0.01
     b = np.zeros(OC, dtype)
     conv = kernels.select("conv", x)
-    args = ((s, s), (p, p), (1, 1), g)
-    y = conv.conv2d_forward(x, w, b, *args)
+    args = make_spec(x.shape, w.shape, s, p, 1, g)
+    y = conv.conv2d_forward(x, w, b, args)
     gy = np.ones_like(y)
 
     def step():
-        conv.conv2d_forward(x, w, b, *args)
-        conv.conv2d_backward(gy, x, w, *args, not first, True, True)
+        conv.conv2d_forward(x, w, b, args)
+        conv.conv2d_backward(gy, x, w, args, (not first, True, True))
 
-    fwd = median_time(lambda: conv.conv2d_forward(x, w, b, *args), repeat)
+    fwd = median_time(lambda: conv.conv2d_forward(x, w, b, args), repeat)
     both = median_time(step, repeat)
     return fwd, both
 

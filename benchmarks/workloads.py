@@ -105,17 +105,18 @@ def _logits_torch(net, x):
 def _minidl_conv(N, C, OC, k, s, p, g, size, first):
     """The kernels the autograd node picks for this layer (MINIDL_CONV_ALGO, default auto)."""
     from minidl.kernels.conv.dispatch import conv_kernels
+    from minidl.kernels.conv.spec import make_spec
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, size, size), dtype=np.float32)
     w = rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01
     b = np.zeros(OC, np.float32)
-    conv = conv_kernels(x, w.shape, (s, s), (1, 1), g)
-    args = ((s, s), (p, p), (1, 1), g)
-    gy = rng.standard_normal(conv.conv2d_forward(x, w, b, *args).shape, dtype=np.float32)
+    args = make_spec(x.shape, w.shape, s, p, 1, g)
+    conv = conv_kernels(x, args)
+    gy = rng.standard_normal(conv.conv2d_forward(x, w, b, args).shape, dtype=np.float32)
 
     def step():
-        conv.conv2d_forward(x, w, b, *args)
-        conv.conv2d_backward(gy, x, w, *args, not first, True, True)
+        conv.conv2d_forward(x, w, b, args)
+        conv.conv2d_backward(gy, x, w, args, (not first, True, True))
     return step
 
 

@@ -21,6 +21,7 @@ import minidl.functional as F
 from minidl.data import DataLoader, FashionMNIST, Subset
 from minidl.data.transforms import Compose, Normalize, ToTensor
 from minidl.kernels.conv import reference as conv
+from minidl.kernels.conv.spec import make_spec
 from minidl.kernels.lrn import reference as lrn
 from minidl.kernels.pool import reference as pool
 from minidl.models import alexnet_small
@@ -35,7 +36,7 @@ def save(fig, out, name):
 
 def im2col_figure(out):
     x = np.arange(16.0).reshape(1, 1, 4, 4)
-    col = conv.im2col(x, (3, 3), (1, 1), (0, 0), (1, 1))
+    col = conv.im2col(x, make_spec(x.shape, (1, 1, 3, 3)))
     fig = Figure(figsize=(7, 3.6))
     a, b = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1, 1]))
     for ax, m, title in ((a, x[0, 0], "4×4 image"), (b, col, "col: 9 rows (kh, kw) × 4 windows")):

@@ -15,6 +15,7 @@ import numpy as np
 
 import minidl
 from minidl.kernels.conv import naive
+from minidl.kernels.conv.spec import make_spec
 
 
 def relu_direct(x):
@@ -64,10 +65,10 @@ def families(rng):
     """name -> (direct loop, function of a kernel module, arguments)."""
     x = rng.standard_normal((2, 8, 9, 9))
     w = rng.standard_normal((6, 4, 3, 3))
-    conv_args = ((1, 1), (1, 1), (1, 1), 2)
+    spec = make_spec(x.shape, w.shape, padding=1, groups=2)
     return {
-        "conv2d (groups=2)": (lambda: naive.conv2d_direct(x, w, None, *conv_args),
-                              lambda m, a: m.conv2d_forward(a(x), a(w), None, *conv_args)),
+        "conv2d (groups=2)": (lambda: naive.conv2d_direct(x, w, None, spec),
+                              lambda m, a: m.conv2d_forward(a(x), a(w), None, spec)),
         "relu": (lambda: relu_direct(x), lambda m, a: m.relu_forward(a(x))),
         "lrn (size 5)": (lambda: lrn_direct(x),
                          lambda m, a: m.lrn_forward(a(x), 5, 1e-4, 0.75, 2.0)),

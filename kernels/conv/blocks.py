@@ -24,27 +24,29 @@ the padding cut off); gw's blocks are the blocks' weight gradients, the zero tap
 """
 from minidl.backend import get_array_module
 
+from .spec import ConvSpec
+
 
 def _blocks(KH, KW):
     return -(-KH // 3), -(-KW // 3)
 
 
-def _reach(x_shape, kernel_size, padding):
+def _reach(x_shape, spec):
     """(OH, OW), the padded input's side (EH, EW) the blocks read, and how many rows and
     columns of x lie inside it (the rest no output reads: their gradient is zero)."""
     H, W = x_shape[2:]
-    (KH, KW), (ph, pw) = kernel_size, padding
-    OH, OW = H + 2 * ph - KH + 1, W + 2 * pw - KW + 1
-    bh, bw = _blocks(KH, KW)
+    ph, pw = spec.padding
+    OH, OW = spec.OH, spec.OW
+    bh, bw = _blocks(spec.KH, spec.KW)
     EH, EW = OH + 3 * bh - 1, OW + 3 * bw - 1
     return (OH, OW), (EH, EW), (max(0, min(H, EH - ph)), max(0, min(W, EW - pw)))
 
 
-def _padded_input(x, kernel_size, padding):
+def _padded_input(x, spec):
     """xpad (N, C, EH, EW): x at (ph, pw), zeros elsewhere; and (OH, OW)."""
     xp = get_array_module(x)
-    (OH, OW), (EH, EW), (h, w) = _reach(x.shape, kernel_size, padding)
-    ph, pw = padding
+    (OH, OW), (EH, EW), (h, w) = _reach(x.shape, spec)
+    ph, pw = spec.padding
     xpad = xp.zeros(x.shape[:2] + (EH, EW), x.dtype)
     xpad[:, :, ph:ph + h, pw:pw + w] = x[:, :, :h, :w]
     return xpad, (OH, OW)
@@ -69,15 +71,15 @@ class BlockConv:
 
     def __init__(self, inner):
         self.inner = inner
-        self.__name__ = f"{__name__}[{inner.__name__.rsplit('.', 1)[1]}]"
+        self.__name__ = f"{__name__}[{inner.__name__}]"
 
     def __repr__(self):
         return f"<conv kernels {self.__name__}>"
 
-    def _views(self, x, w, padding):
+    def _views(self, x, w, spec):
         """Each block's (shifted input, 3×3 filter), and the output size."""
         xp = get_array_module(x)
-        xpad, (OH, OW) = _padded_input(x, w.shape[2:], padding)
+        xpad, (OH, OW) = _padded_input(x, spec)
         wpad = _padded_filter(w)
         bh, bw = _blocks(*w.shape[2:])
         views = [((a, c), xp.ascontiguousarray(xpad[:, :, 3 * a:3 * a + OH + 2,
@@ -86,13 +88,13 @@ class BlockConv:
                  for a in range(bh) for c in range(bw)]
         return views, (OH, OW)
 
-    def conv2d_forward(self, x, w, b, stride, padding, dilation, groups):
-        _check(stride, dilation)
-        views, _ = self._views(x, w, padding)
-        one = ((1, 1), (0, 0), (1, 1), groups)
+    def conv2d_forward(self, x, w, b, spec):
+        _check(spec)
+        views, _ = self._views(x, w, spec)
+        one = _block_spec(spec)
         y = None
         for _, xs, ws in views:
-            part = self.inner.conv2d_forward(xs, ws, None, *one)
+            part = self.inner.conv2d_forward(xs, ws, None, one)
             if y is None:
                 y = part
             else:
@@ -101,18 +103,18 @@ class BlockConv:
             y += b.reshape(1, -1, 1, 1).astype(y.dtype, copy=False)
         return y
 
-    def conv2d_backward(self, gy, x, w, stride, padding, dilation, groups, need_x, need_w,
-                        need_b):
-        _check(stride, dilation)
+    def conv2d_backward(self, gy, x, w, spec, needs):
+        _check(spec)
+        need_x, need_w, need_b = needs
         xp = get_array_module(x)
-        views, (OH, OW) = self._views(x, w, padding)
-        one = ((1, 1), (0, 0), (1, 1), groups)
-        ph, pw = padding
-        _, (EH, EW), (h, wd) = _reach(x.shape, w.shape[2:], padding)
+        views, (OH, OW) = self._views(x, w, spec)
+        one = _block_spec(spec)
+        ph, pw = spec.padding
+        _, (EH, EW), (h, wd) = _reach(x.shape, spec)
         gxpad = xp.zeros(x.shape[:2] + (EH, EW), x.dtype) if need_x else None
         gwpad = xp.zeros(_padded_shape(w.shape), w.dtype) if need_w else None
         for (a, c), xs, ws in views:
-            gxs, gws, _ = self.inner.conv2d_backward(gy, xs, ws, *one, need_x, need_w, False)
+            gxs, gws, _ = self.inner.conv2d_backward(gy, xs, ws, one, (need_x, need_w, False))
             if need_x:
                 gxpad[:, :, 3 * a:3 * a + OH + 2, 3 * c:3 * c + OW + 2] += gxs
             if need_w:
@@ -127,7 +129,12 @@ class BlockConv:
         return gx, gw, gb
 
 
-def _check(stride, dilation):
-    if tuple(stride) != (1, 1) or tuple(dilation) != (1, 1):
+def _block_spec(spec):
+    """The ConvSpec of one block: a 3×3 stride-1 convolution, no padding, the same output."""
+    return ConvSpec(spec.C, spec.OC, 3, 3, groups=spec.groups, OH=spec.OH, OW=spec.OW)
+
+
+def _check(spec):
+    if spec.stride != (1, 1) or spec.dilation != (1, 1):
         raise ValueError(f"blocks conv2d: needs stride 1 and dilation 1, got stride "
-                         f"{tuple(stride)}, dilation {tuple(dilation)} (use the im2col kernels)")
+                         f"{spec.stride}, dilation {spec.dilation} (use the im2col kernels)")

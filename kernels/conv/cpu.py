@@ -29,7 +29,6 @@ import numpy as np
 from numba import njit, prange
 from numba import uint64 as u
 
-from ..shapes import conv_output_size
 from ..threads import configure
 
 configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
@@ -88,7 +87,7 @@ def _zero_wrapped(cf, d, rows, OW, lo, hi):
 
 
 @njit(cache=True, parallel=True)
-def _im2col_runs(x, r0, r1, KH, KW, ph, pw, dh, dw, OH, OW, col):
+def _im2col_runs(x, r0, r1, spec, col):
     """im2col for stride 1 with OW == W ("same" padding: AlexNet conv2-5, all of VGG).
 
     Output rows oh, oh+1, ... read input rows ih, ih+1, ... at one column offset, so an image's
@@ -96,6 +95,8 @@ def _im2col_runs(x, r0, r1, KH, KW, ph, pw, dh, dw, OH, OW, col):
     cells at each row's end, which wrapped into the neighbouring input row, are zeroed.
     """
     _, C, H, W = x.shape
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (ph, pw), (dh, dw) = spec.padding, spec.dilation
     J = (r1 - r0) * OW
     xf, cf = x.ravel(), col.ravel()
     for k in prange(C * KH * KW):
@@ -118,7 +119,7 @@ def _im2col_runs(x, r0, r1, KH, KW, ph, pw, dh, dw, OH, OW, col):
 
 
 @njit(cache=True, parallel=True)
-def _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
+def _im2col_strided(x, r0, r1, spec, col):
     """im2col in general: one thread per (c, kh), one input row at a time.
 
     With stride sw > 1 each kw would read the row with a stride-sw gather (AlexNet conv1:
@@ -129,6 +130,8 @@ def _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
     (integer divisions in the loop cost more than the copies).
     """
     _, C, H, W = x.shape
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
     J = (r1 - r0) * OW
     Wp = (W + sw - 1) // sw                      # cells per phase
     xf, cf = x.ravel(), col.ravel()
@@ -167,16 +170,16 @@ def _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
                 oh, n = 0, n + 1
 
 
-def _im2col_rows(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
+def _im2col_rows(x, r0, r1, spec, col):
     """col[(c, kh, kw), (r - r0)*OW + ow] = x[n, c, ih, iw] for output rows r = n*OH + oh."""
-    if sh == 1 and sw == 1 and OW == x.shape[3]:
-        _im2col_runs(x, r0, r1, KH, KW, ph, pw, dh, dw, OH, OW, col)
+    if spec.stride == (1, 1) and spec.OW == x.shape[3]:
+        _im2col_runs(x, r0, r1, spec, col)
     else:
-        _im2col_strided(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col)
+        _im2col_strided(x, r0, r1, spec, col)
 
 
 @njit(cache=True, parallel=True)
-def _col2im_rows(col, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, gx):
+def _col2im_rows(col, r0, r1, spec, gx):
     """gx[n, c] += every column entry of output rows [r0, r1) (the adjoint of _im2col_rows).
 
     One thread per channel c: it owns the planes gx[:, c], so overlapping windows never race
@@ -185,6 +188,8 @@ def _col2im_rows(col, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, gx):
     the padding), then add the image's stretch into the plane with one long contiguous loop.
     """
     _, C, H, W = gx.shape
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
     J = (r1 - r0) * OW
     gf, cf = gx.ravel(), col.ravel()
     runs = sh == 1 and sw == 1 and OW == W
@@ -273,14 +278,6 @@ def _transpose_last(a, out):
                 out[g, j, i] = a[g, i, j]
 
 
-def _geometry(x_shape, kernel_size, stride, padding, dilation):
-    N, C, H, W = x_shape
-    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    OH = conv_output_size(H, KH, sh, ph, dh)
-    OW = conv_output_size(W, KW, sw, pw, dw)
-    return (KH, KW, sh, sw, ph, pw, dh, dw, OH, OW)
-
-
 def _chunks(N, OH, row_bytes):
     """Split the N*OH output rows into chunks whose column buffer is at most COL_BUFFER_BYTES.
 
@@ -331,30 +328,26 @@ def _bias_grad(gy, gb):
         gb[o] += acc
 
 
-def im2col(x, kernel_size, stride, padding, dilation):
+def im2col(x, spec):
     """x (N, C, H, W) -> col (C*KH*KW, N*OH*OW), the same layout as the reference."""
     x = np.ascontiguousarray(x)
     N, C, _, _ = x.shape
-    geo = _geometry(x.shape, kernel_size, stride, padding, dilation)
-    KH, KW, OH, OW = geo[0], geo[1], geo[8], geo[9]
-    col = np.empty((C * KH * KW, N * OH * OW), dtype=x.dtype)
-    _im2col_rows(x, 0, N * OH, *geo, col)
+    col = np.empty((C * spec.KH * spec.KW, N * spec.OH * spec.OW), dtype=x.dtype)
+    _im2col_rows(x, 0, N * spec.OH, spec, col)
     return col
 
 
-def col2im(col, x_shape, kernel_size, stride, padding, dilation):
+def col2im(col, x_shape, spec):
     """col (C*KH*KW, N*OH*OW) -> x (N, C, H, W), summing the copies of each cell."""
-    N = x_shape[0]
-    geo = _geometry(x_shape, kernel_size, stride, padding, dilation)
     gx = np.zeros(x_shape, dtype=col.dtype)
-    _col2im_rows(np.ascontiguousarray(col), 0, N * geo[8], *geo, gx)
+    _col2im_rows(np.ascontiguousarray(col), 0, x_shape[0] * spec.OH, spec, gx)
     return gx
 
 
-def _is_pointwise(w, stride, padding):
+def _is_pointwise(spec):
     """A 1×1 kernel, stride 1, no padding (GoogLeNet's reductions): each image's (C, H*W) is
     already its column matrix, so the GEMMs run on x directly, with no im2col at all."""
-    return w.shape[2:] == (1, 1) and tuple(stride) == (1, 1) and tuple(padding) == (0, 0)
+    return (spec.KH, spec.KW) == (1, 1) and spec.stride == (1, 1) and spec.padding == (0, 0)
 
 
 def _pointwise_forward(x, wg, b, groups):
@@ -390,16 +383,15 @@ def _pointwise_backward(gy, x, wg, need_x, need_w, need_b):
     return gx, gw, gb
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, KH, KW)) + b."""
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
     N, C, _, _ = x.shape
     OC, Cg, KH, KW = w.shape
-    geo = _geometry(x.shape, (KH, KW), stride, padding, dilation)
-    OH, OW = geo[8], geo[9]
+    OH, OW, groups = spec.OH, spec.OW, spec.groups
     K, OCg = Cg * KH * KW, OC // groups
     wg = w.reshape(groups, OCg, K)
-    if _is_pointwise(w, stride, padding):
+    if _is_pointwise(spec):
         return _pointwise_forward(x, wg, b, groups)
     if b is not None:
         b = np.ascontiguousarray(b, dtype=x.dtype)
@@ -408,7 +400,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     for r0, r1 in _chunks(N, OH, C * KH * KW * OW * x.itemsize):
         J = (r1 - r0) * OW
         col = _workspace("col", (C * KH * KW, J), x.dtype)
-        _im2col_rows(x, r0, r1, *geo, col)
+        _im2col_rows(x, r0, r1, spec, col)
         band = _band(r0, r1, OH, OW)
         if band is not None:      # one image's rows: the GEMMs write straight into y[n]
             n, p0, p1 = band
@@ -424,16 +416,17 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     return y.reshape(N, OC, OH, OW)
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
-    """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its flag is False."""
+def conv2d_backward(gy, x, w, spec, needs):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); `needs` = (need_x, need_w, need_b), and each
+    gradient is None when its flag is False."""
+    need_x, need_w, need_b = needs
     gy, x, w = (np.ascontiguousarray(a) for a in (gy, x, w))
     N, C, _, _ = x.shape
     OC, Cg, KH, KW = w.shape
-    geo = _geometry(x.shape, (KH, KW), stride, padding, dilation)
-    OH, OW = geo[8], geo[9]
+    OH, OW, groups = spec.OH, spec.OW, spec.groups
     K, OCg = Cg * KH * KW, OC // groups
     wg = w.reshape(groups, OCg, K)
-    if _is_pointwise(w, stride, padding):
+    if _is_pointwise(spec):
         return _pointwise_backward(gy, x, wg, need_x, need_w, need_b)
     gy3 = gy.reshape(N, OC, OH * OW)
     if not (need_w or need_x):
@@ -455,7 +448,7 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
             _nchw_to_rows(gy3, r0, r1, OH, OW, gyr, gb)
         col = _workspace("col", (C * KH * KW, J), x.dtype)
         if need_w:
-            _im2col_rows(x, r0, r1, *geo, col)
+            _im2col_rows(x, r0, r1, spec, col)
         for g in range(groups):
             gyr_g, col_g = gyr[g * OCg:(g + 1) * OCg], col[g * K:(g + 1) * K]
             if need_w:   # as (K, J) @ (J, OCg): OpenBLAS runs this orientation 5-15% faster
@@ -468,7 +461,7 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
             if need_x:
                 np.matmul(wg[g].T, gyr_g, out=col_g)   # gcol_g replaces col_g, used up above
         if need_x:
-            _col2im_rows(col, r0, r1, *geo, gx)
+            _col2im_rows(col, r0, r1, spec, gx)
     gw = None
     if need_w:
         gw = np.empty(w.shape, dtype=w.dtype)   # owns its data: autograd keeps it as .grad

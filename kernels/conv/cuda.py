@@ -1,7 +1,8 @@
 """2-D convolution on the GPU: numba.cuda im2col/col2im around cuBLAS GEMMs (CuPy's matmul).
 
-Same functions, shapes and column layout as `reference.py` and `cpu.py`; the same chunking by
-output rows as `cpu.py`, with a larger buffer. One thread per element: im2col writes one
+Same functions (each taking the layer's ConvSpec, `spec.py`), shapes and column layout as
+`reference.py` and `cpu.py`; the same chunking by output rows as `cpu.py`, with a larger
+buffer. One thread per element: im2col writes one
 column entry, col2im *gathers* into one input cell the column entries copied from it (no
 atomics, a fixed summation order).
 """
@@ -10,14 +11,15 @@ from numba import cuda
 from minidl.backend import get_array_module
 
 from ..launch import launch
-from ..shapes import conv_output_size
 
 COL_BUFFER_BYTES = 512 << 20   # upper bound of one chunk's column buffer, bytes
 
 
 @cuda.jit
-def _im2col_rows(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
+def _im2col_rows(x, r0, r1, spec, col):
     _, C, H, W = x.shape
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
     J = (r1 - r0) * OW
     i = cuda.grid(1)
     if i < C * KH * KW * J:
@@ -31,9 +33,11 @@ def _im2col_rows(x, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, col):
 
 
 @cuda.jit
-def _col2im_rows(col, r0, r1, KH, KW, sh, sw, ph, pw, dh, dw, OH, OW, gx):
+def _col2im_rows(col, r0, r1, spec, gx):
     """gx[n, c, ih, iw] += the column entries of rows [r0, r1) that were copied from it."""
     _, C, H, W = gx.shape
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
     n0 = r0 // OH
     i = cuda.grid(1)
     if i < ((r1 - 1) // OH + 1 - n0) * C * H * W:
@@ -76,13 +80,6 @@ def _nchw_to_rows(gy, r0, OW, out):
         out[o, j] = gy[q // P, o, q % P]
 
 
-def _geometry(x_shape, kernel_size, stride, padding, dilation):
-    N, C, H, W = x_shape
-    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    return (KH, KW, sh, sw, ph, pw, dh, dw,
-            conv_output_size(H, KH, sh, ph, dh), conv_output_size(W, KW, sw, pw, dw))
-
-
 def _chunks(rows, row_bytes):
     per = max(1, COL_BUFFER_BYTES // max(1, row_bytes))
     count = -(-rows // per)
@@ -90,31 +87,28 @@ def _chunks(rows, row_bytes):
     return [(r, min(rows, r + per)) for r in range(0, rows, per)]
 
 
-def im2col(x, kernel_size, stride, padding, dilation):
+def im2col(x, spec):
     xp = get_array_module(x)
     x = xp.ascontiguousarray(x)
     N, C = x.shape[:2]
-    geo = _geometry(x.shape, kernel_size, stride, padding, dilation)
-    col = xp.empty((C * geo[0] * geo[1], N * geo[8] * geo[9]), dtype=x.dtype)
-    launch(_im2col_rows, col.size, x, 0, N * geo[8], *geo, col)
+    col = xp.empty((C * spec.KH * spec.KW, N * spec.OH * spec.OW), dtype=x.dtype)
+    launch(_im2col_rows, col.size, x, 0, N * spec.OH, spec, col)
     return col
 
 
-def col2im(col, x_shape, kernel_size, stride, padding, dilation):
+def col2im(col, x_shape, spec):
     xp = get_array_module(col)
-    geo = _geometry(x_shape, kernel_size, stride, padding, dilation)
     gx = xp.zeros(x_shape, dtype=col.dtype)
-    launch(_col2im_rows, gx.size, xp.ascontiguousarray(col), 0, x_shape[0] * geo[8], *geo, gx)
+    launch(_col2im_rows, gx.size, xp.ascontiguousarray(col), 0, x_shape[0] * spec.OH, spec, gx)
     return gx
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     xp = get_array_module(x)
     x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)
     N, C = x.shape[:2]
     OC, Cg, KH, KW = w.shape
-    geo = _geometry(x.shape, (KH, KW), stride, padding, dilation)
-    OH, OW = geo[8], geo[9]
+    OH, OW, groups = spec.OH, spec.OW, spec.groups
     K, OCg = Cg * KH * KW, OC // groups
     wg = w.reshape(groups, OCg, K)
     b = xp.zeros(OC, x.dtype) if b is None else xp.ascontiguousarray(b, dtype=x.dtype)
@@ -123,20 +117,20 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
         J = (r1 - r0) * OW
         col = xp.empty((C * KH * KW, J), dtype=x.dtype)
         out = xp.empty((OC, J), dtype=x.dtype)
-        launch(_im2col_rows, col.size, x, r0, r1, *geo, col)
+        launch(_im2col_rows, col.size, x, r0, r1, spec, col)
         for g in range(groups):
             xp.matmul(wg[g], col[g * K:(g + 1) * K], out=out[g * OCg:(g + 1) * OCg])
         launch(_rows_to_nchw, out.size, out, b, r0, OW, y)
     return y.reshape(N, OC, OH, OW)
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
+def conv2d_backward(gy, x, w, spec, needs):
+    need_x, need_w, need_b = needs
     xp = get_array_module(gy)
     gy, x, w = (xp.ascontiguousarray(a) for a in (gy, x, w))
     N, C = x.shape[:2]
     OC, Cg, KH, KW = w.shape
-    geo = _geometry(x.shape, (KH, KW), stride, padding, dilation)
-    OH, OW = geo[8], geo[9]
+    OH, OW, groups = spec.OH, spec.OW, spec.groups
     K, OCg = Cg * KH * KW, OC // groups
     wg = w.reshape(groups, OCg, K)
     gy3 = gy.reshape(N, OC, OH * OW)
@@ -150,7 +144,7 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
             launch(_nchw_to_rows, gyr.size, gy3, r0, OW, gyr)
             col = xp.empty((C * KH * KW, J), dtype=x.dtype)
             if need_w:
-                launch(_im2col_rows, col.size, x, r0, r1, *geo, col)
+                launch(_im2col_rows, col.size, x, r0, r1, spec, col)
             for g in range(groups):
                 gyr_g, col_g = gyr[g * OCg:(g + 1) * OCg], col[g * K:(g + 1) * K]
                 if need_w:
@@ -159,5 +153,5 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
                     xp.matmul(wg[g].T, gyr_g, out=col_g)   # gcol_g replaces col_g, used up
             if need_x:
                 n_imgs = (r1 - 1) // OH + 1 - r0 // OH
-                launch(_col2im_rows, n_imgs * C * x.shape[2] * x.shape[3], col, r0, r1, *geo, gx)
+                launch(_col2im_rows, n_imgs * C * x.shape[2] * x.shape[3], col, r0, r1, spec, gx)
     return gx, (gw.reshape(w.shape) if need_w else None), gb

@@ -2,8 +2,7 @@
 Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`), or
 Winograd on 3×3 blocks of a larger kernel (`blocks.py`).
 
-    conv_kernels(x, w_shape, stride, dilation, groups) -> a module with conv2d_forward and
-                                                         conv2d_backward (same signatures)
+    conv_kernels(x, spec) -> a module with conv2d_forward and conv2d_backward (same signatures)
 
 im2col (`reference.py`, `cpu.py`, `cuda.py`) runs every layer. Winograd (`winograd_*.py`)
 runs 3×3 kernels with stride 1 and dilation 1 in 2.25× fewer multiply-adds, plus transforms
@@ -57,11 +56,11 @@ def phase_kernel(kernel_size, stride):
     return tuple(-(-k // s) for k, s in zip(kernel_size, stride))
 
 
-def choose(x_shape, w_shape, stride, dilation, groups, algo=None):
+def choose(x_shape, spec, algo=None):
     """'winograd', 'phases', 'blocks' or 'im2col' for this layer under `algo` (default:
     MINIDL_CONV_ALGO)."""
     algo = algo or algorithm()
-    stride, dilation, kernel = tuple(stride), tuple(dilation), tuple(w_shape[2:])
+    stride, dilation, kernel = spec.stride, spec.dilation, spec.kernel_size
     if algo == "im2col" or dilation != (1, 1):
         return "im2col"
     if supports(kernel, stride, dilation):
@@ -76,16 +75,15 @@ def choose(x_shape, w_shape, stride, dilation, groups, algo=None):
         return kind
     if kind != "winograd":   # measured slower than im2col on AlexNet's conv1/conv2 (NOTES.md)
         return "im2col"
-    OC, Cg = w_shape[:2]
-    if min(Cg, OC // groups) < MIN_CHANNELS or min(x_shape[2:]) < MIN_SIDE:
+    if min(spec.C, spec.OC) // spec.groups < MIN_CHANNELS or min(x_shape[2:]) < MIN_SIDE:
         return "im2col"
     return "winograd"
 
 
-def conv_kernels(x, w_shape, stride, dilation, groups):
+def conv_kernels(x, spec):
     """The kernel module that runs this layer for `x`'s device and the kernel mode."""
     im2col = select("conv", x)
-    kind = choose(x.shape, w_shape, stride, dilation, groups)
+    kind = choose(x.shape, spec)
     if kind == "im2col":
         return im2col
     target = im2col.__name__.rsplit(".", 1)[1]          # reference, cpu or cuda

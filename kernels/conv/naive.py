@@ -11,15 +11,13 @@ dtype, so that it is the more accurate side of any comparison.
 """
 import numpy as np
 
-from ..shapes import conv_output_size
 
-
-def conv2d_direct(x, w, b, stride, padding, dilation, groups):
+def conv2d_direct(x, w, b, spec):
     """y (N, OC, OH, OW) float64 = the convolution of x with w, plus b, by plain loops."""
     N, C, H, W = x.shape
     OC, Cg, KH, KW = w.shape
-    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    OH, OW, groups = spec.OH, spec.OW, spec.groups
+    stride, padding, dilation = spec.stride, spec.padding, spec.dilation
     y = np.zeros((N, OC, OH, OW))
     for oc in range(OC):
         g = oc // (OC // groups)                    # the group this output channel reads

@@ -33,25 +33,32 @@ phase taps put back, the zero taps dropped; gb is the inner one.
 """
 from minidl.backend import get_array_module
 
-from ..shapes import conv_output_size
+from .spec import ConvSpec
 
 
-def geometry(x_shape, kernel_size, stride, padding):
-    """(OH, OW, qh, qw, EH, EW) of the phase form of a convolution (see the module docstring)."""
-    H, W = x_shape[2:]
-    (KH, KW), (sh, sw), (ph, pw) = kernel_size, stride, padding
-    OH, OW = conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw)
-    qh, qw = -(-KH // sh), -(-KW // sw)
-    return OH, OW, qh, qw, (OH - 1 + qh) * sh, (OW - 1 + qw) * sw
+def geometry(spec):
+    """(qh, qw, EH, EW) of the phase form of a convolution (see the module docstring)."""
+    (sh, sw) = spec.stride
+    qh, qw = -(-spec.KH // sh), -(-spec.KW // sw)
+    return qh, qw, (spec.OH - 1 + qh) * sh, (spec.OW - 1 + qw) * sw
 
 
-def to_phases(x, kernel_size, stride, padding):
+def inner_spec(spec):
+    """The ConvSpec of the stride-1 phase convolution: sh*sw times the channels, a qh×qw
+    kernel, no padding, the same output size."""
+    sh, sw = spec.stride
+    qh, qw, _, _ = geometry(spec)
+    return ConvSpec(spec.C * sh * sw, spec.OC, qh, qw, groups=spec.groups, OH=spec.OH,
+                    OW=spec.OW)
+
+
+def to_phases(x, spec):
     """x (N, C, H, W) -> xs (N, C*sh*sw, EH/sh, EW/sw), channel (c, a, b) = phase (a, b) of the
     zero-padded input's channel c."""
     xp = get_array_module(x)
     N, C, H, W = x.shape
-    (sh, sw), (ph, pw) = stride, padding
-    _, _, _, _, EH, EW = geometry(x.shape, kernel_size, stride, padding)
+    (sh, sw), (ph, pw) = spec.stride, spec.padding
+    _, _, EH, EW = geometry(spec)
     h, w = max(0, min(H, EH - ph)), max(0, min(W, EW - pw))   # input rows the phases reach
     xpad = xp.zeros((N, C, EH, EW), x.dtype)
     xpad[:, :, ph:ph + h, pw:pw + w] = x[:, :, :h, :w]
@@ -60,12 +67,12 @@ def to_phases(x, kernel_size, stride, padding):
                                 .reshape(N, C * sh * sw, m, n))
 
 
-def from_phases(gxs, x_shape, kernel_size, stride, padding):
+def from_phases(gxs, x_shape, spec):
     """The adjoint of to_phases: gxs (N, C*sh*sw, EH/sh, EW/sw) -> gx (N, C, H, W)."""
     xp = get_array_module(gxs)
     N, C, H, W = x_shape
-    (sh, sw), (ph, pw) = stride, padding
-    _, _, _, _, EH, EW = geometry(x_shape, kernel_size, stride, padding)
+    (sh, sw), (ph, pw) = spec.stride, spec.padding
+    _, _, EH, EW = geometry(spec)
     m, n = EH // sh, EW // sw
     gpad = gxs.reshape(N, C, sh, sw, m, n).transpose(0, 1, 4, 2, 5, 3).reshape(N, C, EH, EW)
     h, w = max(0, min(H, EH - ph)), max(0, min(W, EW - pw))
@@ -102,30 +109,28 @@ class PhaseConv:
 
     def __init__(self, inner):
         self.inner = inner
-        self.__name__ = f"{__name__}[{inner.__name__.rsplit('.', 1)[1]}]"
+        self.__name__ = f"{__name__}[{inner.__name__}]"
 
     def __repr__(self):
         return f"<conv kernels {self.__name__}>"
 
-    def conv2d_forward(self, x, w, b, stride, padding, dilation, groups):
-        _check(dilation)
-        xs = to_phases(x, w.shape[2:], stride, padding)
-        return self.inner.conv2d_forward(xs, phase_filter(w, stride), b, (1, 1), (0, 0),
-                                         (1, 1), groups)
+    def conv2d_forward(self, x, w, b, spec):
+        _check(spec)
+        xs = to_phases(x, spec)
+        return self.inner.conv2d_forward(xs, phase_filter(w, spec.stride), b, inner_spec(spec))
 
-    def conv2d_backward(self, gy, x, w, stride, padding, dilation, groups, need_x, need_w,
-                        need_b):
-        _check(dilation)
-        xs = to_phases(x, w.shape[2:], stride, padding)
-        gxs, gws, gb = self.inner.conv2d_backward(gy, xs, phase_filter(w, stride), (1, 1),
-                                                  (0, 0), (1, 1), groups, need_x, need_w,
-                                                  need_b)
-        gx = from_phases(gxs, x.shape, w.shape[2:], stride, padding) if need_x else None
-        gw = from_phase_filter(gws, w.shape, stride) if need_w else None
+    def conv2d_backward(self, gy, x, w, spec, needs):
+        _check(spec)
+        need_x, need_w, _ = needs
+        xs = to_phases(x, spec)
+        gxs, gws, gb = self.inner.conv2d_backward(gy, xs, phase_filter(w, spec.stride),
+                                                  inner_spec(spec), needs)
+        gx = from_phases(gxs, x.shape, spec) if need_x else None
+        gw = from_phase_filter(gws, w.shape, spec.stride) if need_w else None
         return gx, gw, gb
 
 
-def _check(dilation):
-    if tuple(dilation) != (1, 1):
-        raise ValueError(f"phases conv2d: needs dilation 1, got {tuple(dilation)} (use the "
+def _check(spec):
+    if spec.dilation != (1, 1):
+        raise ValueError(f"phases conv2d: needs dilation 1, got {spec.dilation} (use the "
                          "im2col kernels)")

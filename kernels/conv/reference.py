@@ -1,7 +1,7 @@
 """2-D convolution as im2col + GEMM, in plain NumPy: the teaching version and the test oracle.
 
-Shapes
-------
+Shapes (`spec`: the layer's ConvSpec, `spec.py`: C, OC, KH, KW, stride, padding, dilation,
+------  groups, OH, OW)
     x   (N, C, H, W)              input
     w   (OC, C // groups, KH, KW) weights
     b   (OC,) or None             bias
@@ -44,15 +44,12 @@ Backward, with gy (N, OC, OH, OW):
 """
 import numpy as np
 
-from ..shapes import conv_output_size
 
-
-def im2col(x, kernel_size, stride, padding, dilation):
+def im2col(x, spec):
     """x (N, C, H, W) -> col (C*KH*KW, N*OH*OW); see the module docstring for the layout."""
     N, C, H, W = x.shape
-    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    OH = conv_output_size(H, KH, sh, ph, dh)
-    OW = conv_output_size(W, KW, sw, pw, dw)
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     col = np.empty((C, KH, KW, N, OH, OW), dtype=x.dtype)
     for kh in range(KH):
@@ -63,16 +60,15 @@ def im2col(x, kernel_size, stride, padding, dilation):
     return col.reshape(C * KH * KW, N * OH * OW)
 
 
-def col2im(col, x_shape, kernel_size, stride, padding, dilation):
+def col2im(col, x_shape, spec):
     """col (C*KH*KW, N*OH*OW) -> x (N, C, H, W): each column entry is added back to its cell.
 
     Cells covered by several windows (stride < kernel) receive the sum of their copies; this is
     the adjoint of im2col, which is what the input gradient needs.
     """
     N, C, H, W = x_shape
-    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    OH = conv_output_size(H, KH, sh, ph, dh)
-    OW = conv_output_size(W, KW, sw, pw, dw)
+    KH, KW, OH, OW = spec.KH, spec.KW, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
     col = col.reshape(C, KH, KW, N, OH, OW)
     xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
     for kh in range(KH):
@@ -83,13 +79,12 @@ def col2im(col, x_shape, kernel_size, stride, padding, dilation):
     return xp[:, :, ph: ph + H, pw: pw + W].copy()
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, KH, KW)) + b."""
-    N, C, H, W = x.shape
+    N = x.shape[0]
     OC, Cg, KH, KW = w.shape
-    col = im2col(x, (KH, KW), stride, padding, dilation)          # (C*KH*KW, N*OH*OW)
-    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    OH, OW, groups = spec.OH, spec.OW, spec.groups
+    col = im2col(x, spec)                                         # (C*KH*KW, N*OH*OW)
     K, OCg = Cg * KH * KW, OC // groups
     y = np.empty((OC, N * OH * OW), dtype=x.dtype)
     for g in range(groups):
@@ -99,16 +94,19 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     return np.ascontiguousarray(y.reshape(OC, N, OH, OW).transpose(1, 0, 2, 3))
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
-    """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its flag is False."""
+def conv2d_backward(gy, x, w, spec, needs):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); `needs` = (need_x, need_w, need_b), and each
+    gradient is None when its flag is False."""
+    need_x, need_w, need_b = needs
     N, OC, OH, OW = gy.shape
     _, Cg, KH, KW = w.shape
+    groups = spec.groups
     K, OCg = Cg * KH * KW, OC // groups
     gy2 = gy.transpose(1, 0, 2, 3).reshape(OC, N * OH * OW)
     gb = gy2.sum(axis=1) if need_b else None
     gw = gx = None
     if need_w:
-        col = im2col(x, (KH, KW), stride, padding, dilation)
+        col = im2col(x, spec)
         gw = np.empty_like(w)
         for g in range(groups):
             gw[g * OCg:(g + 1) * OCg] = (gy2[g * OCg:(g + 1) * OCg] @ col[g * K:(g + 1) * K].T
@@ -118,5 +116,5 @@ def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w,
         for g in range(groups):
             w_g = w[g * OCg:(g + 1) * OCg].reshape(OCg, K)
             gcol[g * K:(g + 1) * K] = w_g.T @ gy2[g * OCg:(g + 1) * OCg]
-        gx = col2im(gcol, x.shape, (KH, KW), stride, padding, dilation)
+        gx = col2im(gcol, x.shape, spec)
     return gx, gw, gb

@@ -345,22 +345,24 @@ def _forward(x, U, b, ph, pw, OH, OW, groups):
     return y
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, 3, 3)) + b, stride 1."""
     x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    H, W = x.shape[2:]
-    ph, pw = padding
-    return _forward(x, _transformed_filter(w, groups), b, ph, pw, H + 2 * ph - 2, W + 2 * pw - 2,
-                    groups)
+    ph, pw = spec.padding
+    return _forward(x, _transformed_filter(w, spec.groups), b, ph, pw, spec.OH, spec.OW,
+                    spec.groups)
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
-    """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its flag is False."""
+def conv2d_backward(gy, x, w, spec, needs):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); `needs` = (need_x, need_w, need_b), and each
+    gradient is None when its flag is False."""
+    need_x, need_w, need_b = needs
+    groups = spec.groups
     gy, x, w = (np.ascontiguousarray(a) for a in (gy, x, w))
     N, C, H, W = x.shape
     OC, Cg = w.shape[:2]
     OH, OW = gy.shape[2:]
-    ph, pw = padding
+    ph, pw = spec.padding
     gb = None
     if need_b:
         gb = np.zeros(OC, np.float64)

@@ -201,22 +201,23 @@ def _forward(xp, x, U, b, ph, pw, OH, OW, groups):
     return y
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     xp = get_array_module(x)
     x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)
-    H, W = x.shape[2:]
-    ph, pw = padding
-    return _forward(xp, x, _transformed_filter(xp, w, groups), b, ph, pw, H + 2 * ph - 2,
-                    W + 2 * pw - 2, groups)
+    ph, pw = spec.padding
+    return _forward(xp, x, _transformed_filter(xp, w, spec.groups), b, ph, pw, spec.OH, spec.OW,
+                    spec.groups)
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
+def conv2d_backward(gy, x, w, spec, needs):
+    need_x, need_w, need_b = needs
+    groups = spec.groups
     xp = get_array_module(gy)
     gy, x, w = (xp.ascontiguousarray(a) for a in (gy, x, w))
     N, C, H, W = x.shape
     OC, Cg = w.shape[:2]
     OH, OW = gy.shape[2:]
-    ph, pw = padding
+    ph, pw = spec.padding
     gb = gy.sum(axis=(0, 2, 3)) if need_b else None
     gx = gw = None
     if need_x:

@@ -1,7 +1,7 @@
 """3×3 convolution by Winograd's minimal filtering, in plain NumPy: the teaching version.
 
 Shapes (stride 1, dilation 1, a 3×3 kernel; the same functions and signatures as
-`reference.py`, which computes the same thing by im2col)
+`reference.py`, which computes the same thing by im2col: each takes the layer's ConvSpec)
 ------
     x   (N, C, H, W)              input
     w   (OC, C // groups, 3, 3)   weights
@@ -106,11 +106,11 @@ def supports(kernel_size, stride, dilation):
     return tuple(kernel_size) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
 
 
-def _check(w, stride, dilation):
-    if not supports(w.shape[2:], stride, dilation):
+def _check(spec):
+    if not supports(spec.kernel_size, spec.stride, spec.dilation):
         raise ValueError(f"winograd conv2d: needs a 3×3 kernel, stride 1 and dilation 1, got "
-                         f"kernel {tuple(w.shape[2:])}, stride {tuple(stride)}, dilation "
-                         f"{tuple(dilation)} (use the im2col kernels)")
+                         f"kernel {spec.kernel_size}, stride {spec.stride}, dilation "
+                         f"{spec.dilation} (use the im2col kernels)")
 
 
 def _pad_or_crop(x, top, bottom, left, right):
@@ -198,16 +198,18 @@ def gy_transform(gy, groups, AT, TH, TW):
     return t.reshape(a * a, groups, OC // groups, N * TH * TW)
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, 3, 3)) + b, by F(2×2, 3×3)."""
-    _check(w, stride, dilation)
-    return winograd_conv(x, w, b, padding, groups)
+    _check(spec)
+    return winograd_conv(x, w, b, spec.padding, spec.groups)
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b,
-                    m=TILE_OUTPUT):
-    """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its flag is False."""
-    _check(w, stride, dilation)
+def conv2d_backward(gy, x, w, spec, needs, m=TILE_OUTPUT):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); `needs` = (need_x, need_w, need_b), and each
+    gradient is None when its flag is False."""
+    _check(spec)
+    need_x, need_w, need_b = needs
+    padding, groups = spec.padding, spec.groups
     BT, G, AT = (a.astype(x.dtype) for a in MATRICES[m])
     N, C, H, W = x.shape
     OC, Cg = w.shape[:2]

@@ -17,68 +17,33 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..kernels.conv.dispatch import conv_kernels
-from ..kernels.shapes import as_int, conv_output_size, pair
+from ..kernels.conv.spec import conv_spec
+from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _describe(w, groups):
-    OC, Cg, KH, KW = w.shape
-    return f"conv2d({Cg * groups}→{OC}, k={KH}×{KW}, groups={groups})"
-
-
-def _check(x, w, b, stride, padding, dilation, groups):
-    if x.ndim != 4:
-        raise ValueError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {tuple(x.shape)}")
-    if w.ndim != 4:
-        raise ValueError(f"conv2d: expected a 4-D weight (OC, C/groups, KH, KW), got shape "
-                         f"{tuple(w.shape)}")
+def _check_dtypes(x, w, b):
     if x.dtype not in FLOATS or w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
         raise TypeError(f"conv2d: input, weight and bias must share one float dtype (float32 or "
                         f"float64), got input {x.dtype}, weight {w.dtype}"
                         + (f", bias {b.dtype}" if b is not None else ""))
-    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
-        raise ValueError(f"conv2d: stride and dilation must be >= 1 and padding >= 0, got "
-                         f"stride={stride}, padding={padding}, dilation={dilation}")
-    if groups < 1:
-        raise ValueError(f"conv2d: groups must be >= 1, got {groups}")
-    name = _describe(w, groups)
-    N, C, H, W = x.shape
-    OC, Cg, KH, KW = w.shape
-    if OC % groups:
-        raise ValueError(f"{name}: {OC} output channels are not divisible by groups={groups}")
-    if C % groups:
-        raise ValueError(f"{name}: input has {C} channels, not divisible by groups={groups}")
-    if C != Cg * groups:
-        raise ValueError(f"{name}: input has {C} channels, expected {Cg * groups} (weight "
-                         f"{tuple(w.shape)} holds {Cg} per group); for this input the weight "
-                         f"should be ({OC}, {C // groups}, {KH}, {KW})")
-    if b is not None and tuple(b.shape) != (OC,):
-        raise ValueError(f"{name}: bias has shape {tuple(b.shape)}, expected ({OC},)")
-    ekh, ekw = dilation[0] * (KH - 1) + 1, dilation[1] * (KW - 1) + 1
-    ph, pw = H + 2 * padding[0], W + 2 * padding[1]
-    if ekh > ph or ekw > pw:
-        raise ValueError(f"{name}: kernel {KH}×{KW} (dilated {ekh}×{ekw}) is larger than the "
-                         f"padded input {ph}×{pw} (input {H}×{W}, padding {padding[0]}×"
-                         f"{padding[1]})")
 
 
 class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
-        _check(x, weight, bias, stride, padding, dilation, groups)
-        ctx.args = (stride, padding, dilation, groups)
+        spec = conv_spec(weight.shape, stride, padding, dilation, groups, x_shape=x.shape,
+                         b_shape=None if bias is None else bias.shape)
+        _check_dtypes(x, weight, bias)
+        ctx.spec = spec
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, weight)
         if x.shape[0] == 0:                    # empty batch: an empty output, no kernel call
-            OC, _, KH, KW = weight.shape
-            out = tuple(conv_output_size(n, k, s, p, d) for n, k, s, p, d in
-                        zip(x.shape[2:], (KH, KW), stride, padding, dilation))
-            return get_array_module(x).zeros((0, OC) + out, dtype=x.dtype)
-        ctx.kernels = conv_kernels(x, weight.shape, stride, dilation, groups)   # backward too
-        return ctx.kernels.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+            return get_array_module(x).zeros(spec.out_shape(0), dtype=x.dtype)
+        ctx.kernels = conv_kernels(x, spec)    # the same kernels run backward
+        return ctx.kernels.conv2d_forward(x, weight, bias, spec)
 
     @staticmethod
     def backward(ctx, gy):
@@ -90,8 +55,8 @@ class Conv2d(Function):
                     xp.zeros_like(weight) if need_w else None,
                     xp.zeros(weight.shape[0], dtype=gy.dtype) if need_b else None,
                     None, None, None, None)
-        gx, gw, gb = ctx.kernels.conv2d_backward(
-            gy, x, weight, *ctx.args, need_x, need_w, need_b and ctx.has_bias)
+        gx, gw, gb = ctx.kernels.conv2d_backward(gy, x, weight, ctx.spec,
+                                                 (need_x, need_w, need_b and ctx.has_bias))
         return gx, gw, gb, None, None, None, None
 
 

@@ -12,6 +12,7 @@ sys.path.insert(0, BENCH)
 
 import conv_fft  # noqa: E402
 from minidl.kernels.conv import cpu  # noqa: E402
+from minidl.kernels.conv.spec import make_spec  # noqa: E402
 
 
 @pytest.mark.parametrize("C,OC,k,p,g,size", [(4, 6, 5, 2, 2, 11), (3, 5, 5, 0, 1, 9),
@@ -23,9 +24,9 @@ def test_fft_matches_im2col(C, OC, k, p, g, size):
     b = rng.standard_normal(OC)
     OH = size + 2 * p - k + 1
     gy = rng.standard_normal((3, OC, OH, OH))
-    args = ((1, 1), (p, p), (1, 1), g)
-    want = (cpu.conv2d_forward(x, w, b, *args),) + cpu.conv2d_backward(gy, x, w, *args,
-                                                                        True, True, True)
+    args = make_spec(x.shape, w.shape, 1, p, 1, g)
+    want = (cpu.conv2d_forward(x, w, b, args),) + cpu.conv2d_backward(gy, x, w, args,
+                                                                       (True, True, True))
     for a, e in zip(conv_fft.fft_conv(x, w, b, gy, p, g), want):
         np.testing.assert_allclose(a, e, rtol=1e-8, atol=1e-8)
 

@@ -5,6 +5,7 @@ from numba import config
 
 from minidl.kernels.conv import cuda as conv_cuda
 from minidl.kernels.conv import reference as conv_ref
+from minidl.kernels.conv.spec import make_spec
 from minidl.kernels.dropout import cuda as drop_cuda
 from minidl.kernels.dropout import reference as drop_ref
 from minidl.kernels.lrn import cuda as lrn_cuda
@@ -40,21 +41,21 @@ def test_conv(N, C, H, W, OC, KH, KW, stride, padding, dilation, groups, buffer_
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((OC, C // groups, KH, KW))
     b = rng.standard_normal(OC)
-    args = (stride, padding, dilation, groups)
-    y = conv_cuda.conv2d_forward(x, w, b, *args)
-    close(y, conv_ref.conv2d_forward(x, w, b, *args))
+    args = make_spec(x.shape, w.shape, stride, padding, dilation, groups)
+    y = conv_cuda.conv2d_forward(x, w, b, args)
+    close(y, conv_ref.conv2d_forward(x, w, b, args))
     gy = rng.standard_normal(y.shape)
-    for got, want in zip(conv_cuda.conv2d_backward(gy, x, w, *args, True, True, True),
-                         conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
+    for got, want in zip(conv_cuda.conv2d_backward(gy, x, w, args, (True, True, True)),
+                         conv_ref.conv2d_backward(gy, x, w, args, (True, True, True))):
         close(got, want)
 
 
 def test_im2col_col2im():
     x = rng.standard_normal((2, 2, 5, 4))
-    geo = ((3, 2), (2, 1), (1, 0), (1, 1))
-    col = conv_cuda.im2col(x, *geo)
-    close(col, conv_ref.im2col(x, *geo))
-    close(conv_cuda.col2im(col, x.shape, *geo), conv_ref.col2im(col, x.shape, *geo))
+    geo = make_spec(x.shape, (1, 2, 3, 2), stride=(2, 1), padding=(1, 0))
+    col = conv_cuda.im2col(x, geo)
+    close(col, conv_ref.im2col(x, geo))
+    close(conv_cuda.col2im(col, x.shape, geo), conv_ref.col2im(col, x.shape, geo))
 
 
 POOL = [((7, 7), (3, 3), (2, 2), (0, 0), False), ((7, 8), (3, 3), (2, 2), (1, 1), True),

@@ -6,6 +6,7 @@ import pytest
 from minidl.kernels.conv import reference as conv_ref
 from minidl.kernels.conv import winograd_cuda
 from minidl.kernels.conv import winograd_reference as wino_ref
+from minidl.kernels.conv.spec import make_spec
 
 rng = np.random.default_rng(0)
 
@@ -20,13 +21,13 @@ def test_winograd(N, C, H, W, OC, padding, groups, buffer_bytes, monkeypatch):
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((OC, C // groups, 3, 3))
     b = rng.standard_normal(OC)
-    args = ((1, 1), padding, (1, 1), groups)
-    y = winograd_cuda.conv2d_forward(x, w, b, *args)
-    np.testing.assert_allclose(y, wino_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
+    args = make_spec(x.shape, w.shape, 1, padding, 1, groups)
+    y = winograd_cuda.conv2d_forward(x, w, b, args)
+    np.testing.assert_allclose(y, wino_ref.conv2d_forward(x, w, b, args), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, args), rtol=1e-10, atol=1e-12)
     gy = rng.standard_normal(y.shape)
-    got = winograd_cuda.conv2d_backward(gy, x, w, *args, True, True, True)
-    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
+    got = winograd_cuda.conv2d_backward(gy, x, w, args, (True, True, True))
+    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, args, (True, True, True))):
         np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)
 
 
@@ -46,10 +47,10 @@ def test_rewrites_on_the_cuda_winograd(rewrite, x_shape, w_shape, stride, paddin
     conv = (PhaseConv if rewrite == "phases" else BlockConv)(winograd_cuda)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0])
-    args = (stride, padding, (1, 1), groups)
-    y = conv.conv2d_forward(x, w, b, *args)
-    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, *args), rtol=1e-10, atol=1e-12)
+    args = make_spec(x.shape, w.shape, stride, padding, 1, groups)
+    y = conv.conv2d_forward(x, w, b, args)
+    np.testing.assert_allclose(y, conv_ref.conv2d_forward(x, w, b, args), rtol=1e-10, atol=1e-12)
     gy = rng.standard_normal(y.shape)
-    got = conv.conv2d_backward(gy, x, w, *args, True, True, True)
-    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, *args, True, True, True)):
+    got = conv.conv2d_backward(gy, x, w, args, (True, True, True))
+    for g, want in zip(got, conv_ref.conv2d_backward(gy, x, w, args, (True, True, True))):
         np.testing.assert_allclose(g, want, rtol=1e-10, atol=1e-12)

@@ -11,6 +11,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from minidl.kernels.conv.naive import conv2d_direct  # noqa: F401  (re-exported for the tests)
+from minidl.kernels.conv.spec import make_spec
 from minidl.kernels.shapes import conv_output_size, pool_output_size
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-4)}
@@ -42,13 +43,15 @@ def T(a):
 
 def float32_errors(conv, x, w, gy, args, need_x=True):
     """Normwise errors of kernel module `conv` in float32 against minidl's im2col in float64:
-    [forward, and the input (when need_x) and weight gradients]."""
+    [forward, and the input (when need_x) and weight gradients]. args: (stride, padding,
+    dilation, groups)."""
     from minidl.kernels.conv import cpu
-    exact = (cpu.conv2d_forward(x, w, None, *args),) + \
-        cpu.conv2d_backward(gy, x, w, *args, need_x, True, False)[:2]
+    args = make_spec(x.shape, w.shape, *args)
+    exact = (cpu.conv2d_forward(x, w, None, args),) + \
+        cpu.conv2d_backward(gy, x, w, args, (need_x, True, False))[:2]
     x32, w32, gy32 = (v.astype(np.float32) for v in (x, w, gy))
-    got = (conv.conv2d_forward(x32, w32, None, *args),) + \
-        conv.conv2d_backward(gy32, x32, w32, *args, need_x, True, False)[:2]
+    got = (conv.conv2d_forward(x32, w32, None, args),) + \
+        conv.conv2d_backward(gy32, x32, w32, args, (need_x, True, False))[:2]
     assert all(g is None or g.dtype == np.float32 for g in got)
     return [float(np.linalg.norm(g - e) / np.linalg.norm(e))
             for g, e in zip(got, exact) if e is not None]
@@ -100,8 +103,11 @@ def conv_arrays(case, dtype=np.float64, seed=0):
     return x, w.astype(dtype), b.astype(dtype)
 
 
-def conv_args(case):
-    return case["stride"], case["padding"], case["dilation"], case["groups"]
+def spec_of(case):
+    """The case's ConvSpec."""
+    return make_spec((case["N"], case["C"], case["H"], case["W"]),
+                     (case["OC"], case["C"] // case["groups"], case["KH"], case["KW"]),
+                     case["stride"], case["padding"], case["dilation"], case["groups"])
 
 
 @st.composite

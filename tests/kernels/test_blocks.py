@@ -11,6 +11,7 @@ import minidl.functional as F
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
 from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import blocks, dispatch, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv.spec import make_spec
 
 
 @st.composite
@@ -36,7 +37,20 @@ def arrays(case, seed=0):
 
 
 def args(case):
-    return (1, 1), case["padding"], (1, 1), case["groups"]
+    """The case's ConvSpec."""
+    return make_spec((case["N"], case["C"], case["H"], case["W"]),
+                     (case["OC"], case["C"] // case["groups"]) + case["k"], 1, case["padding"],
+                     1, case["groups"])
+
+
+def pick(x_shape, w_shape, stride, dilation, groups):
+    """What the dispatch picks for a layer of these shapes."""
+    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
+
+
+def kernels_for(x, w_shape, stride, dilation, groups):
+    """The kernel module the dispatch gives a layer of these shapes."""
+    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
 
 
 @settings(max_examples=25, deadline=None)
@@ -45,13 +59,13 @@ def test_forward_and_gradients_equal_the_direct_loop_and_im2col(case, inner):
     x, w, b = arrays(case)
     conv = blocks.BlockConv({"winograd_cpu": winograd_cpu,
                              "winograd_reference": winograd_reference}[inner])
-    y = conv.conv2d_forward(x, w, b, *args(case))
-    assert_close(y, conv2d_direct(x, w, b, *args(case)))
+    y = conv.conv2d_forward(x, w, b, args(case))
+    assert_close(y, conv2d_direct(x, w, b, args(case)))
     gy = np.random.default_rng(2).standard_normal(y.shape)
-    got = conv.conv2d_backward(gy, x, w, *args(case), True, True, True)
-    for g, want in zip(got, reference.conv2d_backward(gy, x, w, *args(case), True, True, True)):
+    got = conv.conv2d_backward(gy, x, w, args(case), (True, True, True))
+    for g, want in zip(got, reference.conv2d_backward(gy, x, w, args(case), (True, True, True))):
         assert_close(g, want)
-    gx, gw, gb = conv.conv2d_backward(gy, x, w, *args(case), False, True, False)
+    gx, gw, gb = conv.conv2d_backward(gy, x, w, args(case), (False, True, False))
     assert gx is None and gb is None
     assert_close(gw, got[1])
 
@@ -72,7 +86,7 @@ def test_gradcheck_through_the_block_kernels(case, with_bias):
     x, w, b = arrays(case)
     inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
     with algo("winograd"):
-        kern = dispatch.conv_kernels(x, w.shape, (1, 1), (1, 1), case["groups"])
+        kern = dispatch.conv_kernels(x, args(case))
         assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
         assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
             x, w, *(b or [None]), padding=case["padding"], groups=case["groups"]), inputs)
@@ -86,7 +100,6 @@ def test_block_conv_equals_torch(case):
 
 
 def test_dispatch_rule(monkeypatch):
-    pick = dispatch.choose
     conv2 = ((32, 96, 27, 27), (256, 48, 5, 5), (1, 1), (1, 1), 2)
     monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(*conv2) == "im2col"          # auto: measured 1.57× slower than im2col there
@@ -95,7 +108,7 @@ def test_dispatch_rule(monkeypatch):
     assert pick((8, 24, 27, 27), (64, 24, 7, 7), (1, 1), (1, 1), 1) == "blocks"
     assert pick((8, 24, 27, 27), (64, 24, 1, 5), (1, 1), (1, 1), 1) == "im2col"    # 1×5
     assert pick((8, 24, 27, 27), (64, 24, 5, 5), (1, 1), (2, 2), 1) == "im2col"    # dilated
-    kern = dispatch.conv_kernels(np.zeros((1, 96, 27, 27)), (256, 48, 5, 5), (1, 1), (1, 1), 2)
+    kern = kernels_for(np.zeros((1, 96, 27, 27)), (256, 48, 5, 5), (1, 1), (1, 1), 2)
     assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
     monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
     assert pick(*conv2) == "im2col"
@@ -104,5 +117,5 @@ def test_dispatch_rule(monkeypatch):
 def test_strides_are_refused():
     conv = blocks.BlockConv(winograd_reference)
     with pytest.raises(ValueError, match="blocks conv2d: needs stride 1 and dilation 1"):
-        conv.conv2d_forward(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 5, 5)), None, (2, 2),
-                            (0, 0), (1, 1), 1)
+        conv.conv2d_forward(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 5, 5)), None,
+                            make_spec((1, 1, 9, 9), (1, 1, 5, 5), stride=2))

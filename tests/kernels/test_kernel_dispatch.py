@@ -64,13 +64,14 @@ def test_numba_kernels_are_cached_on_disk_and_compiled_once(family):
 
 def test_repeated_calls_do_not_recompile():
     from minidl.kernels.conv import cpu
+    from minidl.kernels.conv.spec import make_spec
     x = np.ones((1, 2, 6, 6), np.float32)
     w = np.ones((2, 2, 3, 3), np.float32)
-    cpu.conv2d_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1)
+    cpu.conv2d_forward(x, w, None, make_spec(x.shape, w.shape))
     before = len(cpu._im2col_strided.signatures)
     for size in (5, 7, 9):
-        cpu.conv2d_forward(np.ones((2, 2, size, size), np.float32), w, None, (2, 2), (1, 1),
-                           (1, 1), 1)
+        x = np.ones((2, 2, size, size), np.float32)
+        cpu.conv2d_forward(x, w, None, make_spec(x.shape, w.shape, stride=2, padding=1))
     assert len(cpu._im2col_strided.signatures) == before
 
 

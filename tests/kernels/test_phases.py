@@ -12,6 +12,7 @@ import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
 from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import cpu, dispatch, phases, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv.spec import make_spec
 
 
 @st.composite
@@ -38,7 +39,20 @@ def arrays(case, dtype=np.float64, seed=0):
 
 
 def args(case):
-    return case["stride"], case["padding"], (1, 1), case["groups"]
+    """The case's ConvSpec."""
+    return make_spec((case["N"], case["C"], case["H"], case["W"]),
+                     (case["OC"], case["C"] // case["groups"]) + case["k"],
+                     case["stride"], case["padding"], 1, case["groups"])
+
+
+def pick(x_shape, w_shape, stride, dilation, groups):
+    """What the dispatch picks for a layer of these shapes."""
+    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
+
+
+def kernels_for(x, w_shape, stride, dilation, groups):
+    """The kernel module the dispatch gives a layer of these shapes."""
+    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
 
 
 @settings(max_examples=25, deadline=None)
@@ -46,11 +60,11 @@ def args(case):
 def test_the_phase_rearrangements_are_exact_and_adjoint(case):
     """to_phases / phase_filter lose nothing, and from_* are their adjoints (<Ax, y> = <x, A'y>)."""
     x, w, _ = arrays(case)
-    k, s, p = case["k"], case["stride"], case["padding"]
-    xs, ws = phases.to_phases(x, k, s, p), phases.phase_filter(w, s)
+    spec, s = args(case), case["stride"]
+    xs, ws = phases.to_phases(x, spec), phases.phase_filter(w, s)
     rng = np.random.default_rng(1)
     ys, vs = rng.standard_normal(xs.shape), rng.standard_normal(ws.shape)
-    assert np.isclose((xs * ys).sum(), (x * phases.from_phases(ys, x.shape, k, s, p)).sum())
+    assert np.isclose((xs * ys).sum(), (x * phases.from_phases(ys, x.shape, spec)).sum())
     assert np.isclose((ws * vs).sum(), (w * phases.from_phase_filter(vs, w.shape, s)).sum())
     assert_close(phases.from_phase_filter(ws, w.shape, s), w)
 
@@ -61,11 +75,11 @@ def test_forward_and_gradients_equal_the_direct_loop_and_im2col(case, inner):
     x, w, b = arrays(case)
     conv = phases.PhaseConv({"winograd_cpu": winograd_cpu,
                              "winograd_reference": winograd_reference}[inner])
-    y = conv.conv2d_forward(x, w, b, *args(case))
-    assert_close(y, conv2d_direct(x, w, b, *args(case)))
+    y = conv.conv2d_forward(x, w, b, args(case))
+    assert_close(y, conv2d_direct(x, w, b, args(case)))
     gy = np.random.default_rng(2).standard_normal(y.shape)
-    got = conv.conv2d_backward(gy, x, w, *args(case), True, True, True)
-    for g, want in zip(got, reference.conv2d_backward(gy, x, w, *args(case), True, True, True)):
+    got = conv.conv2d_backward(gy, x, w, args(case), (True, True, True))
+    for g, want in zip(got, reference.conv2d_backward(gy, x, w, args(case), (True, True, True))):
         assert_close(g, want)
 
 
@@ -75,11 +89,11 @@ def test_any_phase_kernel_through_im2col(case):
     """The rewrite itself does not need a 3×3 phase kernel (the dispatch only uses it there)."""
     x, w, b = arrays(case)
     conv = phases.PhaseConv(cpu)
-    y = conv.conv2d_forward(x, w, b, *args(case))
-    assert_close(y, reference.conv2d_forward(x, w, b, *args(case)))
+    y = conv.conv2d_forward(x, w, b, args(case))
+    assert_close(y, reference.conv2d_forward(x, w, b, args(case)))
     gy = np.random.default_rng(3).standard_normal(y.shape)
-    got = conv.conv2d_backward(gy, x, w, *args(case), True, False, True)
-    want = reference.conv2d_backward(gy, x, w, *args(case), True, False, True)
+    got = conv.conv2d_backward(gy, x, w, args(case), (True, False, True))
+    want = reference.conv2d_backward(gy, x, w, args(case), (True, False, True))
     assert got[1] is None
     assert_close(got[0], want[0])
     assert_close(got[2], want[2])
@@ -101,7 +115,7 @@ def test_gradcheck_through_the_phase_kernels(case, with_bias):
     x, w, b = arrays(case)
     inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
     with algo("winograd"):
-        kern = dispatch.conv_kernels(x, w.shape, case["stride"], (1, 1), case["groups"])
+        kern = dispatch.conv_kernels(x, args(case))
         assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
         assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
             x, w, *(b or [None]), stride=case["stride"], padding=case["padding"],
@@ -116,7 +130,6 @@ def test_phase_conv_equals_torch(case):
 
 
 def test_dispatch_rule(monkeypatch):
-    pick = dispatch.choose
     conv1 = ((32, 3, 224, 224), (96, 3, 11, 11), (4, 4), (1, 1), 1)
     monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(*conv1) == "im2col"          # auto: measured no faster than im2col there
@@ -128,14 +141,14 @@ def test_dispatch_rule(monkeypatch):
     monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
     assert pick(*conv1) == "im2col"
     x = np.zeros((1, 3, 64, 64), np.float32)
-    assert dispatch.conv_kernels(x, (96, 3, 11, 11), (4, 4), (1, 1), 1) is cpu
+    assert kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1) is cpu
     monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
-    kern = dispatch.conv_kernels(x, (96, 3, 11, 11), (4, 4), (1, 1), 1)
+    kern = kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1)
     assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
-    assert kern is dispatch.conv_kernels(x, (8, 3, 9, 9), (3, 3), (1, 1), 1)     # one per inner
+    assert kern is kernels_for(x, (8, 3, 9, 9), (3, 3), (1, 1), 1)     # one per inner
     kernels.set_mode("reference")
     try:
-        assert dispatch.conv_kernels(x, (96, 3, 11, 11), (4, 4), (1, 1), 1).inner \
+        assert kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1).inner \
             is winograd_reference
     finally:
         kernels.set_mode("auto")
@@ -144,5 +157,5 @@ def test_dispatch_rule(monkeypatch):
 def test_dilation_is_refused():
     conv = phases.PhaseConv(winograd_reference)
     with pytest.raises(ValueError, match="phases conv2d: needs dilation 1"):
-        conv.conv2d_forward(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 5, 5)), None, (2, 2),
-                            (0, 0), (2, 2), 1)
+        conv.conv2d_forward(np.zeros((1, 1, 9, 9)), np.zeros((1, 1, 5, 5)), None,
+                            make_spec((1, 1, 9, 9), (1, 1, 5, 5), stride=2, dilation=2))

@@ -11,6 +11,7 @@ import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct
 from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import cpu, dispatch, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv.spec import make_spec
 
 
 @st.composite
@@ -33,7 +34,20 @@ def arrays(case, dtype=np.float64, seed=0):
 
 
 def args(case):
-    return (1, 1), case["padding"], (1, 1), case["groups"]
+    """The case's ConvSpec."""
+    return make_spec((case["N"], case["C"], case["H"], case["W"]),
+                     (case["OC"], case["C"] // case["groups"], 3, 3), 1, case["padding"], 1,
+                     case["groups"])
+
+
+def pick(x_shape, w_shape, stride, dilation, groups):
+    """What the dispatch picks for a layer of these shapes."""
+    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
+
+
+def kernels_for(x, w_shape, stride, dilation, groups):
+    """The kernel module the dispatch gives a layer of these shapes."""
+    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
 
 
 @settings(max_examples=20)
@@ -41,7 +55,7 @@ def args(case):
 def test_reference_forward_equals_the_direct_loop(case, m):
     x, w, b = arrays(case)
     y = winograd_reference.winograd_conv(x, w, b, case["padding"], case["groups"], m)
-    assert_close(y, conv2d_direct(x, w, b, *args(case)))
+    assert_close(y, conv2d_direct(x, w, b, args(case)))
 
 
 @settings(max_examples=15)
@@ -49,9 +63,9 @@ def test_reference_forward_equals_the_direct_loop(case, m):
 def test_reference_backward_equals_im2col(case, m):
     x, w, _ = arrays(case)
     gy = np.random.default_rng(1).standard_normal(reference.conv2d_forward(
-        x, w, None, *args(case)).shape)
-    got = winograd_reference.conv2d_backward(gy, x, w, *args(case), True, True, True, m=m)
-    for g, r in zip(got, reference.conv2d_backward(gy, x, w, *args(case), True, True, True)):
+        x, w, None, args(case)).shape)
+    got = winograd_reference.conv2d_backward(gy, x, w, args(case), (True, True, True), m=m)
+    for g, r in zip(got, reference.conv2d_backward(gy, x, w, args(case), (True, True, True))):
         assert_close(g, r)
 
 
@@ -62,14 +76,14 @@ def test_numba_kernel_equals_the_direct_loop_and_im2col(case, dtype, one_row_chu
     old = winograd_cpu.TILE_BUFFER_BYTES
     winograd_cpu.TILE_BUFFER_BYTES = 1 if one_row_chunks else old
     try:
-        y = winograd_cpu.conv2d_forward(x, w, b, *args(case))
+        y = winograd_cpu.conv2d_forward(x, w, b, args(case))
         gy = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
-        got = winograd_cpu.conv2d_backward(gy, x, w, *args(case), True, True, True)
+        got = winograd_cpu.conv2d_backward(gy, x, w, args(case), (True, True, True))
     finally:
         winograd_cpu.TILE_BUFFER_BYTES = old
     assert y.dtype == dtype and y.flags.c_contiguous
-    assert_close(y, conv2d_direct(x, w, b, *args(case)), dtype)
-    for g, r, a in zip(got, reference.conv2d_backward(gy, x, w, *args(case), True, True, True),
+    assert_close(y, conv2d_direct(x, w, b, args(case)), dtype)
+    for g, r, a in zip(got, reference.conv2d_backward(gy, x, w, args(case), (True, True, True)),
                        (x, w, b)):
         assert g.shape == a.shape and g.dtype == dtype
         assert_close(g, r, dtype)
@@ -80,9 +94,9 @@ def test_numba_kernel_equals_the_direct_loop_and_im2col(case, dtype, one_row_chu
                                       (False, False, True), (False, True, True)]))
 def test_backward_computes_only_what_is_asked(case, needs):
     x, w, _ = arrays(case)
-    gy = np.ones(winograd_cpu.conv2d_forward(x, w, None, *args(case)).shape)
-    got = winograd_cpu.conv2d_backward(gy, x, w, *args(case), *needs)
-    want = reference.conv2d_backward(gy, x, w, *args(case), True, True, True)
+    gy = np.ones(winograd_cpu.conv2d_forward(x, w, None, args(case)).shape)
+    got = winograd_cpu.conv2d_backward(gy, x, w, args(case), needs)
+    want = reference.conv2d_backward(gy, x, w, args(case), (True, True, True))
     for need, g, r in zip(needs, got, want):
         if need:
             assert_close(g, r)
@@ -102,10 +116,10 @@ def test_float32_accuracy_against_float64(N, C, OC, side, pad):
     kernels (im2col, Winograd F(2×2)) within 1e-6, the reference's F(4×4) within 2e-5."""
     case = dict(N=N, C=C, OC=OC, H=side, W=side + 1, padding=(pad, pad), groups=1)
     x, w, b = arrays(case, seed=side)
-    exact = conv2d_direct(x, w, b, *args(case))
+    exact = conv2d_direct(x, w, b, args(case))
     x32, w32, b32 = (a.astype(np.float32) for a in (x, w, b))
     for kernel in (cpu, winograd_cpu):
-        assert normwise(kernel.conv2d_forward(x32, w32, b32, *args(case)), exact) <= 1e-6
+        assert normwise(kernel.conv2d_forward(x32, w32, b32, args(case)), exact) <= 1e-6
     f4 = winograd_reference.winograd_conv(x32, w32, b32, (pad, pad), 1, m=4)
     assert f4.dtype == np.float32 and normwise(f4, exact) <= 2e-5
 
@@ -116,7 +130,7 @@ def test_gradcheck_through_the_winograd_kernels(case, with_bias):
     x, w, b = arrays(case)
     inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
     with algo("winograd"):
-        assert dispatch.conv_kernels(x, w.shape, (1, 1), (1, 1), case["groups"]) is winograd_cpu
+        assert dispatch.conv_kernels(x, args(case)) is winograd_cpu
         assert minidl.gradcheck(lambda x, w, *b: F.conv2d(x, w, *(b or [None]),
                                                           padding=case["padding"],
                                                           groups=case["groups"]), inputs)
@@ -131,7 +145,6 @@ def test_winograd_equals_torch(case):
 
 def test_dispatch_rule_and_the_switch(monkeypatch):
     x = np.zeros((8, 64, 56, 56), np.float32)
-    pick = dispatch.choose
     monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "winograd"
     for w, s, d in [((64, 64, 3, 3), (2, 2), (1, 1)), ((64, 64, 3, 3), (1, 1), (2, 2)),
@@ -146,7 +159,7 @@ def test_dispatch_rule_and_the_switch(monkeypatch):
     assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == "winograd"
     monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
     assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "im2col"
-    assert dispatch.conv_kernels(x, (64, 64, 3, 3), (1, 1), (1, 1), 1) is cpu
+    assert kernels_for(x, (64, 64, 3, 3), (1, 1), (1, 1), 1) is cpu
     monkeypatch.setenv("MINIDL_CONV_ALGO", "fast")
     with pytest.raises(ValueError, match="MINIDL_CONV_ALGO='fast'"):
         pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1)
@@ -157,13 +170,13 @@ def test_reference_mode_runs_the_winograd_reference(monkeypatch):
     x = np.zeros((1, 2, 5, 5))
     kernels.set_mode("reference")
     try:
-        assert dispatch.conv_kernels(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_reference
+        assert kernels_for(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_reference
     finally:
         kernels.set_mode("auto")
-    assert dispatch.conv_kernels(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_cpu
+    assert kernels_for(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_cpu
 
 
 def test_the_reference_refuses_what_it_cannot_compute():
     x, w = np.zeros((1, 2, 5, 5)), np.zeros((2, 2, 3, 3))
     with pytest.raises(ValueError, match="3×3 kernel, stride 1 and dilation 1"):
-        winograd_reference.conv2d_forward(x, w, None, (2, 2), (1, 1), (1, 1), 1)
+        winograd_reference.conv2d_forward(x, w, None, make_spec(x.shape, w.shape, 2, 1))
