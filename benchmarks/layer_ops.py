@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from timing import median_time  # noqa: E402
 
 import minidl.kernels as kernels  # noqa: E402
+from minidl.kernels.pool.spec import make_spec as make_pool_spec  # noqa: E402
 
 N = 32
 CASES = [  # name, input shape, bytes touched per element of the input (fwd + bwd, float32)
@@ -49,11 +50,11 @@ def minidl_step(name, x):
                         k.lrn_backward(gy, x, 5, 1e-4, 0.75, 2.0))
     if name.startswith("maxpool"):
         k = kernels.select("pool", x)
-        args = ((3, 3), (2, 2), (0, 0), False)
+        args = make_pool_spec(x.shape, 3, stride=2)
 
         def step():
-            y, idx = k.max_pool2d_forward(x, *args)
-            k.max_pool2d_backward(np.ones_like(y), idx, x.shape, *args)
+            y, idx = k.max_pool2d_forward(x, args)
+            k.max_pool2d_backward(np.ones_like(y), idx, x.shape, args)
         return step
     k = kernels.select("dropout", x)
     return lambda: k.dropout_backward(gy, k.dropout_forward(x, 0.5, 1234)[1], 0.5)

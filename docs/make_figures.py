@@ -24,6 +24,7 @@ from minidl.kernels.conv import reference as conv
 from minidl.kernels.conv.spec import make_spec
 from minidl.kernels.lrn import reference as lrn
 from minidl.kernels.pool import reference as pool
+from minidl.kernels.pool.spec import make_spec as make_pool_spec
 from minidl.models import alexnet_small
 from minidl.optim import SGD
 
@@ -63,10 +64,10 @@ def lrn_figure(out, image):
 def pool_figure(out):
     x = np.arange(25.0).reshape(1, 1, 5, 5) / 100
     x[0, 0, 2, 1] = 9.0
-    args = ((3, 3), (2, 2), (0, 0), False)
-    y, argmax = pool.max_pool2d_forward(x, *args)
+    args = make_pool_spec(x.shape, 3, stride=2)
+    y, argmax = pool.max_pool2d_forward(x, args)
     gy = np.array([[[[1.0, 10.0], [100.0, 1000.0]]]])
-    gx = pool.max_pool2d_backward(gy, argmax, x.shape, *args)
+    gx = pool.max_pool2d_backward(gy, argmax, x.shape, args)
     fig = Figure(figsize=(7, 3.4))
     a, b = fig.subplots(1, 2)
     a.imshow(x[0, 0], cmap="Blues")

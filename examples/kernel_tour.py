@@ -16,6 +16,7 @@ import numpy as np
 import minidl
 from minidl.kernels.conv import naive
 from minidl.kernels.conv.spec import make_spec
+from minidl.kernels.pool.spec import make_spec as make_pool_spec
 
 
 def relu_direct(x):
@@ -66,6 +67,7 @@ def families(rng):
     x = rng.standard_normal((2, 8, 9, 9))
     w = rng.standard_normal((6, 4, 3, 3))
     spec = make_spec(x.shape, w.shape, padding=1, groups=2)
+    pool = make_pool_spec(x.shape, 3, stride=2)
     return {
         "conv2d (groups=2)": (lambda: naive.conv2d_direct(x, w, None, spec),
                               lambda m, a: m.conv2d_forward(a(x), a(w), None, spec)),
@@ -73,8 +75,7 @@ def families(rng):
         "lrn (size 5)": (lambda: lrn_direct(x),
                          lambda m, a: m.lrn_forward(a(x), 5, 1e-4, 0.75, 2.0)),
         "max_pool2d 3×3/2": (lambda: max_pool_direct(x),
-                             lambda m, a: m.max_pool2d_forward(a(x), (3, 3), (2, 2), (0, 0),
-                                                               False)[0]),
+                             lambda m, a: m.max_pool2d_forward(a(x), pool)[0]),
         "dropout p=0.5": (lambda: dropout_direct(x),
                           lambda m, a: m.dropout_forward(a(x), 0.5, 1234)[0]),
     }

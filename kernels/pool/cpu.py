@@ -114,17 +114,16 @@ def _planes(a):
     return np.ascontiguousarray(a).reshape(N * C, H, W)
 
 
-def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_forward(x, spec):
     N, C, H, W = x.shape
-    hs, he, _ = windows.sliding(H, kernel_size[0], stride[0], padding[0], ceil_mode)
-    ws, we, _ = windows.sliding(W, kernel_size[1], stride[1], padding[1], ceil_mode)
+    hs, he, ws, we = windows.max_tables(x.shape, spec)
     y = np.empty((N, C, hs.size, ws.size), dtype=x.dtype)
     argmax = np.empty(y.shape, dtype=np.int32)
     _max_forward(_planes(x), hs, he, ws, we, y, argmax)
     return y, argmax
 
 
-def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_backward(gy, argmax, x_shape, spec):
     N, C, H, W = x_shape
     gx = np.empty(x_shape, dtype=gy.dtype)
     planes = (N * C, gy.shape[2] * gy.shape[3])      # explicit: -1 is ambiguous when N*C = 0
@@ -149,14 +148,12 @@ def _avg_grad(gy, x_shape, tables):
     return gx
 
 
-def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
-    return _avg(x, windows.avg_tables(x.shape, kernel_size, stride, padding, ceil_mode,
-                                      count_include_pad))
+def avg_pool2d_forward(x, spec):
+    return _avg(x, windows.avg_tables(x.shape, spec))
 
 
-def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
-    return _avg_grad(gy, x_shape, windows.avg_tables(x_shape, kernel_size, stride, padding,
-                                                     ceil_mode, count_include_pad))
+def avg_pool2d_backward(gy, x_shape, spec):
+    return _avg_grad(gy, x_shape, windows.avg_tables(x_shape, spec))
 
 
 def adaptive_avg_pool2d_forward(x, output_size):

@@ -31,8 +31,9 @@ def _max_forward(x, hs, he, ws, we, y, argmax):
 
 
 @cuda.jit
-def _max_backward(gy, argmax, KH, KW, sh, sw, ph, pw, gx):
+def _max_backward(gy, argmax, spec, gx):
     NC, H, W = gx.shape
+    KH, KW, (sh, sw), (ph, pw) = spec.KH, spec.KW, spec.stride, spec.padding
     OH, OW = gy.shape[1], gy.shape[2]
     i = cuda.grid(1)
     if i < NC * H * W:
@@ -87,11 +88,10 @@ def _planes(xp, a):
     return xp.ascontiguousarray(a).reshape(N * C, H, W)
 
 
-def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_forward(x, spec):
     xp = get_array_module(x)
     N, C, H, W = x.shape
-    hs, he, _ = windows.sliding(H, kernel_size[0], stride[0], padding[0], ceil_mode)
-    ws, we, _ = windows.sliding(W, kernel_size[1], stride[1], padding[1], ceil_mode)
+    hs, he, ws, we = windows.max_tables(x.shape, spec)
     y = xp.empty((N, C, hs.size, ws.size), dtype=x.dtype)
     argmax = xp.empty(y.shape, dtype=xp.int32)
     launch(_max_forward, y.size, _planes(xp, x), *(xp.asarray(a) for a in (hs, he, ws, we)),
@@ -99,11 +99,10 @@ def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
     return y, argmax
 
 
-def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_backward(gy, argmax, x_shape, spec):
     xp = get_array_module(gy)
     gx = xp.empty(x_shape, dtype=gy.dtype)
-    launch(_max_backward, gx.size, _planes(xp, gy), _planes(xp, argmax), *kernel_size,
-           *stride, *padding, _planes(xp, gx))
+    launch(_max_backward, gx.size, _planes(xp, gy), _planes(xp, argmax), spec, _planes(xp, gx))
     return gx
 
 
@@ -126,14 +125,12 @@ def _avg_grad(gy, x_shape, tables):
     return gx
 
 
-def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
-    return _avg(x, windows.avg_tables(x.shape, kernel_size, stride, padding, ceil_mode,
-                                      count_include_pad))
+def avg_pool2d_forward(x, spec):
+    return _avg(x, windows.avg_tables(x.shape, spec))
 
 
-def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
-    return _avg_grad(gy, x_shape, windows.avg_tables(x_shape, kernel_size, stride, padding,
-                                                     ceil_mode, count_include_pad))
+def avg_pool2d_backward(gy, x_shape, spec):
+    return _avg_grad(gy, x_shape, windows.avg_tables(x_shape, spec))
 
 
 def adaptive_avg_pool2d_forward(x, output_size):

@@ -1,7 +1,7 @@
 """2-D pooling in NumPy: the teaching version and the test oracle.
 
-Shapes
-------
+Shapes (`spec`: the layer's PoolSpec, `spec.py`: KH, KW, stride, padding, ceil_mode,
+------  count_include_pad, OH, OW)
     x   (N, C, H, W)  ->  y (N, C, OH, OW),   OH = floor((H + 2*ph - KH) / sh) + 1
     with ceil_mode the division rounds up, but a last window that would start in the right
     padding is dropped (PyTorch's rule; Chainer calls it cover_all). See `minidl.kernels.shapes`.
@@ -23,14 +23,6 @@ give an exact output size: row oh covers floor(oh*H/OH) .. ceil((oh+1)*H/OH) - 1
 """
 import numpy as np
 
-from ..shapes import pool_output_size
-
-
-def _out(x_shape, kernel_size, stride, padding, ceil_mode):
-    _, _, H, W = x_shape
-    return (pool_output_size(H, kernel_size[0], stride[0], padding[0], ceil_mode),
-            pool_output_size(W, kernel_size[1], stride[1], padding[1], ceil_mode))
-
 
 def _window(o, k, s, p, size):
     """The clipped window [start, end) of output index o along one axis."""
@@ -38,10 +30,11 @@ def _window(o, k, s, p, size):
     return max(start, 0), min(start + k, size)
 
 
-def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_forward(x, spec):
     """(y, argmax) for x (N, C, H, W); argmax int32 indexes the input plane (h*W + w)."""
     N, C, H, W = x.shape
-    OH, OW = _out(x.shape, kernel_size, stride, padding, ceil_mode)
+    OH, OW = spec.OH, spec.OW
+    kernel_size, stride, padding = spec.kernel_size, spec.stride, spec.padding
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N, C, OH, OW), dtype=np.int32)
     for oh in range(OH):
@@ -55,7 +48,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
     return y, argmax
 
 
-def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_backward(gy, argmax, x_shape, spec):
     """gx (N, C, H, W): each gy[n, c, oh, ow] added to the input cell that won that window."""
     N, C, H, W = x_shape
     gx = np.zeros((N, C, H * W), dtype=gy.dtype)
@@ -66,38 +59,40 @@ def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_
     return gx.reshape(x_shape)
 
 
-def _divisor(oh, ow, kernel_size, stride, padding, x_shape, count_include_pad):
+def _divisor(oh, ow, spec, x_shape):
     """PyTorch's divisor: cells of the window inside the padded input, or inside the image."""
     H, W = x_shape[2:]
-    (KH, KW), (sh, sw), (ph, pw) = kernel_size, stride, padding
+    (KH, KW), (sh, sw), (ph, pw) = spec.kernel_size, spec.stride, spec.padding
     hs, ws = oh * sh - ph, ow * sw - pw
     he, we = min(hs + KH, H + ph), min(ws + KW, W + pw)
-    if count_include_pad:
+    if spec.count_include_pad:
         return (he - hs) * (we - ws)
     return (min(he, H) - max(hs, 0)) * (min(we, W) - max(ws, 0))
 
 
-def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_forward(x, spec):
     N, C, H, W = x.shape
-    OH, OW = _out(x.shape, kernel_size, stride, padding, ceil_mode)
+    OH, OW = spec.OH, spec.OW
+    kernel_size, stride, padding = spec.kernel_size, spec.stride, spec.padding
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
     for oh in range(OH):
         h0, h1 = _window(oh, kernel_size[0], stride[0], padding[0], H)
         for ow in range(OW):
             w0, w1 = _window(ow, kernel_size[1], stride[1], padding[1], W)
-            div = _divisor(oh, ow, kernel_size, stride, padding, x.shape, count_include_pad)
+            div = _divisor(oh, ow, spec, x.shape)
             y[:, :, oh, ow] = x[:, :, h0:h1, w0:w1].sum(axis=(2, 3)) / div
     return y
 
 
-def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_backward(gy, x_shape, spec):
     N, C, H, W = x_shape
+    kernel_size, stride, padding = spec.kernel_size, spec.stride, spec.padding
     gx = np.zeros(x_shape, dtype=gy.dtype)
     for oh in range(gy.shape[2]):
         h0, h1 = _window(oh, kernel_size[0], stride[0], padding[0], H)
         for ow in range(gy.shape[3]):
             w0, w1 = _window(ow, kernel_size[1], stride[1], padding[1], W)
-            div = _divisor(oh, ow, kernel_size, stride, padding, x_shape, count_include_pad)
+            div = _divisor(oh, ow, spec, x_shape)
             gx[:, :, h0:h1, w0:w1] += gy[:, :, oh, ow, None, None] / div
     return gx
 

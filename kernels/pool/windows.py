@@ -28,12 +28,21 @@ def adaptive(size, out):
     return (o * size) // out, -(-((o + 1) * size) // out)
 
 
-def avg_tables(x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
-    """(hs, he, ws, we, inv) for average pooling; inv (OH, OW) is 1 / divisor."""
+def max_tables(x_shape, spec):
+    """(hs, he, ws, we) for max pooling with PoolSpec `spec`."""
     H, W = x_shape[2:]
-    hs, he, hc = sliding(H, kernel_size[0], stride[0], padding[0], ceil_mode)
-    ws, we, wc = sliding(W, kernel_size[1], stride[1], padding[1], ceil_mode)
-    if count_include_pad:
+    hs, he, _ = sliding(H, spec.KH, spec.stride[0], spec.padding[0], spec.ceil_mode)
+    ws, we, _ = sliding(W, spec.KW, spec.stride[1], spec.padding[1], spec.ceil_mode)
+    return hs, he, ws, we
+
+
+def avg_tables(x_shape, spec):
+    """(hs, he, ws, we, inv) for average pooling with PoolSpec `spec`; inv (OH, OW) is
+    1 / divisor."""
+    H, W = x_shape[2:]
+    hs, he, hc = sliding(H, spec.KH, spec.stride[0], spec.padding[0], spec.ceil_mode)
+    ws, we, wc = sliding(W, spec.KW, spec.stride[1], spec.padding[1], spec.ceil_mode)
+    if spec.count_include_pad:
         div = np.outer(hc, wc)
     else:
         div = np.outer(he - hs, we - ws)

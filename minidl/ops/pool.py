@@ -15,7 +15,8 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import select
-from ..kernels.shapes import as_int, pair, pool_output_size
+from ..kernels.pool.spec import pool_spec
+from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -27,25 +28,6 @@ def _check_input(op, x):
                          f"{tuple(x.shape)}")
     if x.dtype not in FLOATS:
         raise TypeError(f"{op}: expected a float32 or float64 input, got {x.dtype}")
-
-
-def _check_window(op, x, kernel_size, stride, padding, ceil_mode):
-    _check_input(op, x)
-    if min(kernel_size) < 1 or min(stride) < 1 or min(padding) < 0:
-        raise ValueError(f"{op}: kernel_size and stride must be >= 1 and padding >= 0, got "
-                         f"kernel_size={kernel_size}, stride={stride}, padding={padding}")
-    if padding[0] > kernel_size[0] // 2 or padding[1] > kernel_size[1] // 2:
-        # a window could then lie entirely in the padding
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size "
-                         f"{kernel_size}")
-    H, W = x.shape[2:]
-    out = tuple(pool_output_size(n, k, s, p, ceil_mode)
-                for n, k, s, p in zip((H, W), kernel_size, stride, padding))
-    if min(out) < 1:
-        raise ValueError(f"{op}: kernel {kernel_size[0]}×{kernel_size[1]} is larger than the "
-                         f"padded input {H + 2 * padding[0]}×{W + 2 * padding[1]} (input "
-                         f"{H}×{W}, padding {padding[0]}×{padding[1]})")
-    return out
 
 
 def _window_args(kernel_size, stride, padding):
@@ -65,10 +47,10 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, ceil_mode, indices_out):
         """`indices_out`: None, or a list that receives the argmax array (return_indices)."""
-        _check_window("max_pool2d", x, kernel_size, stride, padding, ceil_mode)
-        ctx.args = (x.shape, kernel_size, stride, padding, ceil_mode)
-        y, argmax = select("pool", x).max_pool2d_forward(x, kernel_size, stride, padding,
-                                                         ceil_mode)
+        _check_input("max_pool2d", x)
+        spec = pool_spec(x.shape, kernel_size, stride, padding, ceil_mode, op="max_pool2d")
+        ctx.args = (x.shape, spec)
+        y, argmax = select("pool", x).max_pool2d_forward(x, spec)
         ctx.save_for_backward(argmax)          # int32 winners: the input need not be kept
         if indices_out is not None:
             indices_out.append(argmax)
@@ -84,10 +66,11 @@ class MaxPool2d(Function):
 class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad):
-        _check_window("avg_pool2d", x, kernel_size, stride, padding, ceil_mode)
-        ctx.args = (x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad)
-        return select("pool", x).avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode,
-                                                    count_include_pad)
+        _check_input("avg_pool2d", x)
+        spec = pool_spec(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         op="avg_pool2d")
+        ctx.args = (x.shape, spec)
+        return select("pool", x).avg_pool2d_forward(x, spec)
 
     @staticmethod
     def backward(ctx, gy):

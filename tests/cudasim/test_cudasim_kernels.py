@@ -12,6 +12,7 @@ from minidl.kernels.lrn import cuda as lrn_cuda
 from minidl.kernels.lrn import reference as lrn_ref
 from minidl.kernels.pool import cuda as pool_cuda
 from minidl.kernels.pool import reference as pool_ref
+from minidl.kernels.pool.spec import make_spec as make_pool_spec
 from minidl.kernels.relu import cuda as relu_cuda
 
 # the simulator runs the kernels' uint64 hash on NumPy scalars, which warn when they wrap
@@ -65,25 +66,26 @@ POOL = [((7, 7), (3, 3), (2, 2), (0, 0), False), ((7, 8), (3, 3), (2, 2), (1, 1)
 @pytest.mark.parametrize("hw, k, s, p, ceil_mode", POOL)
 def test_max_pool(hw, k, s, p, ceil_mode):
     x = rng.permutation(2 * 3 * hw[0] * hw[1]).reshape((2, 3) + hw) * 0.5
-    y, argmax = pool_cuda.max_pool2d_forward(x, k, s, p, ceil_mode)
-    y_ref, argmax_ref = pool_ref.max_pool2d_forward(x, k, s, p, ceil_mode)
+    spec = make_pool_spec(x.shape, k, s, p, ceil_mode)
+    y, argmax = pool_cuda.max_pool2d_forward(x, spec)
+    y_ref, argmax_ref = pool_ref.max_pool2d_forward(x, spec)
     close(y, y_ref)
     np.testing.assert_array_equal(argmax, argmax_ref)
     gy = rng.standard_normal(y.shape)
-    close(pool_cuda.max_pool2d_backward(gy, argmax, x.shape, k, s, p, ceil_mode),
-          pool_ref.max_pool2d_backward(gy, argmax, x.shape, k, s, p, ceil_mode))
+    close(pool_cuda.max_pool2d_backward(gy, argmax, x.shape, spec),
+          pool_ref.max_pool2d_backward(gy, argmax, x.shape, spec))
 
 
 @pytest.mark.parametrize("hw, k, s, p, ceil_mode", POOL)
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool(hw, k, s, p, ceil_mode, count_include_pad):
     x = rng.standard_normal((1, 2) + hw)
-    args = (k, s, p, ceil_mode, count_include_pad)
-    y = pool_cuda.avg_pool2d_forward(x, *args)
-    close(y, pool_ref.avg_pool2d_forward(x, *args))
+    args = make_pool_spec(x.shape, k, s, p, ceil_mode, count_include_pad)
+    y = pool_cuda.avg_pool2d_forward(x, args)
+    close(y, pool_ref.avg_pool2d_forward(x, args))
     gy = rng.standard_normal(y.shape)
-    close(pool_cuda.avg_pool2d_backward(gy, x.shape, *args),
-          pool_ref.avg_pool2d_backward(gy, x.shape, *args))
+    close(pool_cuda.avg_pool2d_backward(gy, x.shape, args),
+          pool_ref.avg_pool2d_backward(gy, x.shape, args))
 
 
 @pytest.mark.parametrize("out", [(1, 1), (3, 2), (4, 5)])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from minidl.kernels.conv.naive import conv2d_direct  # noqa: F401  (re-exported for the tests)
 from minidl.kernels.conv.spec import make_spec
+from minidl.kernels.pool.spec import make_spec as make_pool_spec
 from minidl.kernels.shapes import conv_output_size, pool_output_size
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-4, atol=1e-4)}
@@ -125,8 +126,10 @@ def pool_cases(draw, max_side=9):
     return case
 
 
-def pool_args(case):
-    return case["kernel_size"], case["stride"], case["padding"], case["ceil_mode"]
+def pool_args(case, count_include_pad=True):
+    """The case's PoolSpec."""
+    return make_pool_spec((case["N"], case["C"], case["H"], case["W"]), case["kernel_size"],
+                          case["stride"], case["padding"], case["ceil_mode"], count_include_pad)
 
 
 def distinct(shape, seed, dtype=np.float64):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.functional as F
-from kernel_cases import conv_arrays, conv_cases, distinct, pool_args, pool_cases
+from kernel_cases import conv_arrays, conv_cases, distinct, pool_cases
 
 
 def T(a):
@@ -29,7 +29,7 @@ def test_conv2d(case, with_bias):
 @given(pool_cases(max_side=6), st.integers(0, 50))
 def test_max_pool2d_without_ties(case, seed):
     x = T(distinct((case["N"], case["C"], case["H"], case["W"]), seed))
-    k, s, p, ceil_mode = pool_args(case)
+    k, s, p, ceil_mode = (case[n] for n in ("kernel_size", "stride", "padding", "ceil_mode"))
     assert minidl.gradcheck(lambda x: F.max_pool2d(x, k, s, p, ceil_mode=ceil_mode), [x])
 
 
@@ -37,7 +37,7 @@ def test_max_pool2d_without_ties(case, seed):
 @given(pool_cases(max_side=6), st.booleans())
 def test_avg_pool2d(case, count_include_pad):
     x = T(np.random.default_rng(0).standard_normal((case["N"], case["C"], case["H"], case["W"])))
-    k, s, p, ceil_mode = pool_args(case)
+    k, s, p, ceil_mode = (case[n] for n in ("kernel_size", "stride", "padding", "ceil_mode"))
     assert minidl.gradcheck(lambda x: F.avg_pool2d(x, k, s, p, ceil_mode, count_include_pad), [x])
 
 

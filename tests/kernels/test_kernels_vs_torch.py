@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.functional as F
-from kernel_cases import conv_arrays, conv_cases, distinct, pool_args, pool_cases
+from kernel_cases import conv_arrays, conv_cases, distinct, pool_cases
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -57,7 +57,7 @@ def test_conv2d_alexnet_conv2_grouped():
 @given(pool_cases(), st.integers(0, 99), st.sampled_from([np.float64, np.float32]))
 def test_max_pool2d(case, seed, dtype):
     x = distinct((case["N"], case["C"], case["H"], case["W"]), seed, dtype)
-    k, s, p, ceil_mode = pool_args(case)
+    k, s, p, ceil_mode = (case[n] for n in ("kernel_size", "stride", "padding", "ceil_mode"))
     ours, theirs = run_both(lambda x: F.max_pool2d(x, k, s, p, 1, ceil_mode),
                             lambda x: TF.max_pool2d(x, k, s, p, 1, ceil_mode), [x])
     assert_same(ours, theirs, dtype)
@@ -74,7 +74,7 @@ def test_max_pool2d_alexnet_overlapping():
 @given(pool_cases(), st.booleans(), st.sampled_from([np.float64, np.float32]))
 def test_avg_pool2d(case, count_include_pad, dtype):
     x = np.random.default_rng(0).standard_normal((case["N"], case["C"], case["H"], case["W"]))
-    k, s, p, ceil_mode = pool_args(case)
+    k, s, p, ceil_mode = (case[n] for n in ("kernel_size", "stride", "padding", "ceil_mode"))
     ours, theirs = run_both(lambda x: F.avg_pool2d(x, k, s, p, ceil_mode, count_include_pad),
                             lambda x: TF.avg_pool2d(x, k, s, p, ceil_mode, count_include_pad),
                             [x.astype(dtype)])
