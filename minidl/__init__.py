@@ -39,7 +39,8 @@ from .tensor import Tensor, from_numpy, is_tensor, tensor
 from .factories import (arange, empty, empty_like, eye, full, full_like, linspace, ones,
                         ones_like, rand, rand_like, randn, randn_like, zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
-from .serialization import CheckpointError, load, save
+from .serialization import CheckpointError, load
+from .saving import save
 from . import checkpoint, functional, nn, optim  # noqa: E402  (need the names above)
 
 float16 = np.dtype(np.float16)
