@@ -31,5 +31,9 @@ setup(
         # examples/experiments: matplotlib for the reports' plots, scikit-learn for its bundled
         # 8x8 digits (the transferability experiment's dissimilar target; nothing is downloaded)
         "experiments": ["matplotlib", "scikit-learn"],
+        # minidl.onnx.export builds the graph with onnx; onnxruntime runs the exported files
+        "onnx": ["onnx", "onnxruntime"],
+        # minidl.utils.tensorboard.SummaryWriter writes TensorBoard's event files with tensorboardX
+        "tensorboard": ["tensorboardX"],
     },
 )
