@@ -86,6 +86,10 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
     p.add_argument("--limit", type=int, default=None,
                    help="use only the first N training and N validation images (quick checks)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars (log files)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard event files into the output folder: loss, "
+                        "top-1/top-5, learning rate, conv1's filters (view: tensorboard --logdir "
+                        "runs; needs pip install 'minidl[tensorboard]')")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel training over MPI ranks: run as mpiexec -n P python "
                         "SCRIPT --distributed. -b stays the total batch (each rank takes b/P, "
@@ -377,9 +381,16 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
         optimizer = SGD(model.parameters(), lr=args.lr, momentum=args.momentum,
                         weight_decay=args.weight_decay)
     scheduler = ReduceLROnPlateau(optimizer, mode="max", factor=0.1, patience=args.patience)
+    writer = None
+    if getattr(args, "tensorboard", False) and not args.evaluate and getattr(args, "rank", 0) == 0:
+        from minidl.utils.tensorboard import SummaryWriter
+        try:
+            writer = SummaryWriter(args.out)
+        except ImportError as e:
+            fail(f"--tensorboard: {e}")
     trainer = Trainer(model, optimizer, loss_fn, scheduler, device=args.device,
                       out_dir=None if args.evaluate else args.out, log_every=args.print_freq,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, tensorboard=writer)
     if describe:
         print(describe)
     if args.evaluate:
@@ -397,6 +408,9 @@ def run(args, model, train_loader, val_loader, loss_fn=None, predict=None, eval_
         fail(f"--resume: {one_line(e)}")
     except TrainingDiverged:       # the Trainer has printed what happened and what to try
         raise SystemExit(1) from None
+    finally:
+        if writer is not None:
+            writer.close()
     if getattr(args, "rank", 0) != 0:
         return history[-1] if history else {}
     filters = os.path.join(args.out, "filters_conv1.png")

@@ -46,7 +46,7 @@ from ..autograd import no_grad
 from ..backend import Device, get_array_module
 from ..optim.lr_scheduler import ReduceLROnPlateau
 from ..serialization import atomic_write
-from . import checkpointing
+from . import checkpointing, tensorboard_log
 from .log import JsonLinesLog, read_log
 from .metrics import AverageMeter, topk_correct
 from .plot import plot_curves
@@ -82,7 +82,8 @@ class Trainer:
     """
 
     def __init__(self, model, optimizer, loss_fn=None, scheduler=None, device="cpu", out_dir=None,
-                 topk=(1, 5), log_every=50, progress=True, verbose=True, plot=True):
+                 topk=(1, 5), log_every=50, progress=True, verbose=True, plot=True,
+                 tensorboard=None):
         self.device = Device(device)
         self.model = model.to(self.device)
         self.optimizer, self.scheduler = optimizer, scheduler
@@ -94,6 +95,8 @@ class Trainer:
         self.rank, self.world_size = rank_and_world()
         self.writes = self.out_dir is not None and self.rank == 0   # only rank 0 writes files
         self.log = JsonLinesLog(os.path.join(self.out_dir, "log.jsonl")) if self.writes else None
+        # a SummaryWriter or its directory (tensorboard_log.py: what it shows); rank 0 writes
+        self.tensorboard = tensorboard_log.open_writer(tensorboard) if self.rank == 0 else None
 
     # -- one pass over the training data -------------------------------------------------------
     def train_one_epoch(self, loader, epoch=None, desc=None):
@@ -138,6 +141,10 @@ class Trainer:
                     self.log.write({"event": "iteration", "epoch": epoch + 1, "iteration": i,
                                     "loss": loss_meter.avg, "acc1": 100 * correct[0] / seen,
                                     "lr": self.lr, "images_per_s": speed})
+                if self.tensorboard and self.log_every and i % self.log_every == 0:
+                    step = epoch * len(loader) + i if hasattr(loader, "__len__") else i
+                    tensorboard_log.log_iteration(self.tensorboard, step, loss_meter.avg,
+                                                  100 * correct[0] / seen)
         finally:
             bar.close()
         elapsed = time.perf_counter() - start
@@ -280,6 +287,8 @@ class Trainer:
         self.epoch = e + 1
         self.history.append(record)
         self._say(self._summary(record))
+        if self.tensorboard:
+            tensorboard_log.log_epoch(self.tensorboard, record, unwrap(self.model))
         if self.writes:
             self.log.write(record)
             if self.plot:

@@ -1,0 +1,112 @@
+"""``minidl.utils.tensorboard.SummaryWriter``: PyTorch's TensorBoard writer, for minidl.
+
+    from minidl.utils.tensorboard import SummaryWriter
+    with SummaryWriter("runs/alexnet") as writer:
+        writer.add_scalar("loss/train", loss, step)        # a 0-d minidl Tensor, a float
+        writer.add_image("conv1", grid, step, dataformats="HWC")
+    # then: tensorboard --logdir runs
+
+The same class, path and methods as ``torch.utils.tensorboard``: ``add_scalar``,
+``add_scalars``, ``add_image``, ``add_images``, ``add_histogram``, ``add_text``, ``flush``,
+``close``, and ``with``. The event files are written by tensorboardX, a maintained writer of
+TensorBoard's format that needs neither TensorFlow nor PyTorch: ``pip install
+'minidl[tensorboard]'``. Values may be minidl Tensors (on the CPU or a GPU), NumPy arrays or
+Python numbers; tensors are handed over as NumPy arrays.
+"""
+import numpy as np
+
+from ..backend import CPU, to_device
+from ..tensor import Tensor
+
+__all__ = ["SummaryWriter"]
+
+
+def _tensorboardx():
+    try:
+        import tensorboardX
+    except ImportError:
+        raise ImportError("minidl.utils.tensorboard.SummaryWriter writes its event files with "
+                          "tensorboardX, which is not installed: pip install "
+                          "'minidl[tensorboard]' (or pip install tensorboardX)") from None
+    return tensorboardX
+
+
+def _numpy(value):
+    """A minidl Tensor (any device) or array-like as a NumPy array; numbers stay numbers."""
+    if isinstance(value, Tensor):
+        return np.asarray(to_device(value.detach().data, CPU))
+    if hasattr(value, "__array__") or hasattr(value, "get"):
+        return np.asarray(to_device(value, CPU))
+    return value
+
+
+def _scalar(value, tag):
+    value = _numpy(value)
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise ValueError(f"SummaryWriter.add_scalar({tag!r}): expected one number, got an "
+                             f"array of shape {value.shape}")
+        value = value.reshape(()).item()
+    return float(value)
+
+
+class SummaryWriter:
+    """Writes TensorBoard event files to `log_dir` (default ``runs/<date>_<host><comment>``,
+    as PyTorch's). PyTorch's arguments: `comment`, `purge_step`, `max_queue`, `flush_secs`,
+    `filename_suffix`."""
+
+    def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120,
+                 filename_suffix=""):
+        tbx = _tensorboardx()
+        self._writer = tbx.SummaryWriter(logdir=None if log_dir is None else str(log_dir),
+                                         comment=comment, purge_step=purge_step,
+                                         max_queue=max_queue, flush_secs=flush_secs,
+                                         filename_suffix=filename_suffix)
+
+    @property
+    def log_dir(self):
+        return self._writer.logdir
+
+    def get_logdir(self):
+        return self.log_dir
+
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None):
+        self._writer.add_scalar(tag, _scalar(scalar_value, tag), global_step, walltime)
+
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
+        """Several curves on one chart: ``{"train": 0.4, "val": 0.5}`` under `main_tag`."""
+        values = {k: _scalar(v, f"{main_tag}/{k}") for k, v in tag_scalar_dict.items()}
+        self._writer.add_scalars(main_tag, values, global_step, walltime)
+
+    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
+        """One image: floats in [0, 1] or uint8 in [0, 255], laid out as `dataformats`."""
+        self._writer.add_image(tag, _numpy(img_tensor), global_step, walltime,
+                               dataformats=dataformats)
+
+    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
+        """A batch of images, shown as one grid."""
+        self._writer.add_images(tag, _numpy(img_tensor), global_step, walltime,
+                                dataformats=dataformats)
+
+    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None,
+                      max_bins=None):
+        values = np.asarray(_numpy(values))
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            raise ValueError(f"SummaryWriter.add_histogram({tag!r}): the values hold NaN or inf")
+        self._writer.add_histogram(tag, values, global_step, bins, walltime, max_bins)
+
+    def add_text(self, tag, text_string, global_step=None, walltime=None):
+        self._writer.add_text(tag, str(text_string), global_step, walltime)
+
+    def flush(self):
+        """Write what is queued to disk now."""
+        self._writer.flush()
+
+    def close(self):
+        self._writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
