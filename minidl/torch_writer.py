@@ -114,6 +114,10 @@ class _Pickler:
         elif isinstance(v, str):
             data = v.encode("utf-8", "surrogatepass")
             out += b"X" + struct.pack("<I", len(data)) + data   # BINUNICODE
+        elif _is_parameter(v):   # torch.nn.Parameter(tensor, requires_grad), as torch writes it
+            self.call("torch._utils", "_rebuild_parameter", lambda: self.tensor(v, where, False),
+                      lambda: self.value(bool(v.requires_grad), where),
+                      lambda: self.call("collections", "OrderedDict"))
         elif isinstance(v, Tensor) or isinstance(v, np.ndarray) or is_cupy_array(v):
             self.tensor(v, where)
         elif isinstance(v, (dict, list, tuple)):
@@ -190,7 +194,7 @@ class _Pickler:
             a()
         self.out += b"tR"
 
-    def tensor(self, v, where):
+    def tensor(self, v, where, requires_grad=None):
         array = v.data if isinstance(v, Tensor) else v
         array = to_device(array, CPU)
         dtype = np.dtype(array.dtype).newbyteorder("=")
@@ -214,7 +218,8 @@ class _Pickler:
             self.out += b"tQ"
         args = [pid, lambda: self.int(offset), lambda: self.value(tuple(size), where),
                 lambda: self.value(tuple(stride), where),
-                lambda: self.value(bool(getattr(v, "requires_grad", False)), where),
+                lambda: self.value(bool(getattr(v, "requires_grad", False)
+                                        if requires_grad is None else requires_grad), where),
                 lambda: self.call("collections", "OrderedDict")]
         if untyped:
             args.append(lambda: self.glob("torch", _UNTYPED[dtype]))
@@ -251,6 +256,11 @@ class _Pickler:
         if root is not None:
             self._roots[root] = key
         return key
+
+
+def _is_parameter(v):
+    from .nn.parameter import Parameter   # late: minidl.nn is not imported yet when this is
+    return isinstance(v, Parameter)
 
 
 def _overlaps(shape, strides):

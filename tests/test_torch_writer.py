@@ -105,6 +105,20 @@ def test_a_nested_checkpoint_round_trips_both_ways(tmp_path):
     np.testing.assert_array_equal(again["model"]["w"].numpy(), np.ones((2, 2), np.float32))
 
 
+def test_parameters_stay_parameters(tmp_path):
+    net = minidl.nn.Linear(2, 3)
+    minidl.save({"weight": net.weight, "frozen": minidl.nn.Parameter(minidl.ones(2),
+                                                                     requires_grad=False),
+                 "plain": net.state_dict()["bias"]}, tmp_path / "p.pt")
+    got = _torch_load(tmp_path / "p.pt")
+    assert isinstance(got["weight"], torch.nn.Parameter) and got["weight"].requires_grad
+    assert isinstance(got["frozen"], torch.nn.Parameter) and not got["frozen"].requires_grad
+    assert not isinstance(got["plain"], torch.nn.Parameter) and not got["plain"].requires_grad
+    np.testing.assert_array_equal(got["weight"].detach().numpy(), net.weight.detach().numpy())
+    back = minidl.load(tmp_path / "p.pt")
+    assert isinstance(back["weight"], minidl.nn.Parameter) and back["weight"].requires_grad
+
+
 def test_the_layout_is_torchs(tmp_path):
     path = tmp_path / "net.pth"
     minidl.save({"w": np.ones((3, 5), np.float32), "b": np.zeros(7, np.int8)}, path)
