@@ -124,11 +124,24 @@ def test_lrn_exports_what_the_module_computes(cls, size):
         assert alpha == pytest.approx(0.5)
 
 
+def test_a_grouped_lrn_is_probed_with_one_channel_per_group():
+    from minidl.models.alexnet import GroupLocalResponseNorm
+    group = GroupLocalResponseNorm(2, 5, alpha=0.3, beta=0.75, k=2.0)
+    inner = lrn_attributes(group.lrn)
+    assert lrn_attributes(group) == inner    # the group's own attributes, probed with C = 2
+    x = np.random.default_rng(0).standard_normal((1, 8, 3, 3)).astype(np.float32) * 3
+    f = io.BytesIO()
+    minidl.onnx.export(group, minidl.tensor(x), f)
+    (got,) = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})
+    np.testing.assert_allclose(got, group(minidl.tensor(x)).numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_a_declared_convention_wins_and_even_windows_are_refused():
     lrn = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
     lrn.alpha_convention = "sum"
     assert lrn_attributes(lrn) == (5, pytest.approx(5e-4), 0.75, 2.0)
-    lrn.alpha_convention = "mean"
+    lrn.alpha_convention = "pytorch"
     assert lrn_attributes(lrn)[1] == pytest.approx(1e-4)
     with pytest.raises(ExportError, match="even window"):
         lrn_attributes(nn.LocalResponseNorm(4))
@@ -187,3 +200,21 @@ def test_the_mode_is_restored_and_the_file_path_works(tmp_path):
     model = onnx.load(str(path))
     dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
     assert dims == [1, 1, 28, 28] and model.graph.input[0].name == "input"
+
+
+@pytest.mark.parametrize("opset", [13, 18])
+def test_other_opsets(opset):
+    minidl.manual_seed(0)
+    net = AlexNet(num_classes=4, input_size=67, channels=(8, 16, 16, 16, 8), hidden=16,
+                  lrn_groups=2, init="kaiming").eval()
+    x = np.random.default_rng(0).standard_normal((2, 3, 67, 67)).astype(np.float32)
+    f = io.BytesIO()
+    model = minidl.onnx.export(net, minidl.tensor(x), f, opset_version=opset)
+    assert model.opset_import[0].version == opset
+    onnx.checker.check_model(onnx.load_from_string(f.getvalue()), full_check=True)
+    (got,) = ort.InferenceSession(f.getvalue(), providers=["CPUExecutionProvider"]).run(
+        None, {"input": x})
+    with minidl.no_grad():
+        np.testing.assert_allclose(got, net(minidl.tensor(x)).numpy(), rtol=1e-4, atol=1e-6)
+    with pytest.raises(ExportError, match="opset_version 12"):
+        minidl.onnx.export(net, minidl.tensor(x), io.BytesIO(), opset_version=12)

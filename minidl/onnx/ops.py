@@ -68,31 +68,43 @@ def identity(g, m, names, inputs, out, where=None):
 def lrn_attributes(m):
     """ONNX LRN's (size, alpha, beta, bias) computing what the minidl LRN module `m` computes.
 
-    The module's convention is what it declares (``m.alpha_convention``: "sum" for the
-    paper's alpha times the plain sum, "mean" for PyTorch's alpha / size), or, if it declares
-    none, what it computes: one float64 forward on a single channel of value v gives
-    y = v (k + a v²)^-beta, from which a is alpha (the paper's) or alpha / size (PyTorch's).
+    The module's convention is what it declares (``m.alpha_convention``: "sum" or "paper"
+    for the paper's alpha times the plain sum, "mean" or "pytorch" for alpha / size), or, if
+    it declares none, what it computes: one float64 forward with a single nonzero channel of
+    value v gives y = v (k + a v²)^-beta, from which a is alpha (the paper's) or alpha / size
+    (PyTorch's).
     """
-    size, alpha, beta, k = int(m.size), float(m.alpha), float(m.beta), float(m.k)
+    src = m if hasattr(m, "size") else m.lrn   # a grouped LRN: its inner LRN's numbers
+    size, alpha, beta, k = int(src.size), float(src.alpha), float(src.beta), float(src.k)
     if size % 2 == 0:
         raise ExportError(f"LocalResponseNorm(size={size}): ONNX centres an even window one "
                           "channel later than PyTorch; only odd sizes export")
-    convention = getattr(m, "alpha_convention", None) or _lrn_convention(m, alpha, beta, k)
-    if convention not in ("sum", "mean"):
-        raise ExportError(f"LocalResponseNorm: unknown alpha convention {convention!r}")
+    declared = str(getattr(src, "alpha_convention", "")).lower()
+    convention = _CONVENTIONS.get(declared) or _lrn_convention(m, size, alpha, beta, k)
     return size, alpha * size if convention == "sum" else alpha, beta, k
 
 
-def _lrn_convention(m, alpha, beta, k):
+_CONVENTIONS = {"sum": "sum", "paper": "sum", "alexnet": "sum", "chainer": "sum",
+                "mean": "mean", "pytorch": "mean", "torch": "mean", "caffe": "mean",
+                "onnx": "mean"}
+
+
+def _lrn_convention(m, size, alpha, beta, k):
     from ..autograd import no_grad
     from ..tensor import Tensor
-    if alpha == 0 or m.size == 1:
+    if alpha == 0 or size == 1:
         return "mean"   # the same number either way
     v = math.sqrt(max(k, 1.0) / alpha)   # a v² about k: the sum counts as much as k
+    x = np.zeros((1, int(getattr(m, "groups", 1)), 1, 1))   # (a grouped LRN needs C = groups)
+    x[0, 0] = v
     with no_grad():
-        y = float(np.asarray(m(Tensor(np.full((1, 1, 1, 1), v))).data).reshape(-1)[0])
+        try:
+            y = m(Tensor(x))
+        except TypeError:   # float32 only: still far apart (a factor `size`)
+            y = m(Tensor(x.astype(np.float32)))
+    y = float(np.asarray(y.data).reshape(-1)[0])
     a = ((v / y) ** (1 / beta) - k) / v ** 2
-    return "sum" if abs(a - alpha) < abs(a - alpha / m.size) else "mean"
+    return "sum" if abs(a - alpha) < abs(a - alpha / size) else "mean"
 
 
 def local_response_norm(g, m, names, inputs, out, where=None, lrn=None):
@@ -103,11 +115,12 @@ def local_response_norm(g, m, names, inputs, out, where=None, lrn=None):
 def group_local_response_norm(g, m, names, inputs, out, where):
     """The paper's LRN within each GPU's half of the maps: Split, an LRN each, Concat."""
     groups, c = int(m.groups), _shape(inputs[0])[1]
+    lrn = getattr(m, "lrn", m)   # the LRN it runs in each group (or its own attributes)
     if groups == 1:
-        return local_response_norm(g, m, names, inputs, out, lrn=m.lrn)
+        return local_response_norm(g, m, names, inputs, out, lrn=lrn)
     split = g.ints([c // groups] * groups, f"{where}.split")
     parts = g.node("Split", [names[0], split], n_out=groups, axis=1)
-    return g.node("Concat", [local_response_norm(g, m, [p], inputs, out, lrn=m.lrn)
+    return g.node("Concat", [local_response_norm(g, m, [p], inputs, out, lrn=lrn)
                              for p in parts], axis=1)
 
 
