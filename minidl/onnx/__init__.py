@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 
+from ..backend import CPU, to_device
 from .ops import ExportError, lrn_attributes  # noqa: F401
 from .trace import Traced
 
@@ -60,7 +61,7 @@ class Graph:
         """An initializer holding `array` (one per array, however often it is used)."""
         key = id(array)
         if key not in self._consts:
-            host = np.asarray(array.get() if hasattr(array, "get") else array)
+            host = to_device(array, CPU)   # a CuPy array: copied to the host
             name = self.fresh(hint)
             self.initializers.append(self.onnx.numpy_helper.from_array(
                 np.ascontiguousarray(host), name))

@@ -20,6 +20,7 @@ Conventions that differ between PyTorch and ONNX, handled here:
   1×1 (GlobalAveragePool), an input side divisible by the output side (AveragePool), or an
   output side a multiple of the input side (each cell repeated: Resize, nearest).
 """
+import copy
 import math
 
 import numpy as np
@@ -97,6 +98,7 @@ def _lrn_convention(m, size, alpha, beta, k):
     v = math.sqrt(max(k, 1.0) / alpha)   # a v² about k: the sum counts as much as k
     x = np.zeros((1, int(getattr(m, "groups", 1)), 1, 1))   # (a grouped LRN needs C = groups)
     x[0, 0] = v
+    m = copy.deepcopy(m).to("cpu")   # parameterless, but it may sit on a GPU
     with no_grad():
         try:
             y = m(Tensor(x))

@@ -51,7 +51,8 @@ class Traced:
             if _converter(m, MODULES) or not any(True for _ in m.children()):
                 handles.append(m.register_forward_pre_hook(pre))
                 handles.append(m.register_forward_hook(post))
-        self.inputs = [Tensor(np.array(a.data if isinstance(a, Tensor) else a),
+        # copies that require grad (so that every op leaves its node), on the inputs' device
+        self.inputs = [Tensor(a.data.copy() if isinstance(a, Tensor) else np.array(a),
                               requires_grad=True) for a in args]
         try:
             with enable_grad():

@@ -11,6 +11,7 @@ Files, each small and in the order they build on each other::
     progress.py       the tqdm progress bar (a plain printer without tqdm)
     log.py            the JSON-lines log: one record per epoch (and every N iterations)
     plot.py           curves.png (loss, top-1/top-5 per epoch), the first layer's filter grid
+    tensorboard_log.py  the same in TensorBoard, with ``Trainer(tensorboard=...)``
     checkpointing.py  what a checkpoint holds so that resuming continues exactly
     loop.py           Trainer: fit, train_one_epoch, evaluate, checkpoints, TrainingDiverged
 

@@ -75,6 +75,8 @@ class Trainer:
     - ``scheduler``: stepped once per epoch, after validation (see the module docstring).
     - ``out_dir``: where the log, curves and checkpoints go; None writes nothing.
     - ``log_every``: also log a record every that many training iterations (0: only epochs).
+    - ``tensorboard``: a ``minidl.utils.tensorboard.SummaryWriter`` or a directory for one:
+      loss, top-k, learning rate and conv1's filters each epoch (``tensorboard_log.py``).
     - ``progress``: show tqdm bars; ``verbose``: print a summary line per epoch;
       ``plot``: redraw ``curves.png`` each epoch.
 

@@ -15,7 +15,7 @@ Python numbers; tensors are handed over as NumPy arrays.
 """
 import numpy as np
 
-from ..backend import CPU, to_device
+from ..backend import CPU, is_cupy_array, to_device
 from ..tensor import Tensor
 
 __all__ = ["SummaryWriter"]
@@ -35,8 +35,10 @@ def _numpy(value):
     """A minidl Tensor (any device) or array-like as a NumPy array; numbers stay numbers."""
     if isinstance(value, Tensor):
         return np.asarray(to_device(value.detach().data, CPU))
-    if hasattr(value, "__array__") or hasattr(value, "get"):
-        return np.asarray(to_device(value, CPU))
+    if is_cupy_array(value):
+        return to_device(value, CPU)
+    if hasattr(value, "__array__"):
+        return np.asarray(value)
     return value
 
 
