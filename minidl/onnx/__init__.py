@@ -39,8 +39,8 @@ def _onnx():
 class Graph:
     """The ONNX graph being built: nodes, initializers (weights) and fresh names."""
 
-    def __init__(self, onnx):
-        self.onnx, self.nodes, self.initializers = onnx, [], []
+    def __init__(self, onnx, opset):
+        self.onnx, self.opset, self.nodes, self.initializers = onnx, opset, [], []
         self._taken, self._consts = set(), {}
 
     def fresh(self, hint):
@@ -80,13 +80,13 @@ def export(model, args, f, *, export_params=True, verbose=False, input_names=Non
     `input_names`/`output_names` name the graph's inputs and outputs (default ``input``,
     ``input_1``..., ``output``, ``output_1``...); `dynamic_axes` maps a name to the axes left
     open, ``{"input": {0: "batch"}}`` or ``{"input": [0]}``; `opset_version` defaults to 17
-    (at least 13). `verbose` prints the graph; `do_constant_folding` is accepted (nothing is
+    (at least 11). `verbose` prints the graph; `do_constant_folding` is accepted (nothing is
     left to fold: the weights are initializers already).
     """
     onnx = _onnx()
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
-    if opset < 13:
-        raise ExportError(f"minidl.onnx.export: opset_version {opset} is too old; use 13 or later")
+    if opset < 11:
+        raise ExportError(f"minidl.onnx.export: opset_version {opset} is too old; use 11 or later")
     if not export_params:
         raise ExportError("minidl.onnx.export: export_params=False is not supported (the "
                           "weights are always stored in the file)")
@@ -101,7 +101,7 @@ def export(model, args, f, *, export_params=True, verbose=False, input_names=Non
     in_names = _names(input_names, len(traced.inputs), "input")
     out_names = _names(output_names, len(traced.outputs), "output")
     dynamic = _dynamic(dynamic_axes, in_names + out_names)
-    g = Graph(onnx)
+    g = Graph(onnx, opset)
     for name in in_names + out_names:
         g._taken.add(name)
     made = traced.build(g, in_names)

@@ -120,8 +120,11 @@ def group_local_response_norm(g, m, names, inputs, out, where):
     lrn = getattr(m, "lrn", m)   # the LRN it runs in each group (or its own attributes)
     if groups == 1:
         return local_response_norm(g, m, names, inputs, out, lrn=lrn)
-    split = g.ints([c // groups] * groups, f"{where}.split")
-    parts = g.node("Split", [names[0], split], n_out=groups, axis=1)
+    sizes = [c // groups] * groups
+    if g.opset < 13:   # the sizes were an attribute before opset 13, an input since
+        parts = g.node("Split", names[:1], n_out=groups, axis=1, split=sizes)
+    else:
+        parts = g.node("Split", [names[0], g.ints(sizes, f"{where}.split")], n_out=groups, axis=1)
     return g.node("Concat", [local_response_norm(g, m, [p], inputs, out, lrn=lrn)
                              for p in parts], axis=1)
 
@@ -169,7 +172,8 @@ def adaptive_avg_pool2d(g, m, names, inputs, out, where):
         return g.node("AveragePool", names[:1], kernel_shape=[kh, kw], strides=[kh, kw])
     if oh % h == 0 and ow % w == 0:   # every output cell averages exactly one input cell
         scales = g.const(np.array([1, 1, oh // h, ow // w], np.float32), f"{where}.scales")
-        return g.node("Resize", [names[0], "", scales], mode="nearest",
+        roi = "" if g.opset >= 13 else g.const(np.zeros(0, np.float32), f"{where}.roi")
+        return g.node("Resize", [names[0], roi, scales], mode="nearest",
                       coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     raise ExportError(f"AdaptiveAvgPool2d({m.output_size}) from {h}×{w} to {oh}×{ow}: ONNX "
                       "has no adaptive pooling, and these sides are not multiples of each "
@@ -198,9 +202,16 @@ def _axis(dim, ndim):
     return dim + ndim if dim < 0 else dim
 
 
+def _softmax(g, op, name, axis, ndim):
+    axis = _axis(axis, ndim)
+    if g.opset < 13 and axis != ndim - 1:   # before 13: over everything from `axis` on
+        raise ExportError(f"{op} over dim {axis} of a {ndim}-D tensor needs opset_version 13 "
+                          "or later")
+    return g.node(op, [name], axis=axis)
+
+
 def softmax(g, m, names, inputs, out, where=None, op="Softmax"):
-    axis = getattr(m, "axis", None) if not hasattr(m, "dim") else m.dim
-    return g.node(op, names[:1], axis=_axis(axis, len(_shape(inputs[0]))))
+    return _softmax(g, op, names[0], m.dim, len(_shape(inputs[0])))
 
 
 def log_softmax(g, m, names, inputs, out, where=None):
@@ -268,7 +279,7 @@ def linear_fn(g, fn, names, inputs, out):
 def softmax_fn(g, fn, names, inputs, out, op="Softmax"):
     _need(fn, names, 1)
     axis = fn.axis if isinstance(fn.axis, int) else fn.axis[0]
-    return g.node(op, names, axis=_axis(axis, len(_shape(inputs[0]))))
+    return _softmax(g, op, names[0], axis, len(_shape(inputs[0])))
 
 
 FUNCTIONS = {"ReLU": _op_unary("Relu"), "Reshape": reshape, "Cat": cat, "Add": _binary("Add"),
