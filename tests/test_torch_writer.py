@@ -138,7 +138,18 @@ def test_the_layout_is_torchs(tmp_path):
     assert got["w"].sum().item() == 15
 
 
-def test_a_file_object_and_errors(tmp_path):
+def test_a_file_object_gets_torchs_format_from_save_torch():
+    from minidl.torch_writer import save_torch
+    buf = io.BytesIO()
+    save_torch({"w": np.arange(3, dtype=np.int32)}, buf)
+    assert zipfile.ZipFile(io.BytesIO(buf.getvalue())).namelist()[0] == "archive/data.pkl"
+    buf.seek(0)
+    assert torch.load(buf, weights_only=True)["w"].tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(minidl.load(io.BytesIO(buf.getvalue()))["w"].numpy(),
+                                  np.arange(3))
+
+
+def test_errors_leave_the_old_file(tmp_path):
     path = tmp_path / "keep.pth"
     minidl.save({"w": np.ones(2, np.float32)}, path)
     before = path.read_bytes()
