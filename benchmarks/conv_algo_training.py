@@ -3,8 +3,9 @@
     python benchmarks/conv_algo_training.py [--arch vgg|alexnet] [--steps 300] [--batch 32]
 
 Trains the small VGG-A (or AlexNet) on the embedded Fashion-MNIST subset twice, each in a
-process of its own: once with MINIDL_CONV_ALGO=im2col and once with MINIDL_CONV_ALGO=winograd
-(every 3×3 layer by Winograd F(2×2, 3×3), whatever the auto rule would pick). Same seed, same
+process of its own: once under ``minidl.kernels.use(conv_algo="im2col")`` and once under
+``use(conv_algo="winograd")`` (every 3×3 layer by Winograd F(2×2, 3×3), whatever the auto
+rule would pick). Same seed, same
 initial weights, same batches: the two runs differ only by float32 rounding, which grows
 as training goes on. Prints the mean loss of each 50 steps, for both, and the test accuracy.
 """
@@ -55,17 +56,18 @@ def main():
     ap.add_argument("--arch", choices=["vgg", "alexnet"], default="vgg")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["im2col", "winograd"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(train(args.arch, args.steps, args.batch)))
+        from minidl.kernels import use
+        with use(conv_algo=args.child):
+            print(json.dumps(train(args.arch, args.steps, args.batch)))
         return 0
     runs = {}
     for algo in ("im2col", "winograd"):
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", "--arch",
-                              args.arch, "--steps", str(args.steps), "--batch", str(args.batch)],
-                             env={**os.environ, "MINIDL_CONV_ALGO": algo}, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", algo,
+                              "--arch", args.arch, "--steps", str(args.steps), "--batch",
+                              str(args.batch)], capture_output=True, text=True, check=True)
         runs[algo] = json.loads(out.stdout.strip().splitlines()[-1])
     a, b = (np.array(runs[k]["losses"]) for k in ("im2col", "winograd"))
     print(f"{args.arch}-small, batch {args.batch}: mean loss per 50 steps")

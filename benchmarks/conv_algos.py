@@ -5,8 +5,8 @@ AlexNet's conv2 (5×5, `blocks.py`).
 
     python benchmarks/conv_algos.py [--repeat 5] [--layers a3,v1_2,...] [--batch-vgg 8]
 
-Three worker processes (`workers.py`): minidl with MINIDL_CONV_ALGO=im2col, minidl with
-MINIDL_CONV_ALGO=winograd, and PyTorch, their runs interleaved (`measure.compare`), so the
+Three worker processes (`workers.py`): minidl under ``kernels.use(conv_algo="im2col")``,
+minidl under ``use(conv_algo="winograd")``, and PyTorch, their runs interleaved (`measure.compare`), so the
 ratios compare runs made side by side. Prints median ms (min–max) and both ratios. Like
 run.py, it runs itself again with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed and prints the
 BLAS kernel that loaded.
@@ -41,9 +41,7 @@ def main():
 
     workers = {}
     for algo in ("im2col", "winograd"):
-        os.environ["MINIDL_CONV_ALGO"] = algo
-        workers[algo] = Worker("minidl")
-    del os.environ["MINIDL_CONV_ALGO"]
+        workers[algo] = Worker("minidl", conv_algo=algo)
     workers["torch"] = Worker("torch", os.cpu_count())
     print("BLAS:", blas()[0], "| removed for this run:", os.environ.get(CLEAN_FLAG, "nothing"),
           flush=True)

@@ -126,7 +126,7 @@ def main():
     print("BLAS:", blas()[0], "| removed for this run:", os.environ.get(CLEAN_FLAG, "nothing"),
           flush=True)
     workers = {"minidl (dispatch)": Worker("minidl"),
-               "minidl im2col": Worker("minidl", env={"MINIDL_CONV_ALGO": "im2col"}),
+               "minidl im2col": Worker("minidl", conv_algo="im2col"),
                "FFT prototype": Worker("minidl"), "PyTorch": Worker("torch", os.cpu_count())}
     spec = ("conv", args.batch) + CONV2 + (False,)
     try:

@@ -88,15 +88,18 @@ def main():
     ap.add_argument("--torch", action="store_true", help="also time torch.nn.functional.conv2d")
     ap.add_argument("--reference", action="store_true", help="time the NumPy reference kernels")
     args = ap.parse_args()
-    if args.reference:
-        kernels.set_mode("reference")
+    with kernels.use(target="reference" if args.reference else None):
+        run(args)
+
+
+def run(args):
     kernels.select("conv", np.zeros(1))   # start Numba's threads before torch loads its OpenMP
     if args.torch:                        # (see kernels/threads.py)
         import torch
         torch.set_num_threads(os.cpu_count())
 
     gemm = gemm_gflops()
-    print(f"NumPy float32 GEMM 4096²: {gemm:.0f} GFLOP/s   (kernels: {kernels.get_mode()}, "
+    print(f"NumPy float32 GEMM 4096²: {gemm:.0f} GFLOP/s   (kernels: {kernels.current().target}, "
           f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT', 'unset')}: "
           "see kernels/threads.py)")
     nets = [("AlexNet", ALEXNET, args.batch)] + ([("VGG-16", VGG16, 8)] if args.vgg else [])

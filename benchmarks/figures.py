@@ -167,7 +167,7 @@ def conv_figures(cfg):
     sec = Section(
         "Convolution layers, forward + backward, float32",
         "minidl's conv kernels as the autograd node calls them (the algorithm the dispatch "
-        f"picks, MINIDL_CONV_ALGO={_conv_algo()}: im2col + OpenBLAS GEMM, or Winograd "
+        f"picks, conv_algo={_conv_algo()}: im2col + OpenBLAS GEMM, or Winograd "
         "F(2×2, 3×3)), and `torch.nn.functional.conv2d` with autograd. FLOPs: 2 per "
         "multiply-add of the direct convolution, whatever the algorithm; backward adds the "
         "weight gradient and (except for a net's first layer, whose input needs no gradient) "
@@ -249,7 +249,8 @@ def _round2_conv_targets(ratios):
 
 
 def _conv_algo():
-    return os.environ.get("MINIDL_CONV_ALGO", "auto")
+    from minidl.kernels import current
+    return current().conv_algo
 
 
 def _conv_errors(cfg):

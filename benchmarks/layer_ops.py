@@ -90,7 +90,7 @@ def main():
             use_torch = False
     bw = copy_bandwidth()
     print(f"NumPy copy bandwidth: {bw / 1e9:.1f} GB/s (read + write)   "
-          f"kernels: {kernels.get_mode()}")
+          f"kernels: {kernels.current().target}")
     print(f"{'op (fwd+bwd)':16s} {'shape':>18s} {'minidl ms':>10s} {'% bw':>6s}"
           + (f" {'torch ms':>9s} {'ratio':>6s}" if use_torch else ""))
     for name, shape, bytes_per in CASES:

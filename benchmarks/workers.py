@@ -32,14 +32,16 @@ class WorkerError(RuntimeError):
 
 class Worker:
     """framework: "minidl" or "torch"; env: extra environment variables for the process;
-    label: its name in the tables (default: the framework's)."""
+    label: its name in the tables (default: the framework's); conv_algo: the minidl worker
+    runs everything inside ``minidl.kernels.use(conv_algo=conv_algo)``."""
 
-    def __init__(self, framework, torch_threads=None, env=None, label=None):
+    def __init__(self, framework, torch_threads=None, env=None, label=None, conv_algo=None):
         env = dict(os.environ, **(env or {}))
         if torch_threads:
             env["BENCH_TORCH_THREADS"] = str(torch_threads)
         self.framework, self.label = framework, label or framework
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), framework],
+        argv = [framework] + ([conv_algo] if conv_algo else [])
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__)] + argv,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env, cwd=HERE)
 
@@ -116,13 +118,18 @@ def _info(framework):
             "NumPy": np.__version__, "Numba": numba.__version__, "SciPy": machine.scipy()}
 
 
-def serve(framework):
+def serve(framework, conv_algo=None):
     # The framework is imported first, before NumPy: whatever it sets up at import applies.
     if framework == "minidl":
-        importlib.import_module("minidl")
-    else:
-        import torch
-        torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", os.cpu_count() or 1)))
+        kernels = importlib.import_module("minidl.kernels")
+        with kernels.use(conv_algo=conv_algo):
+            return _serve(framework)
+    import torch
+    torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", os.cpu_count() or 1)))
+    return _serve(framework)
+
+
+def _serve(framework):
     sys.path.insert(0, HERE)
     import measure
     import workloads
@@ -171,4 +178,4 @@ def serve(framework):
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    serve(*sys.argv[1:])

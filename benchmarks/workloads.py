@@ -7,7 +7,7 @@ A spec is a tuple a worker process receives (see `workers.py`):
     ("net", arch, batch, kind, weights)   a training step or an inference pass (`nets.py`);
                                           weights: an .npz of minidl's state dict, or None
     ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward, by the
-                                          algorithm the dispatch picks (MINIDL_CONV_ALGO)
+                                          algorithm the dispatch picks (the worker's conv_algo)
     ("conv-gemms", N, C, OC, k, s, p, g, size, first)   minidl: only that layer's GEMMs
     ("op", name, shape)                   LRN, max-pool, ReLU or dropout, forward + backward
     ("conv-fft", N)                       minidl: AlexNet's conv2 by the FFT prototype,
@@ -103,7 +103,8 @@ def _logits_torch(net, x):
 
 
 def _minidl_conv(N, C, OC, k, s, p, g, size, first):
-    """The kernels the autograd node picks for this layer (MINIDL_CONV_ALGO, default auto)."""
+    """The kernels the autograd node picks for this layer (the worker's conv_algo, default
+    auto)."""
     from minidl.kernels.conv.dispatch import conv_kernels
     from minidl.kernels.conv.spec import make_spec
     rng = np.random.default_rng(0)

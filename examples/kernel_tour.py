@@ -101,7 +101,7 @@ def targets():
 
 
 def tour():
-    import importlib
+    from minidl import kernels
     rng = np.random.default_rng(0)
     rows = []
     for family_name, (direct, run) in families(rng).items():
@@ -111,7 +111,7 @@ def tour():
         print(f"\n{family_name}: direct loop {t_direct * 1e3:9.3f} ms")
         rows.append((family_name, "direct", 0.0, t_direct))
         for name, target, to_device, to_numpy in targets():
-            module = importlib.import_module(f"minidl.kernels.{family}.{target}")
+            module = kernels.module(family, target)
             run(module, to_device)                               # compile / warm up
             out, t = timed(lambda: to_numpy(run(module, to_device)))
             diff = float(np.max(np.abs(out - expected)))

@@ -2,39 +2,40 @@
 Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`), or
 Winograd on 3×3 blocks of a larger kernel (`blocks.py`).
 
-    conv_kernels(x, spec) -> a module with conv2d_forward and conv2d_backward (same signatures)
+    conv_kernels(x, spec)           -> the module (or object) with conv2d_forward and
+                                       conv2d_backward that runs this layer
+    algorithm_for(layer, x_shape)   -> "im2col", "winograd", "phases" or "blocks": what the
+                                       current settings run for a layer (nn.Conv2d or ConvSpec)
 
 im2col (`reference.py`, `cpu.py`, `cuda.py`) runs every layer. Winograd (`winograd_*.py`)
 runs 3×3 kernels with stride 1 and dilation 1 in 2.25× fewer multiply-adds, plus transforms
 that pass over memory; it wins where the GEMMs dominate and the transforms are amortised
-(`choose` below; the measurements behind the rule are in benchmarks/NOTES.md). A strided
-layer whose phase kernel is 3×3 (kernel side k with ceil(k / stride) = 3: AlexNet's 11×11
-stride 4) becomes a stride-1 3×3 convolution of stride² times the channels (`phases.py`),
-which Winograd then runs: "phases". A stride-1 layer with a larger kernel (AlexNet's conv2,
-5×5) is a sum of 3×3 convolutions of shifted views of its input, each by Winograd: "blocks".
-Both are correct and cost fewer multiply-adds, but measured on AlexNet's conv1 and conv2 they
-were no faster than im2col (1.01×) and 1.57× slower (benchmarks/NOTES.md): `auto` leaves them
-to MINIDL_CONV_ALGO=winograd.
+(`choose` below; the measurements behind the rule are in benchmarks/NOTES.md).
 
-The environment variable MINIDL_CONV_ALGO forces one, for teaching and tests, read at each
-call so a test can set it:
-    auto      (default) the rule below
+The phases and blocks rewrites (`phases.py`, `blocks.py`) are apart from that default path:
+`auto` never picks them. A strided layer whose phase kernel is 3×3 (kernel side k with
+ceil(k / stride) = 3: AlexNet's 11×11 stride 4) becomes a stride-1 3×3 convolution of
+stride² times the channels, which Winograd then runs: "phases". A stride-1 layer with a
+larger kernel (AlexNet's conv2, 5×5) is a sum of 3×3 convolutions of shifted views of its
+input, each by Winograd: "blocks". Both are correct and cost fewer multiply-adds, but
+measured on AlexNet's conv1 and conv2 they were no faster than im2col (1.01×) and 1.57×
+slower (benchmarks/NOTES.md), so only ``conv_algo="winograd"`` runs them.
+
+The algorithm comes from ``minidl.kernels.use(conv_algo=...)`` (default: MINIDL_CONV_ALGO,
+read once at import, else "auto"):
+    auto      the rule in `choose`
     im2col    every layer by im2col
     winograd  every layer Winograd can compute, directly, on the phases or in 3×3 blocks;
               the others (dilated, 1×1, 1×k, strided with another phase kernel) by im2col,
               since there is no other way to run them
-The kernel target follows ``minidl.kernels.select``: MINIDL_KERNELS=reference gives
-`winograd_reference.py`, a CuPy array `winograd_cuda.py`.
+The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
+a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
+layer, whatever the algorithm.
 """
-import importlib
-import os
-
-from .. import select
+from .. import current, module, select, target_for
 from .blocks import BlockConv
 from .phases import PhaseConv
 from .winograd_reference import supports
-
-ALGOS = ("auto", "im2col", "winograd")
 
 # The auto rule's thresholds (benchmarks/NOTES.md, "Winograd"): below these the transforms'
 # passes over memory and the per-call filter transforms cost more than the GEMM time saved.
@@ -43,23 +44,15 @@ MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; 
                          # waste more on the tiles that overhang an odd-sized output)
 
 
-def algorithm():
-    """MINIDL_CONV_ALGO, checked."""
-    algo = os.environ.get("MINIDL_CONV_ALGO", "auto")
-    if algo not in ALGOS:
-        raise ValueError(f"MINIDL_CONV_ALGO={algo!r}: expected one of {ALGOS}")
-    return algo
-
-
 def phase_kernel(kernel_size, stride):
     """The kernel side of a strided layer's phase form: ceil(k / s) per dimension."""
     return tuple(-(-k // s) for k, s in zip(kernel_size, stride))
 
 
 def choose(x_shape, spec, algo=None):
-    """'winograd', 'phases', 'blocks' or 'im2col' for this layer under `algo` (default:
-    MINIDL_CONV_ALGO)."""
-    algo = algo or algorithm()
+    """'winograd', 'phases', 'blocks' or 'im2col' for this layer under `algo` (default: the
+    current ``use(conv_algo=...)``)."""
+    algo = algo or current().conv_algo
     stride, dilation, kernel = spec.stride, spec.dilation, spec.kernel_size
     if algo == "im2col" or dilation != (1, 1):
         return "im2col"
@@ -81,19 +74,31 @@ def choose(x_shape, spec, algo=None):
 
 
 def conv_kernels(x, spec):
-    """The kernel module that runs this layer for `x`'s device and the kernel mode."""
-    im2col = select("conv", x)
+    """The kernels that run this layer for `x` under the current settings (see the module
+    docstring); the autograd node keeps them for backward."""
+    own = current().modules.get("conv")
+    if own is not None:
+        return own
     kind = choose(x.shape, spec)
     if kind == "im2col":
-        return im2col
-    target = im2col.__name__.rsplit(".", 1)[1]          # reference, cpu or cuda
-    winograd = importlib.import_module(f"{__package__}.winograd_{target}")
-    if kind == "winograd":
-        return winograd
-    key = (kind, winograd)
-    if key not in _rewrites:
-        _rewrites[key] = (PhaseConv if kind == "phases" else BlockConv)(winograd)
-    return _rewrites[key]
+        return select("conv", x)
+    winograd = module("winograd", target_for(x))
+    if kind == "phases":
+        return PhaseConv(winograd)
+    if kind == "blocks":
+        return BlockConv(winograd)
+    return winograd
 
 
-_rewrites = {}   # (kind, Winograd module) -> its PhaseConv or BlockConv, made once
+def algorithm_for(layer, x_shape):
+    """What the current settings run for `layer` (an nn.Conv2d, or a ConvSpec) on an input of
+    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases" or "blocks", or, under
+    ``use(conv=module)``, that module's ``__name__``."""
+    own = current().modules.get("conv")
+    if own is not None:
+        return getattr(own, "__name__", type(own).__name__)
+    x_shape = tuple(x_shape)
+    if len(x_shape) == 3:
+        x_shape = (1,) + x_shape
+    spec = getattr(layer, "spec", layer).at(x_shape)
+    return choose(x_shape, spec)

@@ -13,6 +13,10 @@ Multiply-accumulates (MACs) per image, counting only the layers with weights:
     Linear  in_features · out_features
 
 e.g. AlexNet conv1: 96 · 55 · 55 · 3 · 11 · 11 = 105,415,200 MACs. FLOPs ≈ 2 × MACs.
+
+The "algorithm" column says which convolution algorithm the current kernel settings run for
+each Conv2d at this input size (``minidl.kernels.conv.algorithm_for``: im2col, winograd, ...;
+``minidl.kernels.use(conv_algo=...)`` changes it).
 """
 from dataclasses import dataclass, field
 
@@ -21,6 +25,7 @@ import numpy as np
 from .. import nn
 from ..autograd import no_grad
 from ..factories import zeros
+from ..kernels.conv import algorithm_for
 from ..tensor import Tensor
 
 
@@ -32,6 +37,7 @@ class LayerRow:
     params: int
     macs: int
     block: bool = False
+    algorithm: str = ""     # a Conv2d's: what the kernel settings run for it
 
 
 @dataclass
@@ -50,14 +56,15 @@ class Summary:
     output_shape: tuple = ()
 
     def __str__(self):
-        head = f"{'layer':<34}{'type':<20}{'output shape':<22}{'params':>13}{'MACs':>16}"
+        head = (f"{'layer':<34}{'type':<20}{'output shape':<22}{'params':>13}{'MACs':>16}"
+                f"  {'algorithm'}")
         lines = [head, "=" * len(head)]
         for r in self.rows:
             if r.block:
                 lines.append(f"{r.name:<34}{r.kind:<20}{str(r.output_shape)}")
             else:
                 lines.append(f"{r.name:<34}{r.kind:<20}{str(r.output_shape):<22}"
-                             f"{r.params:>13,}{r.macs:>16,}")
+                             f"{r.params:>13,}{r.macs:>16,}  {r.algorithm}".rstrip())
         lines.append("=" * len(head))
         lines.append(f"Input shape: {self.input_shape}   output shape: {self.output_shape}")
         lines.append(f"Total params: {self.total_params:,} ({_short(self.total_params)})")
@@ -126,8 +133,12 @@ def summary(model, input_shape, print_fn=print, dtype=None):
             if block:
                 rows.append(LayerRow(name, type(module).__name__, out_shape, 0, 0, block=True))
             else:
+                algorithm = ""
+                if isinstance(module, nn.Conv2d) and args and isinstance(args[0], Tensor):
+                    algorithm = algorithm_for(module, args[0].shape)
                 rows.append(LayerRow(name, type(module).__name__, out_shape,
-                                     _own_params(module), layer_macs(module, out_shape)))
+                                     _own_params(module), layer_macs(module, out_shape),
+                                     algorithm=algorithm))
             return out
         module.forward = forward  # an instance attribute shadows the class's method
         wrapped.append(module)

@@ -3,6 +3,7 @@ import math
 
 from .. import functional as F
 from ..factories import empty
+from ..kernels.conv.spec import conv_spec
 from ..kernels.shapes import as_int, pair
 from . import init
 from ._check import check_input, positive_pair
@@ -61,6 +62,17 @@ class Conv2d(Module):
         self.reset_parameters()
         if device is not None:
             self.to(device)
+
+    @property
+    def spec(self):
+        """The layer's static ConvSpec (no OH, OW yet: ``spec.at(input_shape)`` completes it);
+        with padding='same', the symmetric part of the padding."""
+        padding = self.padding
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            padding = tuple(d * (k - 1) // 2 for d, k in zip(self.dilation, self.kernel_size))
+        return conv_spec(self.weight.shape, self.stride, padding, self.dilation, self.groups)
 
     def reset_parameters(self):
         fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]

@@ -1,10 +1,7 @@
 """Shared cases for the kernel tests: hypothesis strategies for layer geometries, the independent
 direct-convolution oracle (`conv2d_direct`, which lives in `minidl.kernels.conv.naive` as the
 naive teaching version), tolerances per dtype, and the conv algorithm tests' common checks
-(MINIDL_CONV_ALGO in a block, float32 error against float64, agreement with PyTorch)."""
-import contextlib
-import os
-
+(float32 error against float64, agreement with PyTorch under a conv algorithm)."""
 import numpy as np
 import pytest
 from hypothesis import assume
@@ -20,20 +17,6 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-4, ato
 
 def assert_close(actual, expected, dtype=np.float64, **kw):
     np.testing.assert_allclose(actual, expected, **{**TOL[np.dtype(dtype).type], **kw})
-
-
-@contextlib.contextmanager
-def conv_algo(name):
-    """MINIDL_CONV_ALGO=name inside the block (hypothesis runs examples without fixtures)."""
-    old = os.environ.get("MINIDL_CONV_ALGO")
-    os.environ["MINIDL_CONV_ALGO"] = name
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["MINIDL_CONV_ALGO"]
-        else:
-            os.environ["MINIDL_CONV_ALGO"] = old
 
 
 def T(a):
@@ -59,16 +42,17 @@ def float32_errors(conv, x, w, gy, args, need_x=True):
 
 
 def assert_conv_equals_torch(x, w, b, stride, padding, groups, algo):
-    """F.conv2d's output and gradients under MINIDL_CONV_ALGO=algo equal PyTorch's."""
+    """F.conv2d's output and gradients under ``kernels.use(conv_algo=algo)`` equal PyTorch's."""
     torch = pytest.importorskip("torch")
     import minidl
     import minidl.functional as F
+    from minidl.kernels import use
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     yt = torch.nn.functional.conv2d(xt, wt, bt, stride, padding, 1, groups)
     gy = np.random.default_rng(2).standard_normal(tuple(yt.shape))
     yt.backward(torch.tensor(gy))
     xm, wm, bm = T(x), T(w), T(b)
-    with conv_algo(algo):
+    with use(conv_algo=algo):
         y = F.conv2d(xm, wm, bm, stride=stride, padding=padding, groups=groups)
         y.backward(minidl.tensor(gy))
     assert_close(y.detach().numpy(), yt.detach().numpy())

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.functional as F
+import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
-from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import blocks, dispatch, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.spec import make_spec
 
@@ -85,7 +85,7 @@ def test_float32_error_at_alexnet_conv2():
 def test_gradcheck_through_the_block_kernels(case, with_bias):
     x, w, b = arrays(case)
     inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
-    with algo("winograd"):
+    with kernels.use(conv_algo="winograd"):
         kern = dispatch.conv_kernels(x, args(case))
         assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
         assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
@@ -99,19 +99,18 @@ def test_block_conv_equals_torch(case):
     assert_conv_equals_torch(x, w, b, 1, case["padding"], case["groups"], "winograd")
 
 
-def test_dispatch_rule(monkeypatch):
+def test_dispatch_rule():
     conv2 = ((32, 96, 27, 27), (256, 48, 5, 5), (1, 1), (1, 1), 2)
-    monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(*conv2) == "im2col"          # auto: measured 1.57× slower than im2col there
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
-    assert pick(*conv2) == "blocks"
-    assert pick((8, 24, 27, 27), (64, 24, 7, 7), (1, 1), (1, 1), 1) == "blocks"
-    assert pick((8, 24, 27, 27), (64, 24, 1, 5), (1, 1), (1, 1), 1) == "im2col"    # 1×5
-    assert pick((8, 24, 27, 27), (64, 24, 5, 5), (1, 1), (2, 2), 1) == "im2col"    # dilated
-    kern = kernels_for(np.zeros((1, 96, 27, 27)), (256, 48, 5, 5), (1, 1), (1, 1), 2)
-    assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
-    assert pick(*conv2) == "im2col"
+    with kernels.use(conv_algo="winograd"):
+        assert pick(*conv2) == "blocks"
+        assert pick((8, 24, 27, 27), (64, 24, 7, 7), (1, 1), (1, 1), 1) == "blocks"
+        assert pick((8, 24, 27, 27), (64, 24, 1, 5), (1, 1), (1, 1), 1) == "im2col"    # 1×5
+        assert pick((8, 24, 27, 27), (64, 24, 5, 5), (1, 1), (2, 2), 1) == "im2col"    # dilated
+        kern = kernels_for(np.zeros((1, 96, 27, 27)), (256, 48, 5, 5), (1, 1), (1, 1), 2)
+        assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
+        with kernels.use(conv_algo="im2col"):
+            assert pick(*conv2) == "im2col"
 
 
 def test_strides_are_refused():

@@ -16,11 +16,8 @@ CPU_MODULES = ["conv", "relu", "lrn", "pool", "dropout"]
 def test_select_picks_the_cpu_kernels_and_the_reference_on_request():
     x = np.zeros(3)
     assert select("conv", x).__name__ == "minidl.kernels.conv.cpu"
-    kernels.set_mode("reference")
-    try:
+    with kernels.use(target="reference"):
         assert select("lrn", x).__name__ == "minidl.kernels.lrn.reference"
-    finally:
-        kernels.set_mode("auto")
     with pytest.raises(ValueError, match="unknown kernel family 'convolution'"):
         select("convolution", x)
 
@@ -36,11 +33,8 @@ def test_reference_mode_gives_the_same_network_output():
         return F.adaptive_avg_pool2d(y, 1).numpy()
 
     fast = net()
-    kernels.set_mode("reference")
-    try:
+    with kernels.use(target="reference"):
         slow = net()
-    finally:
-        kernels.set_mode("auto")
     np.testing.assert_allclose(fast, slow, rtol=1e-12)
 
 

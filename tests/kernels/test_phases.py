@@ -10,7 +10,6 @@ import minidl
 import minidl.functional as F
 import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
-from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import cpu, dispatch, phases, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.spec import make_spec
 
@@ -114,7 +113,7 @@ def test_float32_error_at_alexnet_conv1():
 def test_gradcheck_through_the_phase_kernels(case, with_bias):
     x, w, b = arrays(case)
     inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
-    with algo("winograd"):
+    with kernels.use(conv_algo="winograd"):
         kern = dispatch.conv_kernels(x, args(case))
         assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
         assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
@@ -129,29 +128,23 @@ def test_phase_conv_equals_torch(case):
     assert_conv_equals_torch(x, w, b, case["stride"], case["padding"], case["groups"], "winograd")
 
 
-def test_dispatch_rule(monkeypatch):
+def test_dispatch_rule():
     conv1 = ((32, 3, 224, 224), (96, 3, 11, 11), (4, 4), (1, 1), 1)
-    monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(*conv1) == "im2col"          # auto: measured no faster than im2col there
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
-    assert pick(*conv1) == "phases"
-    assert pick((8, 3, 224, 224), (32, 3, 11, 11), (4, 4), (1, 1), 1) == "phases"
-    assert pick((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (1, 1), 1) == "im2col"    # 4×4 phases
-    assert pick((8, 3, 224, 224), (96, 3, 11, 11), (4, 4), (2, 2), 1) == "im2col"  # dilated
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
-    assert pick(*conv1) == "im2col"
     x = np.zeros((1, 3, 64, 64), np.float32)
-    assert kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1) is cpu
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
-    kern = kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1)
-    assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
-    assert kern is kernels_for(x, (8, 3, 9, 9), (3, 3), (1, 1), 1)     # one per inner
-    kernels.set_mode("reference")
-    try:
-        assert kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1).inner \
-            is winograd_reference
-    finally:
-        kernels.set_mode("auto")
+    with kernels.use(conv_algo="winograd"):
+        assert pick(*conv1) == "phases"
+        assert pick((8, 3, 224, 224), (32, 3, 11, 11), (4, 4), (1, 1), 1) == "phases"
+        assert pick((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), (1, 1), 1) == "im2col"   # 4×4
+        assert pick((8, 3, 224, 224), (96, 3, 11, 11), (4, 4), (2, 2), 1) == "im2col"  # dilated
+        kern = kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1)
+        assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
+        with kernels.use(target="reference"):
+            assert kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1).inner \
+                is winograd_reference
+    with kernels.use(conv_algo="im2col"):
+        assert pick(*conv1) == "im2col"
+        assert kernels_for(x, (96, 3, 11, 11), (4, 4), (1, 1), 1) is cpu
 
 
 def test_dilation_is_refused():

@@ -9,7 +9,6 @@ import minidl
 import minidl.functional as F
 import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct
-from kernel_cases import conv_algo as algo
 from minidl.kernels.conv import cpu, dispatch, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.spec import make_spec
 
@@ -129,7 +128,7 @@ def test_float32_accuracy_against_float64(N, C, OC, side, pad):
 def test_gradcheck_through_the_winograd_kernels(case, with_bias):
     x, w, b = arrays(case)
     inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
-    with algo("winograd"):
+    with kernels.use(conv_algo="winograd"):
         assert dispatch.conv_kernels(x, args(case)) is winograd_cpu
         assert minidl.gradcheck(lambda x, w, *b: F.conv2d(x, w, *(b or [None]),
                                                           padding=case["padding"],
@@ -143,37 +142,32 @@ def test_winograd_equals_torch(case):
     assert_conv_equals_torch(x, w, b, 1, case["padding"], case["groups"], "winograd")
 
 
-def test_dispatch_rule_and_the_switch(monkeypatch):
+def test_dispatch_rule_and_the_switch():
     x = np.zeros((8, 64, 56, 56), np.float32)
-    monkeypatch.delenv("MINIDL_CONV_ALGO", raising=False)
     assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "winograd"
     for w, s, d in [((64, 64, 3, 3), (2, 2), (1, 1)), ((64, 64, 3, 3), (1, 1), (2, 2)),
                     ((64, 64, 1, 3), (1, 1), (1, 1))]:
         for name in ("auto", "winograd"):     # Winograd cannot run these: im2col always
             # (5×5 and strided 11×11 layers go to blocks.py / phases.py: their own tests)
-            monkeypatch.setenv("MINIDL_CONV_ALGO", name)
-            assert pick(x.shape, w, s, d, 1) == "im2col"
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "auto")
+            with kernels.use(conv_algo=name):
+                assert pick(x.shape, w, s, d, 1) == "im2col"
     assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == "im2col"   # C = 3
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
-    assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == "winograd"
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
-    assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "im2col"
-    assert kernels_for(x, (64, 64, 3, 3), (1, 1), (1, 1), 1) is cpu
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "fast")
-    with pytest.raises(ValueError, match="MINIDL_CONV_ALGO='fast'"):
-        pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1)
+    with kernels.use(conv_algo="winograd"):
+        assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == "winograd"
+    with kernels.use(conv_algo="im2col"):
+        assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "im2col"
+        assert kernels_for(x, (64, 64, 3, 3), (1, 1), (1, 1), 1) is cpu
+    with pytest.raises(ValueError, match="conv_algo='fast'"):
+        with kernels.use(conv_algo="fast"):
+            pass
 
 
-def test_reference_mode_runs_the_winograd_reference(monkeypatch):
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "winograd")
+def test_reference_target_runs_the_winograd_reference():
     x = np.zeros((1, 2, 5, 5))
-    kernels.set_mode("reference")
-    try:
-        assert kernels_for(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_reference
-    finally:
-        kernels.set_mode("auto")
-    assert kernels_for(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_cpu
+    with kernels.use(conv_algo="winograd"):
+        with kernels.use(target="reference"):
+            assert kernels_for(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_reference
+        assert kernels_for(x, (2, 2, 3, 3), (1, 1), (1, 1), 1) is winograd_cpu
 
 
 def test_the_reference_refuses_what_it_cannot_compute():
