@@ -14,8 +14,9 @@ placement). Defaults size=5, alpha=1e-4, beta=0.75, k=2 (the paper's n=5, alpha,
 
 Convention: alpha multiplies the plain sum, as in the paper and Chainer. PyTorch's
 `local_response_norm` divides alpha by `size` (an average), and so does Caffe's LRN layer
-(alpha / local_size); minidl's alpha equals theirs divided by size, i.e.
-PyTorch(alpha=a * size) == minidl(alpha=a).
+(alpha / local_size); the kernels' alpha equals theirs divided by size, i.e.
+PyTorch(alpha=a * size) == kernel(alpha=a). ``minidl.nn.LocalResponseNorm`` and
+``F.local_response_norm`` take PyTorch's alpha and hand the kernels ``alpha / size``.
 
 Backward. With s = scale, y_i = x_i * s_i**-beta and s_i depending on x_j for j in window(i):
 

@@ -21,8 +21,9 @@ exact (Caffe's choice). ``alexnet(input_size=224)`` instead pads conv1 by 2 (tor
 choice): (224 + 4 - 11)//4 + 1 = 55, and every size after that is the same.
 
 ``groups=2`` is the paper's two GPUs: each half of conv2/4/5's kernels sees only the half of the
-previous layer's maps that lived on its GPU. LRN is minidl's, alpha multiplying the plain sum as
-in the paper (k=2, n=5, alpha=1e-4, beta=0.75). Dropout is applied to the outputs of fc6 and fc7.
+previous layer's maps that lived on its GPU. LRN is the paper's (k=2, n=5, alpha=1e-4 on the plain
+sum, beta=0.75), written in PyTorch's convention: ``nn.LocalResponseNorm(5, alpha=5e-4, k=2.0)``.
+Dropout is applied to the outputs of fc6 and fc7.
 
 State-dict keys follow torchvision's layout: ``features.{0,4,8,10,12}`` are conv1..conv5,
 ``classifier.{0,3,6}`` fc6..fc8. ``alexnet_torchvision`` is the different net torchvision ships
@@ -46,9 +47,11 @@ class GroupLocalResponseNorm(nn.Module):
     """LRN within each of `groups` equal slices of the channels: the paper's LRN, which ran on
     each GPU's 48 of conv1's 96 maps (and 128 of conv2's 256), so a map near the middle never
     saw the other GPU's maps. (N, C, H, W) -> (N, C, H, W); with a window of 5 it differs from
-    the LRN over all C maps only in the two maps either side of each group boundary."""
+    the LRN over all C maps only in the two maps either side of each group boundary.
+    size, alpha, beta, k: ``nn.LocalResponseNorm``'s (PyTorch's convention, alpha / size on the
+    sum); the defaults are the paper's n=5, α=1e-4 (= 5e-4 / 5), β=0.75, k=2."""
 
-    def __init__(self, groups, size=5, alpha=1e-4, beta=0.75, k=2.0):
+    def __init__(self, groups, size=5, alpha=5e-4, beta=0.75, k=2.0):
         super().__init__()
         self.groups = groups
         self.lrn = nn.LocalResponseNorm(size, alpha=alpha, beta=beta, k=k)
@@ -81,12 +84,12 @@ class AlexNet(ClassifierMixin, nn.Module):
         k1, s1, p1 = conv1
 
         def lrn_layer():
-            # the paper's constants; minidl's alpha multiplies the plain sum, as the paper does
+            # the paper's k=2, n=5, α=1e-4, β=0.75 on the plain sum = PyTorch's alpha 5 × 1e-4
             if not lrn:
                 return nn.Identity()
             if lrn_groups > 1:
-                return GroupLocalResponseNorm(lrn_groups, 5, alpha=1e-4, beta=0.75, k=2.0)
-            return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+                return GroupLocalResponseNorm(lrn_groups, 5, alpha=5e-4, beta=0.75, k=2.0)
+            return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
 
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, c1, k1, stride=s1, padding=p1),           # 0  conv1

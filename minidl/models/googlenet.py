@@ -37,7 +37,7 @@ Auxiliary classifier (on 4a: 14×14×512, on 4d: 14×14×528): avg pool 5×5 str
 1×1 conv 128 + ReLU, FC 2048 -> 1024 + ReLU, dropout 0.7, FC -> classes. Used only in training,
 its loss weighted 0.3 (``googlenet_loss``). LRN: the paper gives no constants; these are
 Caffe's bvlc_googlenet (local_size 5, alpha 1e-4, beta 0.75, k 1), whose alpha is divided by the
-size -- in minidl's plain-sum convention alpha = 1e-4 / 5 = 2e-5.
+size as PyTorch's is: ``nn.LocalResponseNorm(5, alpha=1e-4, k=1.0)`` (2e-5 on the plain sum).
 
 Module names follow torchvision's ``GoogLeNet`` (``conv1.conv.weight``, ``inception3a.branch2.1
 .conv.weight``, ``aux1.fc1.weight``, ``fc.weight``) without its batch norms.
@@ -136,8 +136,9 @@ class GoogLeNet(nn.Module):
         w = lambda c: scaled(c, width)  # noqa: E731
         self.aux_logits = aux_logits
 
-        def lrn():  # Caffe's bvlc_googlenet constants, alpha in minidl's plain-sum convention
-            return nn.LocalResponseNorm(5, alpha=2e-5, beta=0.75, k=1.0)
+        def lrn():  # Caffe's bvlc_googlenet constants (local_size 5, alpha 1e-4, PyTorch's and
+            # Caffe's convention: 2e-5 on the plain sum, the paper's form the kernels compute)
+            return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
 
         if small:  # 3×3/1, no first pool: 32 -> 16 -> 8 -> 4, 28 -> 14 -> 7 -> 3
             self.conv1 = BasicConv2d(in_channels, w(64), 3, padding=1)

@@ -53,8 +53,9 @@ def make_features(config, in_channels=3, width=1.0, ceil_mode=False):
     for item in config:
         if item == "M":
             layers.append(nn.MaxPool2d(2, stride=2, ceil_mode=ceil_mode))
-        elif item == "LRN":  # A-LRN uses AlexNet's LRN (k=2, n=5, alpha=1e-4, beta=0.75)
-            layers.append(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0))
+        elif item == "LRN":  # A-LRN uses AlexNet's LRN (k=2, n=5, α=1e-4 on the plain sum,
+            # β=0.75), in PyTorch's convention alpha = 5 × 1e-4
+            layers.append(nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0))
         else:
             out, k = item if isinstance(item, tuple) else (item, 3)
             out = scaled(out, width)

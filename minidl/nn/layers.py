@@ -40,15 +40,24 @@ class Tanh(Module):
 
 
 class LocalResponseNorm(Module):
-    """LRN across channels, b_c = a_c (k + alpha Σ a_c'²)^-beta over `size` neighbours.
+    """LRN across channels, PyTorch's formula and defaults: (N, C, *) -> (N, C, *),
 
-    Input (N, C, *) with at least 3 dimensions, output the same shape.
-    alpha multiplies the plain sum, as in the AlexNet paper and Chainer (PyTorch's
-    ``LocalResponseNorm`` and Caffe's LRN divide alpha by size: minidl's alpha = their alpha / size).
-    Defaults are the paper's: size=5, alpha=1e-4, beta=0.75, k=2.
+        b_c = a_c / (k + alpha / size * Σ_{c' in window(c)} a_c'²) ** beta
+
+    over the `size` channels around c (clipped at the ends; for an even size one more before c
+    than after, as PyTorch). Defaults: alpha=1e-4, beta=0.75, k=1 (PyTorch's).
+
+    The two conventions side by side -- PyTorch (and Caffe, ONNX) divide alpha by size, the
+    AlexNet paper (and Chainer, ``minidl.kernels.lrn``) multiply the plain sum by it:
+
+        the paper's n=5, α=1e-4, β=0.75, k=2   ->  LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
+        Caffe's GoogLeNet (local_size 5, alpha 1e-4)  ->  LocalResponseNorm(5, alpha=1e-4, k=1.0)
+
+    The kernels get ``alpha / size`` (exact for these constants: the paper nets compute what
+    they always computed); see ``minidl.ops.lrn``.
     """
 
-    def __init__(self, size=5, alpha=1e-4, beta=0.75, k=2.0):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
         name = f"LocalResponseNorm(size={size!r})"
         self.size = count(size, f"{name}: size", least=1)

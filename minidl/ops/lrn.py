@@ -1,12 +1,23 @@
 """``local_response_norm``: AlexNet's normalisation across neighbouring channels.
 
-    b_c = a_c / (k + alpha * sum_{c' in window(c)} a_c'^2) ** beta,
+    (N, C, *) -> (N, C, *), at least 3 dimensions
+    b_c = a_c / (k + alpha / size * sum_{c' in window(c)} a_c'^2) ** beta,
     window(c) = c - size//2 .. c + (size-1)//2, clipped to the channels
 
-Convention: **alpha multiplies the plain sum** (the paper, Chainer). PyTorch's
-``torch.nn.functional.local_response_norm`` divides alpha by ``size``, as Caffe's LRN layer does:
-minidl with alpha equals PyTorch (or Caffe) with alpha * size. The fused kernels are in
-``minidl.kernels.lrn``.
+Two conventions, side by side (they differ only in where ``size`` goes):
+
+    PyTorch, Caffe, ONNX (this function, ``nn.LocalResponseNorm``):  k + alpha / size * sum
+    the AlexNet paper, Chainer, ``minidl.kernels.lrn`` (the kernels):  k + alpha * sum
+
+So the paper's n=5, alpha=1e-4, beta=0.75, k=2 is ``local_response_norm(x, 5, alpha=5e-4,
+beta=0.75, k=2.0)`` here. PyTorch's defaults are alpha=1e-4, beta=0.75, k=1.
+
+Where the division happens: this function converts once, ``alpha / size``, and hands the kernels
+the paper's alpha (``LocalResponseNorm.apply(x, size, alpha / size, beta, k)``), which multiplies
+the plain sum. For the paper nets' constants the conversion is exact (5e-4 / 5 == 1e-4 and
+1e-4 / 5 == 2e-5 in float64), so they run exactly the floating-point operations they ran when
+minidl took the paper's alpha. PyTorch computes ``alpha * (sum / size)`` instead: the same number
+up to rounding (a few ulp), not bit for bit.
 """
 import math
 
@@ -19,6 +30,9 @@ FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class LocalResponseNorm(Function):
+    """The autograd node. Takes the **kernels' (the paper's) alpha**, on the plain sum;
+    ``local_response_norm`` below converts PyTorch's."""
+
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
         if x.ndim < 3:
@@ -49,11 +63,14 @@ def _as_4d(shape):
     return shape[0], shape[1], math.prod(shape[2:]), 1
 
 
-def local_response_norm(input, size=5, alpha=1e-4, beta=0.75, k=2.0):
-    """Normalise each activation by the energy of `size` neighbouring channels (AlexNet §3.3).
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """(N, C, *) -> (N, C, *): each activation divided by the energy of `size` neighbouring
+    channels (AlexNet §3.3), PyTorch's formula and defaults:
 
-    The defaults are the paper's: n=5, alpha=1e-4, beta=0.75, k=2. alpha multiplies the plain
-    sum (PyTorch's alpha is this alpha * size).
+        b_c = a_c / (k + alpha / size * sum_{c' in window(c)} a_c'^2) ** beta
+
+    The paper's constants (n=5, alpha=1e-4 on the plain sum, beta=0.75, k=2) in this convention:
+    ``local_response_norm(x, 5, alpha=5e-4, beta=0.75, k=2.0)`` (alpha times size).
     """
     if int(size) != size or size < 1:
         raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
@@ -61,4 +78,6 @@ def local_response_norm(input, size=5, alpha=1e-4, beta=0.75, k=2.0):
         # keeps the base k + alpha * sum positive, so its power is defined
         raise ValueError(f"local_response_norm: need k > 0 and alpha >= 0, got k={k}, "
                          f"alpha={alpha}")
-    return LocalResponseNorm.apply(input, int(size), float(alpha), float(beta), float(k))
+    size = int(size)
+    # the kernels take the paper's alpha (on the plain sum): see the module docstring
+    return LocalResponseNorm.apply(input, size, float(alpha) / size, float(beta), float(k))

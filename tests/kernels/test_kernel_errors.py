@@ -69,6 +69,6 @@ def test_dropout_p_outside_0_1(p):
 
 def test_lrn_errors():
     with pytest.raises(ValueError, match=r"at least 3 dimensions, got shape \(2, 3\)"):
-        F.local_response_norm(t(2, 3))
+        F.local_response_norm(t(2, 3), 5)
     with pytest.raises(ValueError, match=r"size must be a positive int"):
         F.local_response_norm(t(1, 3, 2, 2), 0)

@@ -40,7 +40,7 @@ def test_layers_as_the_paper_table(net):
                          "Conv2d", "ReLU", "LocalResponseNorm", "MaxPool2d"]
     for i in (2, 6):
         lrn = net.features[i]
-        assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 1e-4, 0.75, 2.0)
+        assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 5e-4, 0.75, 2.0)   # PyTorch's alpha
     for i in (3, 7, 14):  # overlapping: z=3 > s=2
         assert (net.features[i].kernel_size, net.features[i].stride) == (3, 2)
     drops = [m for m in net.classifier if isinstance(m, nn.Dropout)]

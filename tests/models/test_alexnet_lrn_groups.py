@@ -13,8 +13,7 @@ def test_group_lrn_equals_pytorchs_lrn_on_each_half():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).standard_normal((2, 12, 3, 3)).astype(np.float64) * 3
     ours = GroupLocalResponseNorm(2, 5, alpha=1e-2, beta=0.75, k=2.0)(minidl.tensor(x)).data
-    # PyTorch divides alpha by the window size; minidl (the paper) does not
-    lrn = torch.nn.LocalResponseNorm(5, alpha=1e-2 * 5, beta=0.75, k=2.0)
+    lrn = torch.nn.LocalResponseNorm(5, alpha=1e-2, beta=0.75, k=2.0)   # the same convention
     halves = [lrn(torch.from_numpy(h)).numpy() for h in np.split(x, 2, axis=1)]
     assert np.allclose(ours, np.concatenate(halves, axis=1), rtol=1e-12)
 
@@ -22,7 +21,7 @@ def test_group_lrn_equals_pytorchs_lrn_on_each_half():
 def test_group_lrn_differs_from_all_maps_lrn_only_at_the_split():
     x = np.random.default_rng(1).standard_normal((2, 24, 4, 4)) * 5
     grouped = GroupLocalResponseNorm(2, 5, alpha=1e-2)(minidl.tensor(x)).data
-    across = nn.LocalResponseNorm(5, alpha=1e-2)(minidl.tensor(x)).data
+    across = nn.LocalResponseNorm(5, alpha=1e-2, k=2.0)(minidl.tensor(x)).data
     differs = np.nonzero(~np.isclose(grouped, across, rtol=1e-12).all(axis=(0, 2, 3)))[0]
     assert differs.tolist() == [10, 11, 12, 13]    # within 2 of the boundary 11|12
 

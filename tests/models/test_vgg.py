@@ -53,7 +53,7 @@ def test_a_lrn_has_alexnets_lrn_after_the_first_conv():
     kinds = [type(m).__name__ for m in vgg11_lrn(width=1 / 16).features][:4]
     assert kinds == ["Conv2d", "ReLU", "LocalResponseNorm", "MaxPool2d"]
     lrn = vgg11_lrn(width=1 / 16).features[2]
-    assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 1e-4, 0.75, 2.0)
+    assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 5e-4, 0.75, 2.0)   # PyTorch's alpha
 
 
 def test_vgg16_keys_are_torchvisions():
