@@ -1,8 +1,11 @@
 """Random number generators: ``minidl.Generator``, ``minidl.manual_seed``.
 
-A ``Generator`` wraps a NumPy ``PCG64`` bit generator. Everything random in minidl (``randn``,
-weight initialisation, dropout masks, shuffling) draws from an explicit generator or from the
-default one, so ``minidl.manual_seed(0)`` makes a run reproduce. Its state is a small dict of
+A ``Generator`` wraps a NumPy ``PCG64`` bit generator. Everything random in minidl that is not
+given its own generator or seed draws from the default one, as PyTorch's global generator:
+``randn``/``rand``, weight initialisation, dropout masks, the samplers (``RandomSampler``, ...),
+a ``DataLoader``'s seed (its shuffle, augmentations and worker seeds; drawn once when the loader
+is made) and random transforms called outside a loader. So ``minidl.manual_seed(0)`` makes a run
+reproduce bit for bit; an explicit ``seed=`` or ``generator=`` still wins. Its state is a small dict of
 integers (``get_state``/``set_state``), which is how checkpoints save it (as JSON, no pickle).
 """
 import numpy as np

@@ -96,8 +96,11 @@ class DataLoader:
     in order, whatever ``in_order`` says. Workers are forked processes or threads
     (``worker_type``): ``multiprocessing_context`` may be ``None`` or ``"fork"`` only.
 
-    ``seed=None`` takes a seed from ``generator`` when given, else draws one once, here
-    (``loader.seed`` shows it): epochs still differ and still reproduce within this loader.
+    ``seed=None`` draws one seed once, here (``loader.seed`` shows it), from ``generator`` when
+    given, else from minidl's default generator -- as PyTorch's loader draws its base seed from
+    ``torch``'s -- so two loaders built after the same ``minidl.manual_seed(s)`` give identical
+    epochs (order, augmentations, worker seeds); an explicit ``seed=`` wins over both. Epochs
+    still differ from one another and reproduce within this loader.
     ``as_numpy=True`` yields the NumPy arrays instead of Tensors. ``collate_fn(samples)`` may
     return arrays or Tensors in any nesting of lists, tuples and dicts. ``timeout`` (seconds,
     0 = forever) bounds the wait for one batch from the workers: past it,
@@ -145,9 +148,8 @@ class DataLoader:
         if worker_type == "process" and not fork_available():
             worker_type = "thread"   # no fork (Windows): threads still overlap loading with training
 
-        if seed is None:
-            seed = (numpy_rng(generator).integers(2**63) if generator is not None
-                    else np.random.SeedSequence().entropy)
+        if seed is None:   # like PyTorch's base seed: from `generator`, else from minidl's
+            seed = numpy_rng(generator).integers(2**63)   # default one (minidl.manual_seed)
         self.seed = int(seed)
         if sampler is None:
             sampler = _SeededShuffle(dataset, self.seed) if shuffle else SequentialSampler(dataset)

@@ -5,7 +5,8 @@ Every random transform is called as ``t(img, rng=None)`` and draws only from a
 
 1. the ``rng`` argument, when the caller passes one (``t(img, rng)``);
 2. the generator the DataLoader installed for the batch being built (``using_rng``);
-3. a process-wide fallback generator (``np.random.default_rng()``, unseeded).
+3. minidl's default generator (``minidl.default_generator``, so ``minidl.manual_seed`` fixes
+   it), as PyTorch's transforms draw from ``torch``'s global generator.
 
 Why a context and not only an argument: a dataset calls ``self.transform(img)`` inside its
 ``__getitem__(index)``, which has no place for a generator, and user datasets should not need
@@ -21,16 +22,18 @@ from contextlib import contextmanager
 import numpy as np
 
 _local = threading.local()
-_fallback = np.random.default_rng()
 
 # spawn_key tags keep the streams for "epoch order" and "batch b" from ever overlapping.
 _ORDER, _BATCH, _LEGACY = 0, 1, 2
 
 
 def current_rng():
-    """The generator installed by ``using_rng`` on this thread, else the fallback one."""
+    """The generator installed by ``using_rng`` on this thread, else minidl's default one."""
     rng = getattr(_local, "rng", None)
-    return rng if rng is not None else _fallback
+    if rng is not None:
+        return rng
+    from ..random import default_generator   # at call time: minidl.random may be re-seeded
+    return default_generator.np
 
 
 def resolve_rng(rng=None):
