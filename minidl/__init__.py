@@ -21,7 +21,8 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 import numpy as np  # noqa: E402
 
 from . import cuda  # noqa: E402
-from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .backend import Device as device
 from .ops import (abs, allclose, amax, amin, argmax, argmin, cat, clamp, clip, clone, equal, exp,
                   expand, flatten, floor_divide, linear, log, log_softmax, matmul, max, maximum,
@@ -42,10 +43,14 @@ from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load
 from .saving import save
 from . import checkpoint, functional, nn, optim  # noqa: E402  (need the names above)
+from . import utils  # noqa: E402,F401  (minidl.utils.data: PyTorch's path to minidl.data)
 
 float16 = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
 float64 = double = np.dtype(np.float64)
+half = float16
+int8 = np.dtype(np.int8)
+int16 = short = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)

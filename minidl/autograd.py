@@ -114,6 +114,46 @@ class enable_grad(_NoParamGradMode):
     mode = True
 
 
+class inference_mode(_GradMode):
+    """PyTorch's ``inference_mode(mode=True)``: no graph is recorded inside, as under
+    ``no_grad`` (minidl has no separate inference tensors, so that is all it does here).
+    ``with inference_mode():``, ``@inference_mode()`` and ``@inference_mode`` all work;
+    ``inference_mode(False)`` leaves gradient recording as it is."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode) and not isinstance(mode, bool):   # @inference_mode without ()
+            self.__init__(True)
+            return self(mode)
+        return self
+
+    def __init__(self, mode=True):
+        self.enabled = bool(mode)
+
+    def __enter__(self):
+        self.previous = is_grad_enabled()
+        self.previous_inference = getattr(_state, "inference", False)
+        if self.enabled:
+            _state.enabled, _state.inference = False, True
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self.previous, self.previous_inference
+
+    def __call__(self, fn):
+        enabled = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_inference_mode_enabled():
+    return getattr(_state, "inference", False)
+
+
 def _is_array(value):
     return isinstance(value, np.ndarray) or is_cupy_array(value)
 

@@ -23,6 +23,7 @@ from . import autograd
 from .backend import CPU, Device, device_of, get_array_module, to_device
 
 DEFAULT_DTYPE = np.dtype(np.float32)
+_SHOWN_BY_VALUES = (DEFAULT_DTYPE, np.dtype(np.int64), np.dtype(bool), np.dtype(np.complex64))
 
 
 def _as_dtype(dtype):
@@ -210,10 +211,17 @@ class Tensor:
         body = np.array2string(to_device(self.data, CPU), separator=", ", precision=4,
                                prefix="tensor(")
         extras = []
-        if self.dtype != DEFAULT_DTYPE and self.dtype.kind == "f":
-            extras.append(f"dtype={self.dtype}")
         if self.device != CPU:
             extras.append(f"device='{self.device}'")
+        # PyTorch's rule: the dtype is named unless the values show it (float32, int64, bool,
+        # complex64); an empty tensor shows no values, so it names any dtype but float32
+        if self.data.size == 0:
+            if self.ndim != 1:
+                extras.append(f"size={self.shape}")
+            if self.dtype != DEFAULT_DTYPE:
+                extras.append(f"dtype=minidl.{self.dtype.name}")
+        elif self.dtype not in _SHOWN_BY_VALUES:
+            extras.append(f"dtype=minidl.{self.dtype.name}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:

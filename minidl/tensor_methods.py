@@ -225,11 +225,73 @@ def expand_as(self, other):
 
 
 def contiguous(self):
-    return self
+    """self when its data is C-contiguous, else a C-ordered copy (differentiable)."""
+    return self if self.is_contiguous() else Clone.apply(self)   # ndarray.copy(): C order
+
+
+def is_contiguous(self):
+    """Whether the data is laid out in C (row-major) order, as PyTorch's default layout."""
+    return bool(self.data.flags.c_contiguous)
+
+
+def is_floating_point(self):
+    return self.dtype.kind == "f"
+
+
+def stride(self, dim=None):
+    """Steps between neighbours along each dim, **in elements** (PyTorch's; NumPy's strides are
+    in bytes): ``zeros(2, 3).stride() == (3, 1)``."""
+    steps = tuple(int(s) // self.data.itemsize for s in self.data.strides)
+    return steps if dim is None else steps[dim]
+
+
+def view_as(self, other):
+    """``self.view(other.shape)``."""
+    return ops.reshape(self, other.shape)
+
+
+def _like_self(self, dtype, device):
+    return (self.dtype if dtype is None else dtype), (self.device if device is None else device)
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    """Zeros of `size` with self's dtype and device unless given (PyTorch's ``new_zeros``)."""
+    from .factories import zeros
+    dtype, device = _like_self(self, dtype, device)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    """Ones of `size` with self's dtype and device unless given."""
+    from .factories import ones
+    dtype, device = _like_self(self, dtype, device)
+    return ones(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor of `size` with self's dtype and device unless given."""
+    from .factories import empty
+    dtype, device = _like_self(self, dtype, device)
+    return empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """`size` filled with `fill_value`, with self's dtype (not the value's) and device."""
+    from .factories import full
+    dtype, device = _like_self(self, dtype, device)
+    return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def __format__(self, format_spec):
+    """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only with an empty spec."""
+    if self.ndim == 0:
+        return self.item().__format__(format_spec)
+    return object.__format__(self, format_spec)
 
 
 SPECIAL = [to, cpu, cuda, astype, type_as, clamp_, softmax, log_softmax, flip, __invert__,
-           bitwise_not, t, expand_as, contiguous]
+           bitwise_not, t, expand_as, contiguous, is_contiguous, is_floating_point, stride,
+           view_as, new_zeros, new_ones, new_empty, new_full, __format__]
 PROPERTIES = [T, mT]
 
 

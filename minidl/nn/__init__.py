@@ -16,3 +16,10 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Par
            "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
            "BCEWithLogitsLoss", "Sigmoid", "Softmax", "LogSoftmax", "init", "StateDictError", "IncompatibleKeys"]
 from . import parallel  # noqa: E402  (DistributedDataParallel; needs the names above)
+
+# PyTorch's path: ``import minidl.nn.functional as F`` is ``minidl.functional``, the same module
+import sys as _sys  # noqa: E402
+
+from .. import functional  # noqa: E402
+
+_sys.modules[__name__ + ".functional"] = functional
