@@ -4,7 +4,8 @@ A Module owns Parameters and sub-Modules, registered just by assigning them as a
 (``self.conv1 = Conv2d(...)``). From that registry it derives everything else: the
 ``parameters()`` an optimizer updates, the ``state_dict()`` a checkpoint stores (keys such as
 ``features.0.weight``, exactly PyTorch's naming), ``train()``/``eval()`` and ``to(device)``.
-Forward pre-hooks and forward hooks follow PyTorch's signatures; until the first hook is
+Forward pre-hooks, forward hooks and full backward (pre-)hooks (``backward_hooks.py``) follow
+PyTorch's signatures; until the first hook is
 registered anywhere, calling a module costs one global test more than calling ``forward``.
 """
 import itertools
@@ -16,6 +17,7 @@ import numpy as np
 from ..autograd import RemovableHandle, no_grad
 from ..backend import to_device
 from ..tensor import Tensor, _to_args
+from . import backward_hooks
 from .parameter import Parameter
 
 
@@ -273,7 +275,8 @@ class Module:
         # cost is one global test (attribute lookups on a Module are slow: it has __getattr__);
         # the try costs nothing until something raises (Python 3.11's zero-cost exceptions)
         try:
-            if _hooks_used and (self._forward_pre_hooks or self._forward_hooks):
+            if _hooks_used and (self._forward_pre_hooks or self._forward_hooks
+                                or backward_hooks.has_hooks(self)):
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         except ValueError as e:   # minidl's shape errors are ValueErrors (ShapeError too)
@@ -295,6 +298,9 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        bw_hook = backward_hooks.backward_hook_for(self)   # None without backward hooks
+        if bw_hook is not None:
+            args = bw_hook.setup_input(args)
         called = set()
         result = None
         try:
@@ -323,7 +329,19 @@ class Module:
                     warnings.warn(f"{self._get_name()}: a forward hook with always_call=True "
                                   f"raised an exception that was ignored: {e!r}")
             raise
-        return result
+        return result if bw_hook is None else bw_hook.setup_output(result)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients w.r.t. the module's
+        positional inputs are computed; a tuple it returns replaces ``grad_input``. PyTorch's
+        semantics (``backward_hooks.py``). Returns a handle whose ``remove()`` unregisters it."""
+        return backward_hooks.register(self, "_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients w.r.t. the module's outputs are
+        computed, before the module's own backward; a tuple it returns replaces
+        ``grad_output``. Returns a handle whose ``remove()`` unregisters it."""
+        return backward_hooks.register(self, "_backward_pre_hooks", hook, prepend)
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before each ``forward``.
