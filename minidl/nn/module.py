@@ -40,6 +40,15 @@ IncompatibleKeys = _IncompatibleKeys
 _hooks_used = False
 
 
+def _refuse_float16(call):
+    """float16 is refused where a model is cast, not deep inside the first conv of its forward:
+    minidl's kernels (conv, pooling, LRN, dropout) and its matrix products run in float32 or
+    float64 only (no float16 storage with float32 accumulation)."""
+    raise TypeError(f"{call}: float16 is not supported by minidl (its conv, pooling, LRN and "
+                    f"linear kernels compute in float32 or float64). Keep the model in float32 "
+                    f"(the default; model.float()), or use model.double() for float64")
+
+
 def _addindent(text, spaces):
     """Indent every line of `text` but the first (PyTorch's helper for nested reprs)."""
     return text.replace("\n", "\n" + " " * spaces)
@@ -511,6 +520,8 @@ class Module:
         if "copy" in kwargs:
             raise TypeError(f"{self._get_name()}.to() got an unexpected keyword argument 'copy'")
         device, dtype, _ = _to_args(args, dict(kwargs))
+        if dtype == np.float16:
+            _refuse_float16(f"{self._get_name()}.to(float16)")
         if dtype is not None and dtype.kind not in "fc":
             raise TypeError(f"{self._get_name()}.to only accepts floating point or complex "
                             f"dtypes, but got desired dtype={dtype}")
@@ -532,8 +543,8 @@ class Module:
             lambda a: a.astype(dtype, copy=False) if _is_floating(a) else a)
 
     def half(self):
-        """Cast floating parameters and buffers to float16; returns self."""
-        return self._cast_floating(np.float16)
+        """Refused at once: minidl does not compute in float16 (see ``_refuse_float16``)."""
+        _refuse_float16(f"{self._get_name()}.half()")
 
     def float(self):
         """Cast floating parameters and buffers to float32; returns self."""
@@ -547,6 +558,8 @@ class Module:
         """Cast *every* parameter and buffer (integer ones too, as PyTorch does) to
         `dst_type`; returns self."""
         dtype = np.dtype(dst_type)
+        if dtype == np.float16:
+            _refuse_float16(f"{self._get_name()}.type(float16)")
         return self._apply_arrays(lambda a: a.astype(dtype, copy=False))
 
     # -- state -------------------------------------------------------------------------------

@@ -194,14 +194,21 @@ def test_casts_change_floating_tensors_only_and_keep_the_objects():
     assert m.double() is m
     assert m.weight is w and w.dtype == np.float64 and w.grad.dtype == np.float64
     assert m.count.dtype == np.int64
-    assert m.half().weight.dtype == np.float16
     assert m.float().bias.dtype == np.float32
     assert m.to(np.float64).weight.dtype == np.float64               # to(dtype), positional
     assert m.to("cpu", minidl.float32).weight.dtype == np.float32     # to(device, dtype)
-    assert m.to(dtype=minidl.float16).weight.dtype == np.float16
     assert m.to(T(np.zeros(1))).weight.dtype == np.float64           # to(tensor)
     assert m.count.dtype == np.int64
     assert m.type(np.float32) is m and m.count.dtype == np.float32     # type() casts all
+
+
+def test_float16_is_refused_at_the_cast_not_in_the_forward():
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU())
+    for cast in (m.half, lambda: m.to(minidl.float16), lambda: m.to(dtype=np.float16),
+                 lambda: m.to("cpu", np.float16), lambda: m.type(np.float16)):
+        with pytest.raises(TypeError, match=r"Sequential.*float16 is not supported.*float32"):
+            cast()
+        assert m[0].weight.dtype == np.float32                       # nothing was cast
 
 
 def test_to_an_integer_dtype_is_torchs_type_error():
