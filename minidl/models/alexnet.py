@@ -148,7 +148,7 @@ class AlexNet(ClassifierMixin, nn.Module):
 
 
 def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropout=0.5, *,
-            weights=None, progress=True):
+            weights=None, progress=True, pretrained=False):
     """The paper's AlexNet: 60,965,224 parameters for 1000 classes.
 
     input_size 227 (conv1 unpadded, the exact arithmetic) or 224 (conv1 padded by 2); both give
@@ -158,7 +158,7 @@ def alexnet(num_classes=1000, in_channels=3, input_size=227, init="paper", dropo
     std about 60). Inputs scaled to unit variance start conv1's outputs ~60× smaller; with
     those, ``init="kaiming"`` is the safer choice.
     """
-    check_weights("alexnet", weights)
+    check_weights("alexnet", weights, pretrained)
     if input_size not in (224, 227):
         raise ValueError(f"alexnet: input_size must be 227 (or 224, conv1 padded by 2), got "
                          f"{input_size}; for small images use alexnet_small")
@@ -234,12 +234,12 @@ class AlexNetTorchvision(ClassifierMixin, nn.Module):
 
 
 def alexnet_torchvision(num_classes=1000, dropout=0.5, init=None, *, weights=None,
-                        progress=True):
+                        progress=True, pretrained=False):
     """torchvision's AlexNet (61,100,840 parameters for 1000 classes); see AlexNetTorchvision.
 
     `weights`: None, or the path of torchvision's weights (``alexnet-owt-7be5be79.pth``, or
     the same as ``.safetensors``), loaded strictly (see ``minidl.models.pretrained``);
     minidl downloads nothing. `progress`: torchvision's keyword, ignored."""
-    check_weights("alexnet_torchvision", weights)
+    check_weights("alexnet_torchvision", weights, pretrained)
     return load_weights(AlexNetTorchvision(num_classes, dropout, init), weights,
                         "alexnet_torchvision")

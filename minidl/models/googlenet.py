@@ -213,12 +213,12 @@ class GoogLeNet(nn.Module):
 
 
 def googlenet(num_classes=1000, aux_logits=True, in_channels=3, width=1.0, init="xavier",
-              dropout=0.4, *, weights=None, progress=True):
+              dropout=0.4, *, weights=None, progress=True, pretrained=False):
     """GoogLeNet as the paper's Table 1, for 224×224 input (any side ≥ 193 runs).
     `weights`: None, or the path of a state dict of this net (``minidl.save``d, or a training
     checkpoint) -- torchvision's GoogLeNet has batch norm and 3×3 "5×5" branches, so its
     weights do not fit this one. `progress`: torchvision's keyword, ignored."""
-    check_weights("googlenet", weights)
+    check_weights("googlenet", weights, pretrained)
     net = GoogLeNet(num_classes, aux_logits, in_channels, width, small=False, dropout=dropout,
                     init=init)
     return load_weights(net, weights, "googlenet")

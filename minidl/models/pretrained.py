@@ -112,10 +112,13 @@ def read_state_dict(path):
     return state
 
 
-def check_weights(name, weights):
+def check_weights(name, weights, pretrained=False):
     """Before a net is built: None and paths pass; a torchvision enum name such as
-    "IMAGENET1K_V1" (or a weights enum) is an error saying how to get the file instead, and
-    a path that is not there is a FileNotFoundError."""
+    "IMAGENET1K_V1" (or a weights enum), or torchvision's old ``pretrained=True``, is an error
+    saying how to get the file instead, and a path that is not there is a FileNotFoundError."""
+    if pretrained:
+        raise ValueError(f"{name}(pretrained=True): minidl ships and downloads no weights; pass "
+                         f"the file instead, {name}(weights=PATH): {WHERE_TO_GET}")
     if weights is None:
         return
     if not is_weights_path(weights):

@@ -165,7 +165,7 @@ def init_from(net, net_a):
 
 
 def vgg(config="D", num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5, *,
-        weights=None, progress=True):
+        weights=None, progress=True, pretrained=False):
     """A VGG configuration ("A", "A-LRN", "B", "C", "D", "E" or an alias) for 224×224 input.
 
     `weights`: None, or the path of pretrained weights in torchvision's layout (``.pth`` or
@@ -173,7 +173,7 @@ def vgg(config="D", num_classes=1000, in_channels=3, width=1.0, init="paper", dr
     strictly (see ``minidl.models.pretrained``); minidl downloads nothing. `progress`:
     torchvision's keyword, ignored. Loading skips the random init (its result is overwritten)."""
     name = f"vgg({config!r})"
-    check_weights(name, weights)
+    check_weights(name, weights, pretrained)
     if weights is not None:
         init = None   # every weight comes from the file: drawing 138M normals first is waste
     return load_weights(VGG(config, num_classes, in_channels, width, init=init, dropout=dropout),
@@ -198,8 +198,8 @@ def vgg_small(config="A", num_classes=10, in_channels=1, input_size=28, width=0.
 
 def _alias(name, config):
     def build(num_classes=1000, in_channels=3, width=1.0, init="paper", dropout=0.5, *,
-              weights=None, progress=True):
-        check_weights(name, weights)
+              weights=None, progress=True, pretrained=False):
+        check_weights(name, weights, pretrained)
         net = vgg(config, num_classes, in_channels, width, None if weights else init, dropout)
         return load_weights(net, weights, name)
     build.__name__ = build.__qualname__ = name

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from .base import LabeledImages, check_labels
-from .errors import CorruptFileError
+from .errors import CorruptFileError, refuse_download
 
 RECORD = 1 + 3 * 32 * 32
 TRAIN_FILES = [f"data_batch_{i}.bin" for i in range(1, 6)]
@@ -61,12 +61,14 @@ def _classes(folder):
 class CIFAR10(LabeledImages):
     """``CIFAR10(root, train=True, transform=None, target_transform=None)``: 32 x 32 RGB, 10 classes."""
 
-    def __init__(self, root, train=True, transform=None, target_transform=None):
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         self.root, self.train = os.fspath(root), train
         folder = _folder(self.root)
         names = TRAIN_FILES if train else TEST_FILES
         self.files = [os.path.join(folder, n) for n in names]
         missing = [p for p in self.files if not os.path.isfile(p)]
+        if missing and download:    # torchvision's keyword: say where the files come from
+            refuse_download("CIFAR10", self.root)
         if missing:
             raise FileNotFoundError(f"CIFAR10: missing {', '.join(missing)} (the binary version, "
                                     "cifar-10-binary.tar.gz, unpacked; minidl never downloads)")

@@ -15,3 +15,23 @@ class CorruptFileError(ValueError):
 
     def __reduce__(self):  # so it survives pickling (e.g. across processes) with both fields
         return type(self), (self.path, self.problem)
+
+
+WHERE = {
+    "MNIST": "the four IDX files (train-images-idx3-ubyte.gz, ...) from "
+             "https://ossci-datasets.s3.amazonaws.com/mnist/ (torchvision's mirror)",
+    "FashionMNIST": "the four IDX files (train-images-idx3-ubyte.gz, ...) from "
+                    "https://github.com/zalandoresearch/fashion-mnist (data/fashion)",
+    "CIFAR10": "cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, "
+               "unpacked (the cifar-10-batches-bin folder)",
+}
+
+
+def refuse_download(name, root):
+    """torchvision's ``download=True`` when the files are not in `root`, answered in one
+    sentence: what to pass instead (files that are there load as they would without it)."""
+    embedded = " (or pass no root for the subset embedded in minidl)" \
+        if name == "FashionMNIST" else ""
+    raise FileNotFoundError(f"{name}({root!r}, download=True): minidl downloads nothing and the "
+                            f"files are not there: fetch {WHERE[name]} on a machine with "
+                            f"internet and put them in that folder{embedded}")

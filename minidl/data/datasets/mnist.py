@@ -12,7 +12,7 @@ so it flows through the same transforms as RGB.
 import os
 
 from .base import LabeledImages, check_labels
-from .errors import CorruptFileError
+from .errors import CorruptFileError, refuse_download
 from .idx import read_idx
 
 SPLITS = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -48,16 +48,23 @@ def read_idx_pair(folders, train):
 
 
 class MNIST(LabeledImages):
-    """Handwritten digits: ``MNIST(root, train=True, transform=None, target_transform=None)``."""
+    """Handwritten digits: ``MNIST(root, train=True, transform=None, target_transform=None,
+    download=False)``. ``download=True`` (torchvision's keyword) changes nothing when the files
+    are in `root`; when they are not, the error says where to fetch them."""
 
     classes = [str(d) for d in range(10)]
 
-    def __init__(self, root, train=True, transform=None, target_transform=None):
+    def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         if root is None:
             raise ValueError(f"{type(self).__name__}: root is required (the folder with the IDX files)")
         self.root, self.train = os.fspath(root), train
         folders = [self.root, os.path.join(self.root, type(self).__name__, "raw")]
-        images, labels, self.files = read_idx_pair(folders, train)
+        try:
+            images, labels, self.files = read_idx_pair(folders, train)
+        except FileNotFoundError:
+            if download:    # torchvision's keyword: the files would be fetched; say where from
+                refuse_download(type(self).__name__, self.root)
+            raise
         super().__init__(images, labels, type(self).classes, transform, target_transform)
 
 
@@ -72,8 +79,9 @@ class FashionMNIST(MNIST):
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
-    def __init__(self, root=None, train=True, transform=None, target_transform=None):
+    def __init__(self, root=None, train=True, transform=None, target_transform=None,
+                 download=False):
         if root is None:
             from .embedded import embedded_root
             root = embedded_root()
-        super().__init__(root, train, transform, target_transform)
+        super().__init__(root, train, transform, target_transform, download)
