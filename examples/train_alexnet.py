@@ -75,7 +75,7 @@ def main(argv=None):
         _, eval_loader = common.make_loaders(args, data, train_tf, eval_tf)
         predict = lambda model, images: ten_crop_predict(model, images, side)  # noqa: E731
     if not args.evaluate:
-        summary(model, (data.channels, side, side))
+        print(summary(model, (data.channels, side, side)))
     model = common.distributed_model(args, model)   # --distributed: DDP over the ranks
     common.run(args, model, train_loader, val_loader, predict=predict, eval_loader=eval_loader,
                describe=f"{args.arch} at {side}×{side} on {data.name}: {len(train_loader.dataset)} "

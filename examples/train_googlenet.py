@@ -54,7 +54,7 @@ def main(argv=None):
     model = common.build_model(parser, args.arch, data.num_classes, data.channels, side)
     train_loader, val_loader = common.make_loaders(args, data, *transforms(args, data))
     if not args.evaluate:
-        summary(model, (data.channels, side, side))
+        print(summary(model, (data.channels, side, side)))
     model = common.distributed_model(args, model)   # --distributed: DDP over the ranks
     common.run(args, model, train_loader, val_loader, loss_fn=googlenet_loss,
                describe=f"{args.arch} at {side}×{side} on {data.name}: {len(train_loader.dataset)} "

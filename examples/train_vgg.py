@@ -92,7 +92,7 @@ def main(argv=None):
     if args.evaluate:
         _, dense_loader = common.make_loaders(args, data, train_tf, dense_tf)
     else:
-        summary(model, (data.channels, side, side))
+        print(summary(model, (data.channels, side, side)))
     model = common.distributed_model(args, model)   # --distributed: DDP over the ranks
     common.run(args, model, train_loader, val_loader, predict=dense_predictor(),
                eval_loader=dense_loader,

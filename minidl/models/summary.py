@@ -40,9 +40,10 @@ class LayerRow:
     algorithm: str = ""     # a Conv2d's: what the kernel settings run for it
 
 
-@dataclass
+@dataclass(repr=False)
 class Summary:
-    """What ``summary`` measured; ``str()`` gives the table.
+    """What ``summary`` measured; ``str()`` and ``repr()`` give the table, so a REPL shows it
+    once (as torchinfo's ``ModelStatistics``).
 
     total_params counts every parameter of the model, including layers the forward pass did not
     use (GoogLeNet's auxiliary heads in eval mode); the rows' params add up to params_used.
@@ -76,6 +77,8 @@ class Summary:
                      f"({_short(self.total_macs)}, ~{2 * self.total_macs / 1e9:.2f} GFLOPs)")
         return "\n".join(lines)
 
+    __repr__ = __str__
+
 
 def _short(n):
     for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
@@ -108,9 +111,11 @@ def _own_params(module):
     return sum(p.numel() for p in module.parameters(recurse=False))
 
 
-def summary(model, input_shape, print_fn=print, dtype=None):
+def summary(model, input_shape, print_fn=None, dtype=None):
     """Run one forward pass of zeros of `input_shape` ((C, H, W), or (1, C, H, W)) through
-    `model`, print the table with `print_fn` (None: don't print) and return a ``Summary``."""
+    `model` and return a ``Summary``, whose ``repr``/``str`` is the table: a REPL shows it once,
+    a script prints it with ``print(summary(...))``. ``print_fn`` (e.g. ``print``, or a
+    logger's method) is also called with the table when given."""
     shape = tuple(input_shape)
     if len(shape) == 3:
         shape = (1,) + shape

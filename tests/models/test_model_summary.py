@@ -42,3 +42,12 @@ def test_layer_macs():
     assert layer_macs(nn.Linear(7, 3), (1, 3)) == 21
     assert layer_macs(nn.ReLU(), (1, 3)) == 0
     assert np.isscalar(layer_macs(conv, (1, 6, 5, 5)))
+
+
+def test_summary_shows_its_table_once_in_a_repl(capsys):
+    """A REPL echoes repr(result): that is the table, and summary itself prints nothing."""
+    from minidl.models import alexnet_small
+    result = summary(alexnet_small(), (1, 28, 28))
+    assert capsys.readouterr().out == ""
+    assert repr(result) == str(result) and str(result).count("Total params") == 1
+    assert "features.0" in repr(result)
