@@ -22,7 +22,8 @@ setup(
     install_requires=["numpy>=1.24", "numba>=0.59", "threadpoolctl>=3"],   # threadpoolctl: the
     # Winograd conv kernel runs OpenBLAS single-threaded inside its own per-core threads
     extras_require={
-        "cuda": ["cupy-cuda12x"],
+        # numba.cuda is maintained in NVIDIA's numba-cuda package (the kernels' cuda.py files)
+        "cuda": ["cupy-cuda12x", "numba-cuda[cu12]"],
         "examples": ["tqdm", "matplotlib", "pillow"],
         "test": ["pytest", "hypothesis", "tqdm", "matplotlib", "pillow", "safetensors", "threadpoolctl"],
         "bench": ["threadpoolctl", "tqdm", "matplotlib", "pillow"],

@@ -48,12 +48,24 @@ IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 # -- the command line ------------------------------------------------------------------------
+class DefaultsOnceFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's defaults formatter, minus its double talk: a help text that already says its
+    default ("default: runs/<arch>") keeps its own words, and an option whose default is None or
+    False (an unset path, an off switch) gets no "(default: None)" appended."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if ("default" in text.lower() or action.default is None or action.default is False
+                or action.default == argparse.SUPPRESS):   # `is`: 0 == False, and 0 is a default
+            return text
+        return super()._get_help_string(action)
+
+
 def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, patience=1,
                 workers=0):
     """The flags of PyTorch's ``imagenet/main.py`` plus ``--device``, ``--input-size``,
     ``--out``, ``--limit``; the defaults are each script's paper recipe scaled to small data."""
-    p = argparse.ArgumentParser(description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=description, formatter_class=DefaultsOnceFormatter)
     p.add_argument("--data", metavar="DIR", default=None,
                    help="a Fashion-MNIST/MNIST IDX folder, a CIFAR-10 binary folder, or an "
                         "ImageFolder with train/ and val/; default: the Fashion-MNIST subset "
@@ -76,8 +88,8 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
     p.add_argument("--seed", type=int, default=0, help="seeds the weights, dropout and data order")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
     p.add_argument("--input-size", default=None,
-                   help="'small' (the narrowed net on 28x28/32x32 images; default on cpu) or the "
-                        "paper's input side, e.g. 224 or 227 (default on cuda)")
+                   help="'small' (the narrowed net on 28x28/32x32 images) or the paper's input "
+                        "side, e.g. 224 or 227; default: small on cpu, the paper's on cuda")
     p.add_argument("-j", "--workers", type=int, default=workers,
                    help="background processes that load and augment batches")
     p.add_argument("-p", "--print-freq", type=int, default=50,

@@ -762,8 +762,8 @@ def parse_claims(text):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    # every option's default is None or False and its help says what that means
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--claims", default=None,
                    help="comma-separated claim numbers (default: all ten; quick: 1,9)")
     p.add_argument("--quick", action="store_true",

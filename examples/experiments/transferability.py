@@ -587,8 +587,8 @@ def write_report(records, cfg, out_dir, data_desc, quick, elapsed=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    # every option's default is None or False and its help says what that means
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="tiny subsets of the embedded Fashion-MNIST, 1 seed, n in {1,4,7}: "
                         "about a minute; writes to a temporary folder unless --out is given")
