@@ -81,7 +81,8 @@ for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
 
 # dtype shortcuts: ``t.float()`` is ``t.to(dtype=float32)``
 DTYPES = {"float": np.float32, "double": np.float64, "long": np.int64, "int": np.int32,
-          "bool": np.bool_}
+          "bool": np.bool_, "half": np.float16}   # float16 tensors store and convert; the
+# kernels refuse them with a clear error, and Module.half() refuses at once
 
 
 def _named(fn, name, doc, signature=None):
