@@ -519,7 +519,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(outputs):
-        raise ValueError(f"autograd.grad: {len(grad_outputs)} grad_outputs for "
+        from .ops._util import ShapeError   # a leaf module of NumPy helpers: no cycle
+        raise ShapeError(f"autograd.grad: {len(grad_outputs)} grad_outputs for "
                          f"{len(outputs)} outputs")
     roots, root_grads = [], []
     for out, g in zip(outputs, grad_outputs):

@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from . import ops
-from .ops._util import wrap_int
+from .ops._util import ShapeError, wrap_int
 from .ops.elementwise import Cast, Clone
 from .ops.shape import ToDevice
 from .tensor import Tensor, _to_args
@@ -217,7 +217,7 @@ def mT(self):
 
 def t(self):
     if self.ndim > 2:
-        raise ValueError(f"t() expects a tensor of at most 2 dimensions, got {self.ndim}")
+        raise ShapeError(f"t() expects a tensor of at most 2 dimensions, got {self.ndim}")
     return self.T
 
 

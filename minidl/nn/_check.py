@@ -4,6 +4,7 @@ import math
 import numbers
 
 from ..kernels.shapes import pair
+from ..ops._util import ShapeError
 
 _LAYOUTS = {3: "(C, H, W)", 4: "(N, C, H, W)"}
 
@@ -15,11 +16,11 @@ def check_input(layer, x, ndim=None, channels=None, channel_dim=1, what="channel
         allowed = ndim if isinstance(ndim, tuple) else (ndim,)
         if len(shape) not in allowed:
             expected = " or ".join(f"{n}-D {_LAYOUTS.get(n, '')}".rstrip() for n in allowed)
-            raise ValueError(f"{layer}: expected a {expected} input, got shape {shape}")
+            raise ShapeError(f"{layer}: expected a {expected} input, got shape {shape}")
     if channels is not None and (len(shape) <= abs(channel_dim) - (channel_dim < 0) or
                                  shape[channel_dim] != channels):
         got = shape[channel_dim] if len(shape) > abs(channel_dim) - (channel_dim < 0) else None
-        raise ValueError(f"{layer}: input has {got} {what}, expected {channels} "
+        raise ShapeError(f"{layer}: input has {got} {what}, expected {channels} "
                          f"(input shape {shape})")
 
 
@@ -27,7 +28,7 @@ def positive_pair(v, name):
     """``pair(v)`` whose entries are >= 1 (a kernel size, a stride, a dilation)."""
     p = pair(v, name)
     if min(p) < 1:
-        raise ValueError(f"{name} must be positive, got {v!r}")
+        raise ShapeError(f"{name} must be positive, got {v!r}")
     return p
 
 
@@ -37,7 +38,7 @@ def count(v, name, least=0):
         raise TypeError(f"{name} must be an int, got {type(v).__name__} {v!r}")
     n = int(v)
     if n < least:
-        raise ValueError(f"{name} must be at least {least}, got {v!r}")
+        raise ShapeError(f"{name} must be at least {least}, got {v!r}")
     return n
 
 

@@ -10,6 +10,7 @@ import operator
 from collections import OrderedDict, abc
 from itertools import chain
 
+from ..ops._util import ShapeError
 from ..tensor import Tensor
 from .module import Module, _addindent
 from .parameter import Parameter
@@ -113,7 +114,7 @@ class Sequential(Module):
 
     def _check_sequential(self, other, op):
         if not isinstance(other, Sequential):
-            raise ValueError(f"Sequential {op}: only a Sequential can be added, "
+            raise ShapeError(f"Sequential {op}: only a Sequential can be added, "
                              f"got {type(other).__name__}")
 
     def __add__(self, other):
@@ -133,7 +134,7 @@ class Sequential(Module):
             raise TypeError(f"unsupported operand type(s) for *: Sequential and "
                             f"{type(k).__name__}")
         if k <= 0:
-            raise ValueError(f"Sequential *: non-positive multiplication factor {k}")
+            raise ShapeError(f"Sequential *: non-positive multiplication factor {k}")
 
     def __mul__(self, k):
         """The children repeated `k` times (the same module objects), numbered from 0."""
@@ -294,7 +295,7 @@ def _pairs(owner, entries, sort_plain_mappings=False):
             raise TypeError(f"{owner} update sequence element #{j} should be Iterable; "
                             f"is {type(p).__name__}")
         if len(p) != 2:
-            raise ValueError(f"{owner} update sequence element #{j} has length {len(p)}; "
+            raise ShapeError(f"{owner} update sequence element #{j} has length {len(p)}; "
                              f"2 is required")
         pairs.append((p[0], p[1]))
     return pairs

@@ -5,6 +5,7 @@ from .. import functional as F
 from ..factories import empty
 from ..kernels.conv.spec import conv_spec
 from ..kernels.shapes import as_int, pair
+from ..ops._util import ShapeError
 from . import init
 from ._check import check_input, positive_pair
 from .module import Module
@@ -31,13 +32,13 @@ class Conv2d(Module):
         groups = as_int(groups, "Conv2d: groups")
         name = f"Conv2d({in_channels}→{out_channels})"
         if groups < 1:
-            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+            raise ShapeError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels < 1 or out_channels < 1:
-            raise ValueError(f"{name}: in_channels and out_channels must be positive")
+            raise ShapeError(f"{name}: in_channels and out_channels must be positive")
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in and out channels must be divisible by groups={groups}")
+            raise ShapeError(f"{name}: in and out channels must be divisible by groups={groups}")
         if padding_mode != "zeros":
-            raise ValueError(f"{name}: padding_mode={padding_mode!r} is not implemented; only "
+            raise ShapeError(f"{name}: padding_mode={padding_mode!r} is not implemented; only "
                              f"'zeros' is")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = positive_pair(kernel_size, f"{name}: kernel_size")
@@ -45,16 +46,16 @@ class Conv2d(Module):
         self.dilation, self.groups = positive_pair(dilation, f"{name}: dilation"), groups
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
-                raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of "
+                raise ShapeError(f"{name}: invalid padding string {padding!r}, should be one of "
                                  f"'valid', 'same'")
             if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"{name}: padding='same' is not supported for strided "
+                raise ShapeError(f"{name}: padding='same' is not supported for strided "
                                  f"convolutions (stride={self.stride})")
             self.padding = padding
         else:
             self.padding = pair(padding, f"{name}: padding")
             if min(self.padding) < 0:
-                raise ValueError(f"{name}: padding must be >= 0, got {padding!r}")
+                raise ShapeError(f"{name}: padding must be >= 0, got {padding!r}")
         self.padding_mode = padding_mode
         kh, kw = self.kernel_size
         self.weight = Parameter(empty(out_channels, in_channels // groups, kh, kw, dtype=dtype))

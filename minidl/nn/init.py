@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..ops._util import ShapeError
 from ..random import get_generator
 
 
@@ -35,17 +36,17 @@ def calculate_gain(nonlinearity, param=None):
         elif isinstance(param, (int, float)) and not isinstance(param, bool):
             slope = param
         else:
-            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+            raise ShapeError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 0.75
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}, expected one of "
+    raise ShapeError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}, expected one of "
                      f"{_LINEAR + ('tanh', 'relu', 'leaky_relu', 'selu')}")
 
 
 def _fans(tensor):
     if tensor.ndim < 2:
-        raise ValueError(f"fan in/out need a tensor of at least 2 dimensions, got shape {tensor.shape}")
+        raise ShapeError(f"fan in/out need a tensor of at least 2 dimensions, got shape {tensor.shape}")
     receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -73,7 +74,7 @@ def ones_(tensor):
 
 def _fan(tensor, mode, who):
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"{who}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ShapeError(f"{who}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     return _fans(tensor)[0 if mode == "fan_in" else 1]
 
 
@@ -109,11 +110,11 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     the result follows the truncated distribution exactly).
     """
     if not a < b:
-        raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
+        raise ShapeError(f"trunc_normal_: need a < b, got a={a}, b={b}")
     cdf = lambda v: 0.5 * (1 + math.erf((v - mean) / (std * math.sqrt(2))))  # noqa: E731
     mass = cdf(b) - cdf(a)
     if mass < 1e-4:
-        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.2g} of "
+        raise ShapeError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {mass:.2g} of "
                          f"N({mean}, {std}²); choose a and b nearer the mean")
     rng = get_generator(generator).np
     n = int(np.prod(tensor.shape))
@@ -131,7 +132,7 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     is uniformly distributed, as PyTorch does.
     """
     if tensor.ndim < 2:
-        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+        raise ShapeError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
                          f"got shape {tensor.shape}")
     rows = tensor.shape[0]
     cols = int(np.prod(tensor.shape)) // rows if rows else 0

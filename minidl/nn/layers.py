@@ -11,6 +11,7 @@ import numbers
 from .. import functional as F
 from ..kernels.shapes import pair
 from ..ops import flatten
+from ..ops._util import ShapeError
 from ..ops.compat import legacy_reduction
 from ..tensor import Tensor
 from ._check import check_input, count, positive_pair, real
@@ -66,7 +67,7 @@ class LocalResponseNorm(Module):
 
     def forward(self, x):
         if x.ndim < 3:
-            raise ValueError(f"LocalResponseNorm(size={self.size}): expected an input (N, C, *) "
+            raise ShapeError(f"LocalResponseNorm(size={self.size}): expected an input (N, C, *) "
                              f"with at least 3 dimensions, got shape {tuple(x.shape)}")
         return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
 
@@ -82,7 +83,7 @@ def _check_window(layer, kernel_size, stride, padding):
     if stride is not None:
         positive_pair(stride, f"{layer}: stride")
     if min(p) < 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"{layer}: padding must be >= 0 and at most half the kernel size, got "
+        raise ShapeError(f"{layer}: padding must be >= 0 and at most half the kernel size, got "
                          f"padding={padding!r} for kernel_size={kernel_size!r}")
 
 
@@ -98,7 +99,7 @@ class MaxPool2d(Module):
         super().__init__()
         _check_window("MaxPool2d", kernel_size, stride, padding)
         if pair(dilation, "MaxPool2d: dilation") != (1, 1):
-            raise ValueError(f"MaxPool2d: dilation={dilation!r} is not implemented (minidl's "
+            raise ShapeError(f"MaxPool2d: dilation={dilation!r} is not implemented (minidl's "
                              f"pooling kernels scan contiguous windows); only dilation=1 is")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -123,7 +124,7 @@ class AvgPool2d(Module):
         super().__init__()
         _check_window("AvgPool2d", kernel_size, stride, padding)
         if divisor_override is not None:
-            raise ValueError(f"AvgPool2d: divisor_override={divisor_override!r} is not "
+            raise ShapeError(f"AvgPool2d: divisor_override={divisor_override!r} is not "
                              f"implemented; only None is")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -148,7 +149,7 @@ class AdaptiveAvgPool2d(Module):
         if len(sizes) not in (1, 2) or not all(
                 s is None or count(s, f"AdaptiveAvgPool2d({output_size!r}): output_size", 1)
                 for s in sizes):
-            raise ValueError(f"AdaptiveAvgPool2d: output_size must be an int, a pair or None, "
+            raise ShapeError(f"AdaptiveAvgPool2d: output_size must be an int, a pair or None, "
                              f"got {output_size!r}")
         self.output_size = output_size
 
@@ -174,7 +175,7 @@ class Dropout(Module):
             raise TypeError(f"Dropout: p must be a number in [0, 1], got {type(p).__name__} "
                             f"{p!r}")
         if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+            raise ShapeError(f"Dropout: p must be in [0, 1], got {p}")
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):

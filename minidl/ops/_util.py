@@ -8,7 +8,8 @@ _BOOL = np.dtype(bool)
 
 
 class ShapeError(ValueError, RuntimeError):
-    """Shapes that do not fit together (broadcasting, matmul, reshape, cat, ...).
+    """Shapes that do not fit together (broadcasting, matmul, reshape, cat, a layer's input),
+    and arguments an op or layer cannot take (a kernel size of 0, dropout's p = 2, ...).
 
     Both a ValueError (NumPy's habit, minidl's first choice) and a RuntimeError (what PyTorch
     raises), so code written for either catches it.

@@ -265,7 +265,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                          f"{expected}, got {target.shape}")
     reduction = reduction_arg("cross_entropy", size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
+        raise ShapeError(f"cross_entropy: label_smoothing must be in [0, 1], "
                          f"got {label_smoothing}")
     classes = input.shape[0 if input.ndim == 1 else 1]
     w = None

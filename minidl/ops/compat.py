@@ -7,6 +7,8 @@ its `reduction` through ``reduction_arg``; the loss modules (``nn.CrossEntropyLo
 """
 import warnings
 
+from ._util import ShapeError
+
 
 def reduction_arg(what, size_average, reduce, reduction):
     """The loss `what`'s reduction: 'mean', 'sum' or 'none', from `reduction` or, when either
@@ -14,7 +16,7 @@ def reduction_arg(what, size_average, reduce, reduction):
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, stacklevel=4)
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{what}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ShapeError(f"{what}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     return reduction
 
 

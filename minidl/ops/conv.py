@@ -20,6 +20,7 @@ from ..kernels.conv.dispatch import conv_kernels
 from ..kernels.conv.spec import conv_spec
 from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
+from ._util import ShapeError
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -67,7 +68,7 @@ def _same_padding(weight_shape, stride, dilation):
     span, the odd cell goes on the bottom/right.
     """
     if stride != (1, 1):
-        raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions "
+        raise ShapeError(f"conv2d: padding='same' is not supported for strided convolutions "
                          f"(stride={stride}), as in PyTorch")
     spans = [d * (k - 1) for d, k in zip(dilation, weight_shape[-2:])]
     return tuple(t // 2 for t in spans), tuple(t % 2 for t in spans)
@@ -94,7 +95,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                 from . import pad
                 input = pad(input, (0, ew, 0, eh))
         else:
-            raise ValueError(f"conv2d: padding={padding!r} is not one of 'valid', 'same' "
+            raise ShapeError(f"conv2d: padding={padding!r} is not one of 'valid', 'same' "
                              f"or an int or pair of ints")
     else:
         padding = pair(padding, "padding")

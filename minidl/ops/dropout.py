@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import select
 from ..random import get_generator
+from ._util import ShapeError
 
 
 class Dropout(Function):
@@ -48,7 +49,7 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
 
 def _dropout(input, p, training, generator):
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p is the probability of dropping an element and must be in "
+        raise ShapeError(f"dropout: p is the probability of dropping an element and must be in "
                          f"[0, 1], got {p}")
     if input.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dropout: expected a float32 or float64 input, got {input.dtype}")

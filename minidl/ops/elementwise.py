@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
-from ._util import (as_scalar, check_broadcast, promote, result_type, sum_to_shape,
+from ._util import (ShapeError, as_scalar, check_broadcast, promote, result_type, sum_to_shape,
                     to_floating)
 
 
@@ -563,7 +563,7 @@ def clamp(input, min=None, max=None):
     min <= input <= max and is 0 elsewhere, as in PyTorch. Tensor bounds also work
     (as ``where``s, so they get gradients too)."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ShapeError("clamp: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         out = input
         if min is not None:

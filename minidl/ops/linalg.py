@@ -18,12 +18,12 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError("matmul: both operands need at least one dimension "
+            raise ShapeError("matmul: both operands need at least one dimension "
                              f"(got shapes {tuple(a.shape)} and {tuple(b.shape)})")
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:
-            raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not "
+            raise ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not "
                              f"align: {k_a} (last dim of the first) != {k_b} "
                              f"({'first' if b.ndim == 1 else 'second-to-last'} dim of the second)")
         na, nb = ctx.needs_input_grad
@@ -33,7 +33,7 @@ class MatMul(Function):
         try:
             return xp.matmul(a, b)
         except ValueError:
-            raise ValueError(f"matmul: batch dimensions of {tuple(a.shape)} and "
+            raise ShapeError(f"matmul: batch dimensions of {tuple(a.shape)} and "
                              f"{tuple(b.shape)} cannot be broadcast") from None
 
     @staticmethod
@@ -72,10 +72,10 @@ class Linear(Function):
         if weight.ndim == 1:
             return Linear._forward_vector(ctx, x, weight, bias)
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ValueError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
+            raise ShapeError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
                              f"(out, {x.shape[-1] if x.ndim else '?'}), got {tuple(weight.shape)}")
         if bias is not None and bias.shape != (weight.shape[0],):
-            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), "
+            raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), "
                              f"got {tuple(bias.shape)}")
         nx, nw, _ = ctx.needs_input_grad
         ctx.vector = False
@@ -88,10 +88,10 @@ class Linear(Function):
     @staticmethod
     def _forward_vector(ctx, x, weight, bias):
         if x.ndim == 0 or x.shape[-1] != weight.shape[0]:
-            raise ValueError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
+            raise ShapeError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
                              f"({x.shape[-1] if x.ndim else '?'},), got {tuple(weight.shape)}")
         if bias is not None and bias.shape != ():
-            raise ValueError(f"linear: with a 1-D weight the bias must be 0-d, got shape "
+            raise ShapeError(f"linear: with a 1-D weight the bias must be 0-d, got shape "
                              f"{tuple(bias.shape)}")
         nx, nw, _ = ctx.needs_input_grad
         ctx.vector = True

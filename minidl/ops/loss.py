@@ -12,7 +12,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
-from ._util import sum_to_shape
+from ._util import ShapeError, check_broadcast, sum_to_shape
 from .compat import reduction_arg
 
 
@@ -184,7 +184,7 @@ def _weighted(what, kind, input, target, reduction, weight):
     ops, so the weight gets a gradient too."""
     weight = _as_tensor(weight, input)
     if weight.shape != input.shape:
-        raise ValueError("Weights and input must have the same size.")
+        raise ShapeError("Weights and input must have the same size.")
     weighted = _pointwise(what, kind, input, target, "none") * weight
     if reduction == "none":
         return weighted
@@ -198,6 +198,7 @@ def _regression(what, kind, input, target, size_average, reduce, reduction, weig
     reduction = reduction_arg(what, size_average, reduce, reduction)
     target = _as_tensor(target, input)
     _warn_broadcast(what, input, target)
+    check_broadcast(what, input, target)   # a ShapeError naming both, not NumPy's ValueError
     if weight is not None:
         return _weighted(what, kind, input, target, reduction, weight)
     return _pointwise(what, kind, input, target, reduction)
@@ -226,7 +227,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     reduction = reduction_arg("binary_cross_entropy", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.shape != input.shape:
-        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+        raise ShapeError(f"Using a target size ({target.shape}) that is different to the input "
                          f"size ({input.shape}) is deprecated. Please ensure they have the same "
                          "size.")
     x = input.data
@@ -244,7 +245,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = reduction_arg("binary_cross_entropy_with_logits", size_average, reduce, reduction)
     target = _as_tensor(target, input)
     if target.shape != input.shape:
-        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+        raise ShapeError(f"Target size ({target.shape}) must be the same as input size "
                          f"({input.shape})")
     return _pointwise("binary_cross_entropy_with_logits", "bce_logits", input, target,
                       reduction, weight, pos_weight)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..kernels import select
+from ._util import ShapeError
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -36,7 +37,7 @@ class LocalResponseNorm(Function):
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
         if x.ndim < 3:
-            raise ValueError(f"local_response_norm: expected an input (N, C, ...) with at least "
+            raise ShapeError(f"local_response_norm: expected an input (N, C, ...) with at least "
                              f"3 dimensions, got shape {tuple(x.shape)}")
         if x.dtype not in FLOATS:
             raise TypeError(f"local_response_norm: expected a float32 or float64 input, "
@@ -73,10 +74,10 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     ``local_response_norm(x, 5, alpha=5e-4, beta=0.75, k=2.0)`` (alpha times size).
     """
     if int(size) != size or size < 1:
-        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+        raise ShapeError(f"local_response_norm: size must be a positive int, got {size!r}")
     if k <= 0 or alpha < 0:
         # keeps the base k + alpha * sum positive, so its power is defined
-        raise ValueError(f"local_response_norm: need k > 0 and alpha >= 0, got k={k}, "
+        raise ShapeError(f"local_response_norm: need k > 0 and alpha >= 0, got k={k}, "
                          f"alpha={alpha}")
     size = int(size)
     # the kernels take the paper's alpha (on the plain sum): see the module docstring

@@ -18,13 +18,14 @@ from ..kernels import select
 from ..kernels.pool.spec import pool_spec
 from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
+from ._util import ShapeError
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _check_input(op, x):
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+        raise ShapeError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
                          f"{tuple(x.shape)}")
     if x.dtype not in FLOATS:
         raise TypeError(f"{op}: expected a float32 or float64 input, got {x.dtype}")
@@ -101,7 +102,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """
     kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
     if dilation != 1 and pair(dilation, "dilation") != (1, 1):
-        raise ValueError(f"max_pool2d: dilation={dilation!r} is not implemented (minidl's "
+        raise ShapeError(f"max_pool2d: dilation={dilation!r} is not implemented (minidl's "
                          f"pooling kernels scan contiguous windows); only dilation=1 is")
     x, unbatched = _batched(input)
     sink = [] if return_indices else None
@@ -123,7 +124,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     """
     kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
     if divisor_override is not None:
-        raise ValueError(f"avg_pool2d: divisor_override={divisor_override!r} is not "
+        raise ShapeError(f"avg_pool2d: divisor_override={divisor_override!r} is not "
                          f"implemented; only None is")
     x, unbatched = _batched(input)
     y = AvgPool2d.apply(x, kernel_size, stride, padding, bool(ceil_mode),
@@ -138,17 +139,17 @@ def adaptive_avg_pool2d(input, output_size):
     adaptive_avg_pool2d(x, 1) is global average pooling (GoogLeNet's last pooling layer).
     """
     if input.ndim not in (3, 4):
-        raise ValueError(f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
                          f"input, got shape {tuple(input.shape)}")
     if not isinstance(output_size, (tuple, list)):
         output_size = (output_size, output_size)
     if len(output_size) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
+        raise ShapeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
                          f"got {output_size!r}")
     size = tuple(input.shape[i - 2] if o is None else as_int(o, "output_size")
                  for i, o in enumerate(output_size))
     if min(size) < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
+        raise ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
     x, unbatched = _batched(input)
     y = AdaptiveAvgPool2d.apply(x, size)
     return y.squeeze(0) if unbatched else y

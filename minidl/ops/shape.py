@@ -361,7 +361,7 @@ def getitem(t, index):
 def _tensors(tensors, what):
     tensors = list(tensors)
     if not tensors:
-        raise ValueError(f"{what}: expected a non-empty sequence of tensors")
+        raise ShapeError(f"{what}: expected a non-empty sequence of tensors")
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"{what}: element {i} is a {type(x).__name__}, not a Tensor")
