@@ -16,7 +16,6 @@ import numpy as np
 
 from ..autograd import RemovableHandle, no_grad
 from ..backend import to_device
-from ..ops._util import ShapeError
 from ..tensor import Tensor, _to_args
 from . import backward_hooks
 from .parameter import Parameter
@@ -474,7 +473,7 @@ class Module:
         """Set training mode (``mode=True``) or evaluation mode on self and, through their own
         ``train``, the children, as PyTorch does; returns self."""
         if not isinstance(mode, bool):
-            raise ShapeError(f"{self._get_name()}.train: training mode is expected to be "
+            raise ValueError(f"{self._get_name()}.train: training mode is expected to be "
                              f"boolean, got {type(mode).__name__}")
         object.__setattr__(self, "training", mode)
         for m in self.children():
