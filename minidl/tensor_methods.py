@@ -283,6 +283,13 @@ def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=F
     return full(size, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    """A copy of `data` as a tensor with self's dtype and device unless given."""
+    from .tensor import tensor
+    dtype, device = _like_self(self, dtype, device)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def __format__(self, format_spec):
     """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only with an empty spec."""
     if self.ndim == 0:
@@ -292,7 +299,7 @@ def __format__(self, format_spec):
 
 SPECIAL = [to, cpu, cuda, astype, type_as, clamp_, softmax, log_softmax, flip, __invert__,
            bitwise_not, t, expand_as, contiguous, is_contiguous, is_floating_point, stride,
-           view_as, new_zeros, new_ones, new_empty, new_full, __format__]
+           view_as, new_zeros, new_ones, new_empty, new_full, new_tensor, __format__]
 PROPERTIES = [T, mT]
 
 

@@ -90,6 +90,8 @@ def test_new_factories_follow_torch():
     assert o.dtype == minidl.float64 and t.dtype == torch.float64   # self's dtype, not the value's
     assert ours.new_zeros(2, dtype=minidl.int32).dtype == minidl.int32
     assert ours.new_ones(2, requires_grad=True).requires_grad
+    o, t = ours.new_tensor([1, 2]), theirs.new_tensor([1, 2])
+    assert o.dtype == minidl.float64 and t.dtype == torch.float64 and o.tolist() == t.tolist()
 
 
 def test_view_as():
