@@ -1,7 +1,7 @@
 """``minidl.save``: the format follows the name, as a PyTorch user expects.
 
     minidl.save(sd, "net.pth")          PyTorch's zip format (``minidl.torch_writer``):
-                                        ``torch.load("net.pth", weights_only=True)`` reads it
+                                        PyTorch reads it with weights_only=True
     minidl.save(sd, "net.safetensors")  safetensors (``minidl.serialization``), as is any other
                                         name and any file object
 
