@@ -26,10 +26,10 @@ def standalone_source(relpath):
     pkg = _package_of(relpath)
 
     def absolute(m):
-        dots, rest = m.group(1), m.group(2)
+        indent, dots, rest = m.group(1), m.group(2), m.group(3)
         base = pkg[:len(pkg) - (len(dots) - 1)]
-        return "from " + ".".join(base + ([rest] if rest else [])) + " import"
-    return re.sub(r"^from (\.+)([\w.]*) import", absolute, src, flags=re.M)
+        return indent + "from " + ".".join(base + ([rest] if rest else [])) + " import"
+    return re.sub(r"^(\s*)from (\.+)([\w.]*) import", absolute, src, flags=re.M)
 
 
 def write(tmp_path, name, source):
