@@ -86,7 +86,9 @@ def run_checks(checks, mod, path, out=sys.stdout):
         try:
             note = c.run(mod)
         except NotImplementedError as e:
-            func = _innermost_student_function(e, path) or c.func
+            named = e.args[0] if e.args and isinstance(e.args[0], str) else ""
+            func = (named if named and " " not in named
+                    else _innermost_student_function(e, path) or c.func)
             print(f"TODO  {c.func:<22} not implemented yet: {func}", file=out)
         except Mismatch as e:
             print(f"FAIL  {c.func:<22} {c.what}: {e}", file=out)
