@@ -57,12 +57,21 @@ def load_student(path):
 def student_frames(exc, path):
     """The traceback of `exc` cut to the frames from the student's file `path`."""
     path = os.path.realpath(path)
-    lines = []
+    lines, repeats = [], 0
     for frame in traceback.extract_tb(exc.__traceback__):
         if os.path.realpath(frame.filename) == path:
             code = frame.line or linecache.getline(frame.filename, frame.lineno).strip()
-            lines.append(f"        {os.path.basename(path)}, line {frame.lineno}, in "
-                         f"{frame.name}: {code}")
+            line = (f"        {os.path.basename(path)}, line {frame.lineno}, in "
+                    f"{frame.name}: {code}")
+            if lines and lines[-1] == line:      # deep recursion: say it once, with a count
+                repeats += 1
+                continue
+            if repeats:
+                lines.append(f"        (the line above repeated {repeats} more times)")
+                repeats = 0
+            lines.append(line)
+    if repeats:
+        lines.append(f"        (the line above repeated {repeats} more times)")
     return lines
 
 

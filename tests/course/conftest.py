@@ -1,0 +1,5 @@
+"""The course tests import their helpers (course_util) from this folder."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
