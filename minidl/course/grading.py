@@ -96,7 +96,7 @@ def run_checks(checks, mod, path, out=sys.stdout):
             note = c.run(mod)
         except NotImplementedError as e:
             named = e.args[0] if e.args and isinstance(e.args[0], str) else ""
-            func = (named if named and " " not in named
+            func = (named if named and len(named) < 40
                     else _innermost_student_function(e, path) or c.func)
             print(f"TODO  {c.func:<22} not implemented yet: {func}", file=out)
         except Mismatch as e:
