@@ -18,7 +18,9 @@ setup(
     packages=core_packages + kernel_packages,
     package_dir={"minidl.kernels": "kernels"},
     package_data={"minidl.data": ["embedded/*.gz", "embedded/*.json", "embedded/*.md",
-                                  "imagenet_classes.txt"]},
+                                  "imagenet_classes.txt"],
+                  # the course's stubs: templates `start` copies, not modules of minidl
+                  "minidl.course": ["stubs/*.py"]},
     install_requires=["numpy>=1.24", "numba>=0.59", "threadpoolctl>=3"],   # threadpoolctl: the
     # Winograd conv kernel runs OpenBLAS single-threaded inside its own per-core threads
     extras_require={
