@@ -26,6 +26,9 @@ def test_assignment_list_in_the_guides_chapter_order():
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "README.md"),
               encoding="utf-8") as f:
         readme = f.read()
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    for a in assignments.ASSIGNMENTS:
+        assert os.path.isfile(os.path.join(root, a.chapter)), a.chapter
     positions = [readme.find("(" + a.chapter[len("docs/"):] + ")") for a in assignments.ASSIGNMENTS]
     assert -1 not in positions, [a.chapter for a in assignments.ASSIGNMENTS]
     assert positions == sorted(positions)
