@@ -121,7 +121,7 @@ def _fmt_index(i):
     return "(" + ", ".join(str(int(v)) for v in i) + ")"
 
 
-def compare(got, expected, what, hint="", rtol=1e-5, atol=1e-6, dtype=None, name="result"):
+def compare(got, expected, name="result", hint="", rtol=1e-5, atol=1e-6, dtype=None):
     """Raise Mismatch unless `got` is an array of `expected`'s shape (and `dtype` if given)
     whose values agree to ``|got - expected| <= atol + rtol * |expected|``.
 

@@ -18,7 +18,7 @@ def _forward(shape, dtype):
     def run(mod):
         x = _x(shape, 1, dtype)
         expected = np.where(x > 0, x, 0).astype(dtype)          # the direct rule
-        return compare(mod.relu_forward(x), expected, "relu_forward", dtype=dtype, atol=0,
+        return compare(mod.relu_forward(x), expected, "y", dtype=dtype, atol=0,
                        rtol=0, hint="y = x where x > 0, else 0; keep x's dtype")
     return Check("relu_forward", f"x {shape} {np.dtype(dtype).name} against the rule "
                  "x if x > 0 else 0", run)
@@ -31,7 +31,7 @@ def _backward(shape, dtype):
         gy = rng(3).standard_normal(shape).astype(dtype)
         expected = np.array([g if v > 0 else 0 for g, v in zip(gy.ravel(), y.ravel())],
                             dtype=dtype).reshape(shape)
-        return compare(mod.relu_backward(gy, y), expected, "relu_backward", dtype=dtype,
+        return compare(mod.relu_backward(gy, y), expected, "gx", dtype=dtype,
                        atol=0, rtol=0, hint="gx = gy only where the unit was on (y > 0); "
                        "where y <= 0 no gradient passes, and y = 0 counts as off")
     return Check("relu_backward", f"gy {shape} {np.dtype(dtype).name} against a Python loop",
@@ -40,10 +40,10 @@ def _backward(shape, dtype):
 
 def _known(mod):
     x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0], dtype=np.float32)
-    compare(mod.relu_forward(x), [0.0, 0.0, 0.0, 0.5, 3.0], "relu_forward", atol=0, rtol=0)
+    compare(mod.relu_forward(x), [0.0, 0.0, 0.0, 0.5, 3.0], "y", atol=0, rtol=0)
     gy = np.array([1.0, 2.0, 3.0, 4.0, 5.0], dtype=np.float32)
     compare(mod.relu_backward(gy, np.array([0, 0, 0, 0.5, 3], np.float32)),
-            [0.0, 0.0, 0.0, 4.0, 5.0], "relu_backward", atol=0, rtol=0,
+            [0.0, 0.0, 0.0, 4.0, 5.0], "gx", atol=0, rtol=0,
             hint="where y is 0 the gradient is 0")
     return "relu([-2, -0.5, 0, 0.5, 3]) = [0, 0, 0, 0.5, 3], its gradient [0, 0, 0, 4, 5]"
 
