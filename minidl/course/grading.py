@@ -101,18 +101,29 @@ def run_checks(checks, mod, path, out=sys.stdout):
             print(f"TODO  {c.func:<22} not implemented yet: {func}", file=out)
         except Mismatch as e:
             print(f"FAIL  {c.func:<22} {c.what}: {e}", file=out)
-        except Exception as e:   # the student's code raised: show their own file and line
-            frames = student_frames(e, path)
-            first = f"ERROR {c.func:<22} {c.what}: {type(e).__name__}: {e}"
-            if frames:
-                print("\n".join([first, "      raised at"] + frames), file=out)
+        except AttributeError as e:
+            if getattr(e, "obj", None) is not mod:
+                _error(c, e, path, out)
             else:
-                print(first + " (raised outside your file: check what your function "
-                      "returns, its shape and dtype)", file=out)
+                print(f"ERROR {c.func:<22} {c.what}: your file defines no `{e.name}` (keep the "
+                      "stub's names)", file=out)
+        except Exception as e:   # the student's code raised: show their own file and line
+            _error(c, e, path, out)
         else:
             passed += 1
             print(f"PASS  {c.func:<22} {c.what}" + (f": {note}" if note else ""), file=out)
     return passed, len(checks)
+
+
+def _error(c, e, path, out):
+    """An exception from the student's code: their own file and line."""
+    frames = student_frames(e, path)
+    first = f"ERROR {c.func:<22} {c.what}: {type(e).__name__}: {e}"
+    if frames:
+        print("\n".join([first, "      raised at"] + frames), file=out)
+    else:
+        print(first + " (raised outside your file: check what your function returns, its "
+              "shape and dtype)", file=out)
 
 
 # -- comparing arrays -------------------------------------------------------------------------

@@ -175,3 +175,11 @@ def test_dropout_numba_mistakes(tmp_path):
     passed, total, report = run_check("dropout_numba", write(tmp_path, "e.py", NUMPY_ONLY))
     assert passed < total and "not implemented yet: @njit kernels" in report, report
     assert "FAIL  dropout_forward        speed" in report, report
+
+
+def test_a_missing_function_is_named(tmp_path):
+    path = write(tmp_path, "relu.py", "import numpy as np\n\n\ndef relu_forward(x):\n"
+                                      "    return np.maximum(x, 0)\n")
+    passed, total, report = run_check("relu", path)
+    assert passed < total
+    assert "your file defines no `relu_backward`" in report and "Traceback" not in report
