@@ -118,7 +118,7 @@ MUTANTS = [
     ("pool", "average pooling's backward overwrites",
      "gx[:, :, h0:h1, w0:w1] += gy[:, :, oh, ow, None, None] / div",
      "gx[:, :, h0:h1, w0:w1] = gy[:, :, oh, ow, None, None] / div", "avg_pool2d_backward"),
-    ("pool", "count_include_pad ignored", "    if count_include_pad:\n        return (he - hs)",
+    ("pool", "count_include_pad ignored", "    if spec.count_include_pad:\n        return (he - hs)",
      "    if True:\n        return (he - hs)", "avg_pool2d"),
     ("pool", "adaptive windows with floor at both ends",
      "return (o * size) // out, -(-((o + 1) * size) // out)",

@@ -12,14 +12,18 @@ Shapes
     y   (N, OC, OH, OW)           OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1, OW likewise
     col (C*KH*KW, N*OH*OW)        row (c, kh, kw), column (n, oh, ow)
 
-stride, padding, dilation are pairs: (sh, sw), (ph, pw), (dh, dw); kernel_size is (KH, KW).
+Every function takes the layer's geometry as one value, `spec`, a ConvSpec
+(minidl/kernels/conv/spec.py): the fields C, OC, KH, KW, stride, padding, dilation, groups,
+OH, OW, with stride, padding, dilation pairs (sh, sw), (ph, pw), (dh, dw); read them as
+spec.KH, spec.stride[0], ... To try your functions:
+    spec = make_spec(x.shape, w.shape, stride=2, padding=1, dilation=1, groups=1)
 """
 import numpy as np
 
-from minidl.kernels.shapes import conv_output_size  # noqa: F401
+from minidl.kernels.conv.spec import ConvSpec, make_spec  # noqa: F401
 
 
-def im2col(x, kernel_size, stride, padding, dilation):
+def im2col(x, spec):
     """x (N, C, H, W) -> col (C*KH*KW, N*OH*OW): every receptive field copied into a column.
 
         col[(c, kh, kw), (n, oh, ow)] = x[n, c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
@@ -37,7 +41,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     raise NotImplementedError("im2col")
 
 
-def col2im(col, x_shape, kernel_size, stride, padding, dilation):
+def col2im(col, x_shape, spec):
     """col (C*KH*KW, N*OH*OW) -> x (N, C, H, W): im2col's ADJOINT, each entry ADDED back.
 
     A cell covered by several windows (stride < kernel) was copied several times, so it
@@ -53,10 +57,10 @@ def col2im(col, x_shape, kernel_size, stride, padding, dilation):
     raise NotImplementedError("col2im")
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+def conv2d_forward(x, w, b, spec):
     """y (N, OC, OH, OW), C-contiguous, x's dtype = conv(x, w) + b.
 
-        col = im2col(x, (KH, KW), stride, padding, dilation)        # (C*KH*KW, N*OH*OW)
+        col = im2col(x, spec)                                        # (C*KH*KW, N*OH*OW)
         K = (C // groups) * KH * KW;  OCg = OC // groups
         for g in range(groups):                                      # one GEMM per group
             y2[g*OCg:(g+1)*OCg] = w[g*OCg:(g+1)*OCg].reshape(OCg, K) @ col[g*K:(g+1)*K]
@@ -67,14 +71,15 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups):
     raise NotImplementedError("conv2d_forward")
 
 
-def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
-    """(gx, gw, gb) for gy (N, OC, OH, OW); each is None when its need_ flag is False.
+def conv2d_backward(gy, x, w, spec, needs):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); needs = (need_x, need_w, need_b), and each
+    gradient is None when its flag is False (skip its work too).
 
         gy2 = gy as (OC, N*OH*OW)                     (axes (OC, N, OH, OW), then reshape)
         gb  = gy2.sum(axis=1)                                        (OC,)
         gw  = per group g: gy2[rows of g] @ col[rows of g].T, reshaped to (OCg, Cg, KH, KW)
         gcol = per group g: w_g.reshape(OCg, K).T @ gy2[rows of g]   (C*KH*KW, N*OH*OW)
-        gx  = col2im(gcol, x.shape, (KH, KW), stride, padding, dilation)
+        gx  = col2im(gcol, x.shape, spec)
     Each group's gradient uses ITS OWN rows of col and of gy2, never another group's.
     """
     # TODO

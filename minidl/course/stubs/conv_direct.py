@@ -8,24 +8,25 @@ Read docs/im2col.md first.
 """
 import numpy as np
 
-from minidl.kernels.shapes import conv_output_size  # noqa: F401  (OH and OW)
+from minidl.kernels.conv.spec import ConvSpec, make_spec  # noqa: F401  (to try your function)
 
 
-def conv2d_direct(x, w, b, stride, padding, dilation, groups):
+def conv2d_direct(x, w, b, spec):
     """y (N, OC, OH, OW) float64 = the convolution of x with w, plus b, by plain loops.
 
     Args:
         x: (N, C, H, W) input.
         w: (OC, C // groups, KH, KW) weights.
         b: (OC,) or None, bias.
-        stride, padding, dilation: pairs (sh, sw), (ph, pw), (dh, dw).
-        groups: C and OC are split in `groups` blocks; output channel block g reads only
-                input channel block g.
+        spec: the layer's geometry, a ConvSpec (minidl/kernels/conv/spec.py) with the fields
+              C, OC, KH, KW, stride, padding, dilation, groups, OH, OW; stride, padding and
+              dilation are pairs (sh, sw), (ph, pw), (dh, dw). groups: C and OC are split in
+              `groups` blocks; output channel block g reads only input channel block g.
+              OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1, OW likewise: already in the spec.
+              To try your function: spec = make_spec(x.shape, w.shape, stride=2, padding=1).
 
     Returns:
-        y: (N, OC, OH, OW) float64 (accumulate in float64 whatever x's dtype), with
-           OH = conv_output_size(H, KH, sh, ph, dh) = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1
-           and OW likewise.
+        y: (N, OC, OH, OW) float64 (accumulate in float64 whatever x's dtype).
 
     The loop (this IS the assignment; only the sum over a group's channels may be a dot):
         Cg = C // groups

@@ -6,20 +6,22 @@ Fill in the bodies, then run
 A finished file can replace kernels/pool/reference.py (same names, same signatures); the
 capstone trains AlexNet with it. Read docs/pooling.md first.
 
-Shapes: x (N, C, H, W) -> y (N, C, OH, OW), OH = pool_output_size(H, KH, sh, ph, ceil_mode)
-(floor((H + 2*ph - KH) / sh) + 1; with ceil_mode it rounds up, but a last window that would
-start in the right padding is dropped: see minidl.kernels.shapes). kernel_size, stride,
-padding are pairs (KH, KW), (sh, sw), (ph, pw).
+Shapes: x (N, C, H, W) -> y (N, C, OH, OW). The max and average functions take the layer's
+windows as one value, `spec`, a PoolSpec (minidl/kernels/pool/spec.py): the fields KH, KW,
+stride, padding, ceil_mode, count_include_pad, OH, OW, with stride and padding pairs (sh, sw),
+(ph, pw); spec.kernel_size is (KH, KW). OH = floor((H + 2*ph - KH) / sh) + 1, rounded up with
+ceil_mode except that a last window starting in the right padding is dropped: already in the
+spec. To try your functions: spec = make_spec(x.shape, 3, stride=2, padding=0).
 
 Output cell (oh, ow) pools the window rows oh*sh - ph .. oh*sh - ph + KH - 1 and columns
 likewise, CLIPPED to the image: padding never takes part in a max.
 """
 import numpy as np
 
-from minidl.kernels.shapes import pool_output_size  # noqa: F401
+from minidl.kernels.pool.spec import PoolSpec, make_spec  # noqa: F401
 
 
-def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_forward(x, spec):
     """(y, argmax): y (N, C, OH, OW) the window maxima, argmax (N, C, OH, OW) int32 the
     winner's flat index h*W + w in its input plane. Ties: the FIRST cell in row-major order.
 
@@ -34,7 +36,7 @@ def max_pool2d_forward(x, kernel_size, stride, padding, ceil_mode):
     raise NotImplementedError("max_pool2d_forward")
 
 
-def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_mode):
+def max_pool2d_backward(gy, argmax, x_shape, spec):
     """gx (N, C, H, W): each gy[n, c, oh, ow] ADDED to the input cell that won its window.
 
     With overlapping windows (AlexNet: 3×3 windows, stride 2) one cell can win two windows
@@ -49,10 +51,10 @@ def max_pool2d_backward(gy, argmax, x_shape, kernel_size, stride, padding, ceil_
     raise NotImplementedError("max_pool2d_backward")
 
 
-def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_forward(x, spec):
     """y (N, C, OH, OW) = the window sum over the image cells / the divisor.
 
-    The divisor (PyTorch's): with count_include_pad, the window's cells inside the PADDED
+    The divisor (PyTorch's): with spec.count_include_pad, the window's cells inside the PADDED
     input (hs = oh*sh - ph, he = min(hs + KH, H + ph); (he - hs) * (we - ws)); without, only
     the cells inside the image ((min(he, H) - max(hs, 0)) * (min(we, W) - max(ws, 0))).
     """
@@ -60,7 +62,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     raise NotImplementedError("avg_pool2d_forward")
 
 
-def avg_pool2d_backward(gy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_backward(gy, x_shape, spec):
     """gx (N, C, H, W): each gy[n, c, oh, ow] / divisor ADDED to every image cell of its window."""
     # TODO
     raise NotImplementedError("avg_pool2d_backward")
