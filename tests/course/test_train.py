@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from course_util import mutate, run_cli, standalone_source
+from course_util import mutate, standalone_source
+from minidl.course.cli import main
 from minidl.course.train import FAMILIES, train
 
 MARKER = '''
@@ -47,8 +48,7 @@ def test_your_kernels_train_alexnet(tmp_path, monkeypatch):
 
 def test_unstarted_folder_trains_nothing(tmp_path):
     for fam in FAMILIES:
-        rc, _ = run_cli("start", fam, str(tmp_path))
-        assert rc == 0
+        assert main(["start", fam, str(tmp_path)]) == 0
     rc, out = _train(tmp_path, epochs=1, limit=32)
     assert rc == 1
     assert out.count("not started") == len(FAMILIES) and "no finished kernel" in out, out
