@@ -108,7 +108,8 @@ def cmd_check(args):
 def cmd_train(args):
     from .train import train
     return train(args.dir, epochs=args.epochs, limit=args.limit, batch_size=args.batch_size,
-                 include_failing=args.include_failing, compare=not args.no_compare)
+                 include_failing=args.include_failing, compare=not args.no_compare,
+                 seed=args.seed)
 
 
 def parser():
@@ -118,20 +119,22 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the assignments in the guide's order").set_defaults(fn=cmd_list)
     s = sub.add_parser("start", help="write an assignment's stub into DIR")
-    s.add_argument("name")
-    s.add_argument("dir")
+    s.add_argument("name", help="the assignment (see list)")
+    s.add_argument("dir", help="the folder for your files; the stub is DIR/NAME.py")
     s.add_argument("--force", action="store_true", help="overwrite DIR/NAME.py")
     s.set_defaults(fn=cmd_start)
     c = sub.add_parser("check", help="grade FILE as assignment NAME")
-    c.add_argument("name")
-    c.add_argument("file")
+    c.add_argument("name", help="the assignment (see list)")
+    c.add_argument("file", help="your file, e.g. work/conv.py")
     c.set_defaults(fn=cmd_check)
     t = sub.add_parser("train", help="the capstone: train alexnet_small on the kernels in DIR")
-    t.add_argument("dir")
-    t.add_argument("--epochs", type=int, default=2)
+    t.add_argument("dir", help="the folder holding your conv.py, pool.py, lrn.py, dropout.py, "
+                   "relu.py (each one used if it passes its checks)")
+    t.add_argument("--epochs", type=int, default=2, help="epochs of training (default 2)")
+    t.add_argument("--seed", type=int, default=0, help="weights, shuffling and dropout (default 0)")
     t.add_argument("--limit", type=int, default=None,
                    help="use only the first LIMIT training and test images (a quick run)")
-    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--batch-size", type=int, default=64, help="default 64")
     t.add_argument("--include-failing", action="store_true",
                    help="swap in kernels even when they fail their checks")
     t.add_argument("--no-compare", action="store_true",
