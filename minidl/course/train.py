@@ -108,7 +108,7 @@ def gather(directory, include_failing, out):
         passed, total = check_file(fam, path, out=report)
         lines = report.getvalue().splitlines()
         todo = sum(line.startswith("TODO") for line in lines)
-        if total == 0 or passed == 0 and todo == total:
+        if total == 0 or todo == total - 1:       # all but the signature check: untouched
             why = "not started" if total else "does not import"
             print(f"  {fam:<8} {path}: {why}: minidl's own kernel", file=out)
             continue

@@ -183,3 +183,30 @@ def test_a_missing_function_is_named(tmp_path):
     passed, total, report = run_check("relu", path)
     assert passed < total
     assert "your file defines no `relu_backward`" in report and "Traceback" not in report
+
+
+OLD_STYLE_CONV = '''
+def im2col(x, kernel_size, stride, padding, dilation):
+    raise NotImplementedError
+
+def col2im(col, x_shape, kernel_size, stride, padding, dilation):
+    raise NotImplementedError
+
+def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+    raise NotImplementedError
+
+def conv2d_backward(gy, x, w, stride, padding, dilation, groups, need_x, need_w, need_b):
+    raise NotImplementedError
+'''
+
+
+def test_a_signature_other_than_minidls_fails_the_first_check(tmp_path):
+    passed, total, report = run_check("conv", write(tmp_path, "conv.py", OLD_STYLE_CONV))
+    first = report.splitlines()[0]
+    assert first.startswith("FAIL  (signatures)") and "im2col(x, kernel_size" in first, report
+    # renamed arguments are fine: minidl calls positionally
+    renamed = write(tmp_path, "relu.py", "import numpy as np\n\n\ndef relu_forward(inp):\n"
+                    "    return np.maximum(inp, 0)\n\n\ndef relu_backward(grad, out):\n"
+                    "    return np.where(out > 0, grad, 0).astype(grad.dtype)\n")
+    passed, total, report = run_check("relu", renamed)
+    assert passed == total, report
