@@ -11,7 +11,6 @@ A wrong kernel is a clear failure, never a silent NaN: a file that fails its che
 for NaN and infinity while training, and an exception in the student's code shows the student's
 own file and line.
 """
-import contextlib
 import io
 import os
 import sys
@@ -59,39 +58,13 @@ def guarded(module, family, path):
     return ns
 
 
-@contextlib.contextmanager
 def swapped(kernels):
-    """minidl running on `kernels` (family -> module) for the block.
-
-    Through ``minidl.kernels.use`` when minidl has it (the kernel-selection API); otherwise by
-    replacing, for the block, the `select` each op module imported and the convolution's
-    dispatch (restored afterwards).
-    """
+    """minidl running on `kernels` (family -> module) inside the block: the kernel-selection
+    API, ``minidl.kernels.use(conv=..., pool=...)``; every op of every layer then calls the
+    student's functions for those families (and an own conv module runs every convolution,
+    no Winograd)."""
     import minidl.kernels as K
-    use = getattr(K, "use", None)
-    if use is not None:
-        with use(**kernels):
-            yield
-        return
-    import minidl.ops.conv as conv_op
-    patched = []
-    for fam in ("relu", "lrn", "pool", "dropout"):
-        if fam in kernels:
-            mod = sys.modules[f"minidl.ops.{fam}"]
-            original = mod.select
-
-            def select(family, array, _orig=original):
-                return kernels[family] if family in kernels else _orig(family, array)
-            patched.append((mod, "select", original))
-            mod.select = select
-    if "conv" in kernels:
-        patched.append((conv_op, "conv_kernels", conv_op.conv_kernels))
-        conv_op.conv_kernels = lambda *a, **k: kernels["conv"]
-    try:
-        yield
-    finally:
-        for mod, name, original in reversed(patched):
-            setattr(mod, name, original)
+    return K.use(**kernels)
 
 
 def gather(directory, include_failing, out):
