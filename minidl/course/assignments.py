@@ -16,28 +16,37 @@ class Assignment:
     chapter: str         # the guide's chapter, under docs/
     title: str           # one line: what is built
     family: str = None   # the kernel family it can replace in the capstone (`train DIR`)
+    base: str = None     # the student's file is DIR/<base>.py (default: the name); never a
+    #                      name that would shadow a package (a numba.py beside the student's
+    #                      scripts would hide Numba itself)
+
+    @property
+    def file(self):
+        """The student's file name, which `start` writes into DIR."""
+        return f"{self.base or self.name}.py"
 
     @property
     def stub(self):
         """The stub template's file name inside minidl/course/stubs/ (None: no stub)."""
-        return None if self.name == "capstone" else f"{self.name}.py"
+        return None if self.name == "capstone" else self.file
 
     @property
     def checks_module(self):
-        return f"minidl.course.checks.{self.name}"
+        return f"minidl.course.checks.{self.base or self.name}"
 
 
 ASSIGNMENTS = (
-    Assignment("sum_to_shape", "minidl/ops/_util.py", ("sum_to_shape",), "docs/tensors.md",
-               "broadcasting's gradient: sum a gradient back to the input's shape"),
+    Assignment("direct_conv", "kernels/conv/naive.py", ("conv2d_direct",),
+               "docs/why-convolution.md",
+               "convolution straight from its definition, six nested loops"),
+    Assignment("broadcast", "minidl/ops/_util.py", ("sum_to_shape",), "docs/tensors.md",
+               "broadcasting's gradient, sum_to_shape: sum a gradient back to the input's shape"),
     Assignment("autograd", "minidl/autograd.py", ("_count_consumers", "run_backward"),
                "docs/autograd.md",
                "the backward engine: Kahn's topological order, gradients summed per node"),
     Assignment("elementwise", "minidl/ops/elementwise.py",
                ("Mul", "Div", "Exp", "Log", "Sqrt", "Tanh", "Sigmoid"), "docs/autograd.md",
                "backward rules of the element-wise ops, broadcasting included"),
-    Assignment("conv_direct", "kernels/conv/naive.py", ("conv2d_direct",), "docs/im2col.md",
-               "convolution straight from its definition, six nested loops"),
     Assignment("conv", "kernels/conv/reference.py",
                ("im2col", "col2im", "conv2d_forward", "conv2d_backward"), "docs/im2col.md",
                "convolution as im2col + GEMM, and its backward through col2im", family="conv"),
@@ -64,13 +73,14 @@ ASSIGNMENTS = (
                "SGD with momentum and weight decay: PyTorch's rule and the AlexNet paper's"),
     Assignment("capstone", "DIR: conv.py, pool.py, lrn.py, dropout.py, relu.py",
                ("train DIR",), "docs/models.md",
-               "train alexnet_small on your own kernels: python -m minidl.course train DIR"),
-    Assignment("dropout_numba", "kernels/dropout/cpu.py", ("dropout_forward", "dropout_backward"),
-               "docs/gpu.md",
+               "AlexNet on your own kernels: start capstone DIR, then train DIR"),
+    Assignment("cuda", "kernels/relu/cuda.py", ("relu_forward", "relu_backward"),
+               "docs/gpu.md", "ReLU as numba.cuda kernels, checked in Numba's CUDA simulator",
+               base="relu_cuda"),
+    Assignment("numba", "kernels/dropout/cpu.py", ("dropout_forward", "dropout_backward"),
+               "docs/custom-op.md",
                "dropout as one Numba loop: the same mask bit for bit, at least 3x the NumPy "
-               "reference's speed"),
-    Assignment("relu_cuda", "kernels/relu/cuda.py", ("relu_forward", "relu_backward"),
-               "docs/gpu.md", "ReLU as numba.cuda kernels, checked in Numba's CUDA simulator"),
+               "reference's speed", base="dropout_numba"),
 )
 
 BY_NAME = {a.name: a for a in ASSIGNMENTS}

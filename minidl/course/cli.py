@@ -20,36 +20,51 @@ def cmd_list(args):
     for r in [head] + rows:
         print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4])
     print("\nStart one with `python -m minidl.course start NAME DIR`, grade it with "
-          "`python -m minidl.course check NAME DIR/NAME.py`.")
+          "`python -m minidl.course check NAME FILE` (start prints the file it wrote).")
     return 0
 
 
 def stub_path(name):
     a = assignments.get(name)
     if a.stub is None:
-        raise KeyError(f"{name} has no stub: run `python -m minidl.course train DIR` with the "
-                       "kernels you wrote in DIR")
+        raise KeyError(f"{name} has no stub of its own")
     return os.path.join(STUBS, a.stub)
+
+
+def _start_one(a, directory, force):
+    dst = os.path.join(directory, a.file)
+    if os.path.exists(dst) and not force:
+        print(f"{dst} exists already: not overwritten (pass --force to start again)",
+              file=sys.stderr)
+        return 1
+    shutil.copyfile(os.path.join(STUBS, a.stub), dst)
+    print(f"wrote {dst}: it rebuilds {a.rebuilds} ({', '.join(a.functions)}); read "
+          f"{a.chapter}, then fill in the bodies and run\n"
+          f"    python -m minidl.course check {a.name} {dst}")
+    return 0
 
 
 def cmd_start(args):
     try:
-        src = stub_path(args.name)
+        a = assignments.get(args.name)
     except KeyError as e:
         print(e.args[0], file=sys.stderr)
         return 2
     os.makedirs(args.dir, exist_ok=True)
-    dst = os.path.join(args.dir, f"{args.name}.py")
-    if os.path.exists(dst) and not args.force:
-        print(f"{dst} exists already: not overwritten (pass --force to start again)",
-              file=sys.stderr)
-        return 1
-    shutil.copyfile(src, dst)
-    a = assignments.get(args.name)
-    print(f"wrote {dst}: it rebuilds {a.rebuilds} ({', '.join(a.functions)}); read "
-          f"{a.chapter}, then fill in the bodies and run\n"
-          f"    python -m minidl.course check {args.name} {dst}")
-    return 0
+    if a.stub is not None:
+        return _start_one(a, args.dir, args.force)
+    # the capstone: the five kernel files `train DIR` swaps into minidl (the ones already
+    # there are kept: they are the student's work)
+    status = 0
+    for k in assignments.ASSIGNMENTS:
+        if k.family:
+            path = os.path.join(args.dir, k.file)
+            if os.path.exists(path) and not args.force:
+                print(f"{path} exists already: kept")
+                continue
+            status |= _start_one(k, args.dir, args.force)
+    print(f"when they pass their checks: python -m minidl.course train {args.dir}")
+    return status
 
 
 def _needs_simulator(module):

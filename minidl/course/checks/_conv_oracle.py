@@ -1,4 +1,4 @@
-"""The convolution oracle of the conv, conv_direct and winograd checks, written here from the
+"""The convolution oracle of the conv, direct_conv and winograd checks, written here from the
 definition (one slice of the padded input per kernel tap, summed in float64): it shares no code
 with minidl's kernels or the student's file. Also the cases and the known answers."""
 import numpy as np

@@ -1,4 +1,4 @@
-"""Checks of assignment `dropout_numba` (kernels/dropout/cpu.py): the mask bit for bit against
+"""Checks of assignment `numba` (kernels/dropout/cpu.py): the mask bit for bit against
 the NumPy reference (itself checked against SplitMix64 in Python ints by the `dropout`
 checks), the values, and the speed: at least SPEEDUP times the reference's, timed
 alternately, best of REPEATS after a warm-up call, so that one noisy moment cannot change

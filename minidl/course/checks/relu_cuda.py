@@ -1,4 +1,4 @@
-"""Checks of assignment `relu_cuda` (kernels/relu/cuda.py), run in Numba's CUDA simulator:
+"""Checks of assignment `cuda` (kernels/relu/cuda.py), run in Numba's CUDA simulator:
 `check` starts a fresh process with NUMBA_ENABLE_CUDASIM=1 (it must be set before numba is
 imported). Sizes that are not whole blocks check the bound test of the last block."""
 import os
@@ -47,7 +47,7 @@ def _kernels(mod):
 
 
 def _not_simulated(mod):
-    raise Mismatch("run through `python -m minidl.course check relu_cuda FILE`, which starts "
+    raise Mismatch("run through `python -m minidl.course check cuda FILE`, which starts "
                    "the CUDA simulator (NUMBA_ENABLE_CUDASIM=1)")
 
 

@@ -1,8 +1,8 @@
-"""Assignment `dropout_numba`: rebuild minidl's kernels/dropout/cpu.py, dropout as ONE compiled
+"""Assignment `numba`: rebuild minidl's kernels/dropout/cpu.py, dropout as ONE compiled
 loop with Numba.
 
 Fill in the kernels and the two functions, then run
-    python -m minidl.course check dropout_numba dropout_numba.py
+    python -m minidl.course check numba dropout_numba.py
 A finished file can replace kernels/dropout/cpu.py: same names, same signatures.
 Read docs/gpu.md (and docs/dropout.md for the hash) first.
 

@@ -1,7 +1,7 @@
-"""Assignment `relu_cuda`: rebuild minidl's kernels/relu/cuda.py, ReLU as numba.cuda kernels.
+"""Assignment `cuda`: rebuild minidl's kernels/relu/cuda.py, ReLU as numba.cuda kernels.
 
 Fill in the two kernels and the two host functions, then run
-    python -m minidl.course check relu_cuda relu_cuda.py
+    python -m minidl.course check cuda relu_cuda.py
 No GPU needed: the checker runs your kernels in Numba's CUDA simulator (it sets
 NUMBA_ENABLE_CUDASIM=1 in a fresh process), where they take NumPy arrays; on a real GPU the
 same file takes CuPy arrays. A finished file can replace kernels/relu/cuda.py.

@@ -1,4 +1,4 @@
-"""Checks of assignment `conv_direct` (kernels/conv/naive.py): against the tap-by-tap oracle
+"""Checks of assignment `direct_conv` (kernels/conv/naive.py): against the tap-by-tap oracle
 written here, minidl's im2col reference, and known answers."""
 import numpy as np
 

@@ -1,7 +1,7 @@
-"""Assignment `sum_to_shape`: rebuild `sum_to_shape` of minidl's minidl/ops/_util.py.
+"""Assignment `broadcast`: rebuild `sum_to_shape` of minidl's minidl/ops/_util.py.
 
 Fill in the body, then run
-    python -m minidl.course check sum_to_shape sum_to_shape.py
+    python -m minidl.course check broadcast broadcast.py
 Your function can replace minidl.ops._util.sum_to_shape: same name, same signature.
 Read docs/tensors.md first.
 """

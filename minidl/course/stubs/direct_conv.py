@@ -1,8 +1,8 @@
-"""Assignment `conv_direct`: rebuild minidl's kernels/conv/naive.py, convolution straight from
+"""Assignment `direct_conv`: rebuild minidl's kernels/conv/naive.py, convolution straight from
 its definition.
 
 Fill in the body, then run
-    python -m minidl.course check conv_direct conv_direct.py
+    python -m minidl.course check direct_conv direct_conv.py
 A finished file can replace kernels/conv/naive.py: same name, same signature.
 Read docs/im2col.md first.
 """

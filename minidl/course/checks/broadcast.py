@@ -1,4 +1,4 @@
-"""Checks of assignment `sum_to_shape` (minidl/ops/_util.py): a loop that adds every element of
+"""Checks of assignment `broadcast` (minidl/ops/_util.py): a loop that adds every element of
 g into the input cell it was copied from, and finite differences through np.broadcast_to."""
 import itertools
 
