@@ -8,4 +8,4 @@
 The list is ``minidl.course.assignments.ASSIGNMENTS``; the stubs are ``minidl/course/stubs/``,
 the checks ``minidl/course/checks/``, the capstone ``minidl/course/train.py``.
 """
-from .assignments import ASSIGNMENTS, get  # noqa: F401
+from .assignments import ASSIGNMENTS, get  # noqa: F401  (the list, for the guide and teachers)

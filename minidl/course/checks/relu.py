@@ -1,7 +1,7 @@
 """Checks of assignment `relu` (kernels/relu/reference.py)."""
 import numpy as np
 
-from ..grading import Check, Mismatch, compare, rng
+from ..grading import Check, compare, rng
 from ._common import gradcheck_kernel
 
 SHAPES = [(2, 3, 4, 5), (7,), (1,), (0, 3), (3, 1, 1, 2)]
