@@ -157,7 +157,11 @@ def train(directory, epochs=2, limit=None, batch_size=64, include_failing=False,
     names = ", ".join(chosen)
     print(f"training alexnet_small on the embedded Fashion-MNIST for {epochs} epoch(s)"
           + (f", first {limit} images" if limit else "") + f", seed {seed}, with YOUR {names}",
-          file=out, flush=True)
+          file=out)
+    if not limit:
+        print("(NumPy kernels take a few minutes an epoch on 8,000 images; --limit 2000 for a "
+              "quicker run)", file=out)
+    out.flush()
     try:
         with swapped({fam: mod for fam, (mod, _) in chosen.items()}):
             yours = run(epochs, limit, batch_size, seed, out, "yours  ")
