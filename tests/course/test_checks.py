@@ -310,3 +310,11 @@ def test_autograd_recursive_order_is_otherwise_right(tmp_path):
     fails = [line for line in report.splitlines() if line.startswith(("FAIL", "ERROR", "TODO"))]
     assert len(fails) == 1 and "3000 deep" in fails[0] and "RecursionError" in fails[0], report
     assert "autograd.py, line" in report     # the student's own file and line
+
+
+def test_the_same_file_gets_the_same_report(tmp_path):
+    """Deterministic: fixed seeds and fixed cases, so a file's report never changes."""
+    path = write(tmp_path, "lrn.py", _mutant("lrn", "2 * alpha * beta * x * r",
+                                             "alpha * beta * x * r"))
+    first, second = run_check("lrn", path)[2], run_check("lrn", path)[2]
+    assert first == second
