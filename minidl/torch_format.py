@@ -23,10 +23,20 @@ runs the pickle with the stand-ins below for the only names a state dict uses; a
 name is refused, so nothing in the file can run code.
 
 **Checks, each before the allocation it guards**: each view's elements lie inside its
-storage and do not overlap each other (no stride-0 expansion); no storage claims more bytes
-than the file has, and each is exactly as long as the file's bytes for it; the zip members
-are stored (not compressed) and unencrypted, and the zip module checks their CRCs.
-Failures raise ``CheckpointError`` naming the file and the item.
+storage and do not overlap each other (no stride-0 expansion); its shape is one NumPy can
+hold (an empty (0, 2**40, 2**40) is refused: NumPy cannot describe it); no storage claims more
+bytes than the file has, their total is no more than the file's size, and each is exactly as
+long as the file's bytes for it; the zip members are stored (not compressed), unencrypted
+and do not overlap (a "quoted" zip whose members share bytes would make a small file
+allocate many times its size), and the zip module checks their CRCs. So loading never
+allocates more than the file's size in storages. Failures raise ``CheckpointError`` naming
+the file and the item; values from the file are quoted cut short (``minidl.quoting``).
+
+**No checksum in the legacy format.** A zip file's members carry CRC-32s, which the zip module
+checks; a legacy file carries none, so flipped bits in its tensor data load silently, as they
+do in PyTorch (which reads such a file without complaint too). Only its structure is
+checked. Re-save such a file with ``minidl.save`` (or ``python -m minidl.convert``) to get a
+file whose every byte is checksummed.
 
 **Choices.** Tensors that shared a storage still share memory, as in PyTorch (views, not
 copies): load never needs more memory than the storages. bfloat16, which NumPy cannot
@@ -37,6 +47,7 @@ hold, widens exactly to float32. A big-endian file (``byteorder`` "big", or lega
 import collections
 import contextlib
 import io
+import math
 import os
 import re
 import struct
@@ -46,6 +57,7 @@ import numpy as np
 
 from .backend import Device, to_device
 from .nn.parameter import Parameter
+from .quoting import quote, quote_list
 from .serialization import CheckpointError
 from .tensor import Tensor
 from .torch_pickle import StandIn, read_pickle
@@ -75,7 +87,7 @@ DTYPES = {"float64": np.float64, "float32": np.float32, "float16": np.float16,
 def is_torch_file(head):
     """Whether `head` (a file's first 32 bytes) starts a file ``torch.save`` wrote."""
     magic = b"\x8a\x0a" + LEGACY_MAGIC.to_bytes(10, "little")   # LONG1 of the magic number
-    return (head[:4] == b"PK\x03\x04"                             # a zip archive
+    return (head[:4] in (b"PK\x03\x04", b"PK\x05\x06")               # a zip (or an empty one)
             or (head[:1] == b"\x80" and magic in (head[2:14], head[11:23])))  # PROTO [FRAME]
 
 
@@ -88,7 +100,7 @@ def load_torch_file(f, where, map_location=None):
     """
     size = f.seek(0, os.SEEK_END)
     f.seek(0)
-    if f.read(4) == b"PK\x03\x04":
+    if f.read(2) == b"PK":
         obj, storages = _read_zip(f, where, size)
     else:
         obj, storages = _read_legacy(f, where, size)
@@ -184,14 +196,14 @@ class _Names:
         _, kind, key, location, numel = pid[:5]
         if not (isinstance(kind, StorageType) and isinstance(key, str)
                 and isinstance(location, str) and _is_count(numel)):
-            raise self.error(f"storage {key!r}: not (type, key, location, numel)"
+            raise self.error(f"storage {quote(key)}: not (type, key, location, numel)"
                              if isinstance(key, str) else "a malformed storage reference")
         if numel * kind.itemsize > self.file_size:
-            raise self.error(f"storage {key!r}: {numel} elements of {kind.name} need "
+            raise self.error(f"storage {quote(key)}: {numel} elements of {kind.name} need "
                              f"{numel * kind.itemsize} bytes; the file has {self.file_size}")
         old = self.storages.setdefault(key, Storage(key, kind, numel))
         if (old.kind.name, old.numel) != (kind.name, numel):
-            raise self.error(f"storage {key!r} appears with two types or sizes")
+            raise self.error(f"storage {quote(key)} appears with two types or sizes")
         return old
 
     def ordered_dict(self, *args):
@@ -211,7 +223,7 @@ class _Names:
         if not (isinstance(storage, Storage) and isinstance(dtype, DType)):
             raise self.error("_rebuild_tensor_v3: expected a storage and a dtype")
         if storage.kind.dtype is not np.uint8:
-            raise self.error(f"storage {storage.key!r}: _rebuild_tensor_v3 with a typed storage")
+            raise self.error(f"storage {quote(storage.key)}: _rebuild_tensor_v3 with a typed storage")
         return self.tensor(storage, offset, size, stride, dtype.dtype, requires_grad, hooks,
                            metadata)
 
@@ -224,7 +236,7 @@ class _Names:
 
     def tensor(self, storage, offset, size, stride, dtype, requires_grad, hooks, metadata):
         """Check a view (in elements of `dtype`) against its storage, before any allocation."""
-        name = f"a tensor in storage {storage.key!r}"
+        name = f"a tensor in storage {quote(storage.key)}"
         if not (_is_count(offset) and _is_shape(size) and _is_shape(stride)
                 and len(size) == len(stride)):
             raise self.error(f"{name}: offset/size/stride are not non-negative integers of "
@@ -238,20 +250,27 @@ class _Names:
             raise self.error(f"{name}: {storage.nbytes} bytes is not a whole number of "
                              f"{itemsize}-byte elements")
         available = storage.nbytes // itemsize
+        if math.prod(n for n in size if n) * itemsize > np.iinfo(np.intp).max:
+            raise self.error(f"{name}: size {quote(list(size))} is too large for any NumPy "
+                             "array (even with a 0 in it: NumPy counts the other dims)")
         if 0 in size:
             if offset > available:
                 raise self.error(f"{name}: offset {offset} past the storage's end")
         else:
             last = offset + sum((n - 1) * s for n, s in zip(size, stride))
             if last >= available:
-                raise self.error(f"{name}: size {list(size)}, stride {list(stride)}, offset "
-                                 f"{offset} reach element {last}; the storage holds "
-                                 f"{available}")
+                raise self.error(f"{name}: size {quote(list(size))}, stride "
+                                 f"{quote(list(stride))}, offset {offset} reach element {last}; "
+                                 f"the storage holds {available}")
             if _overlaps(size, stride):
-                raise self.error(f"{name}: size {list(size)} with stride {list(stride)} "
-                                 "overlaps itself (expanded views are not supported)")
+                raise self.error(f"{name}: size {quote(list(size))} with stride "
+                                 f"{quote(list(stride))} overlaps itself (expanded views are "
+                                 "not supported)")
         if requires_grad and np.dtype(np.float32 if dtype is BFLOAT16 else dtype).kind not in "fc":
             raise self.error(f"{name}: requires_grad on an integer tensor")
+        # a dim of size 1 (or any dim of an empty tensor) never steps: its stride, which PyTorch
+        # keeps as written (it may be huge), is 0 here so that NumPy's byte strides cannot overflow
+        stride = tuple(0 if n <= 1 or 0 in size else s for n, s in zip(size, stride))
         return TensorSpec(storage, offset, size, stride, dtype, requires_grad)
 
 
@@ -313,16 +332,43 @@ def _member(z, name, where, size):
     try:
         info = z.getinfo(name)
     except KeyError:
-        raise CheckpointError(f"{where}: the archive has no {name!r}") from None
+        raise CheckpointError(f"{where}: the archive has no {quote(name)}") from None
     if info.compress_type != zipfile.ZIP_STORED:
-        raise CheckpointError(f"{where}: member {name!r} is compressed (method "
+        raise CheckpointError(f"{where}: member {quote(name)} is compressed (method "
                               f"{info.compress_type}); PyTorch stores members uncompressed")
     if info.flag_bits & 1:
-        raise CheckpointError(f"{where}: member {name!r} is encrypted")
+        raise CheckpointError(f"{where}: member {quote(name)} is encrypted")
     if info.file_size != info.compress_size or info.file_size > size:
-        raise CheckpointError(f"{where}: member {name!r} claims {info.file_size} bytes "
+        raise CheckpointError(f"{where}: member {quote(name)} claims {info.file_size} bytes "
                               f"in an archive of {size}")
     return info
+
+
+def _no_overlapping_members(z, f, where, size):
+    """Refuse members whose bytes (local header, name, extra field, data) overlap another's.
+
+    Every member's data is checked against the file's size alone, so members that share bytes
+    -- a member whose data runs on over the next members' headers, all ending in one payload --
+    would let a file claim its size many times over. ``torch.save`` never writes such a file.
+    """
+    spans = []
+    for info in z.infolist():
+        f.seek(info.header_offset)
+        head = f.read(30)
+        if len(head) != 30 or head[:4] != b"PK\x03\x04":
+            raise CheckpointError(f"{where}: member {quote(info.filename)} has no local header "
+                                  f"at byte {info.header_offset}")
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        end = info.header_offset + 30 + name_len + extra_len + info.compress_size
+        if end > size:
+            raise CheckpointError(f"{where}: member {quote(info.filename)} runs to byte {end}, "
+                                  f"past the end of the file ({size} bytes)")
+        spans.append((info.header_offset, end, info.filename))
+    spans.sort()
+    for (_, end, first), (start, _, second) in zip(spans, spans[1:]):
+        if start < end:
+            raise CheckpointError(f"{where}: zip members {quote(first)} and {quote(second)} "
+                                  "overlap (share bytes): a crafted archive, refused")
 
 
 def _read_into(z, info, buf, where):
@@ -332,10 +378,10 @@ def _read_into(z, info, buf, where):
         while done < len(buf):  # in chunks: the module reads each call into a new bytes
             n = m.readinto(view[done:done + (16 << 20)])
             if not n:
-                raise CheckpointError(f"{where}: member {info.filename!r} ends early")
+                raise CheckpointError(f"{where}: member {quote(info.filename)} ends early")
             done += n
         if m.read(1):  # reading to the end is also what makes the module check the CRC
-            raise CheckpointError(f"{where}: member {info.filename!r} is longer than expected")
+            raise CheckpointError(f"{where}: member {quote(info.filename)} is longer than expected")
 
 
 def _read_zip(f, where, size):
@@ -343,8 +389,11 @@ def _read_zip(f, where, size):
     with _zip_errors(where):
         z = zipfile.ZipFile(f)
         names = z.namelist()
-        if not names or len(set(names)) != len(names):
-            raise CheckpointError(f"{where}: an empty zip archive, or one with duplicate names")
+        if not names:
+            raise CheckpointError(f"{where}: an empty zip archive (no members), not a file "
+                                  "torch.save wrote")
+        if len(set(names)) != len(names):
+            raise CheckpointError(f"{where}: a zip archive with duplicate member names")
         prefix = names[0].split("/")[0] + "/"
         order = "little"
         if prefix + "byteorder" in names:
@@ -353,16 +402,21 @@ def _read_zip(f, where, size):
                 raise CheckpointError(f"{where}: byteorder member of {info.file_size} bytes")
             order = z.read(info).decode("ascii", "replace")
             if order not in ("little", "big"):
-                raise CheckpointError(f"{where}: byteorder {order!r} is not little or big")
+                raise CheckpointError(f"{where}: byteorder {quote(order)} is not little or big")
         info = _member(z, prefix + "data.pkl", where, size)
         pickled = z.read(info)
         names_ = _Names(where, size)
         obj = read_pickle(io.BytesIO(pickled), len(pickled), f"{where} (data.pkl)",
                           names_.find_class, names_.persistent_load, _build(names_))
+        _no_overlapping_members(z, f, where, size)
+        total = sum(storage.nbytes for storage in names_.storages.values())
+        if total > size:
+            raise CheckpointError(f"{where}: its {len(names_.storages)} storages need {total} "
+                                  f"bytes in all; the file has {size}")
         for key, storage in names_.storages.items():
             info = _member(z, f"{prefix}data/{key}", where, size)
             if info.file_size != storage.nbytes:
-                raise CheckpointError(f"{where}: storage {key!r} should hold {storage.numel} "
+                raise CheckpointError(f"{where}: storage {quote(key)} should hold {storage.numel} "
                                       f"elements of {storage.kind.name} ({storage.nbytes} "
                                       f"bytes); the archive holds {info.file_size}")
         for key, storage in names_.storages.items():  # every size checked: now allocate
@@ -400,24 +454,27 @@ def _read_legacy(f, where, size):
             and len(set(keys)) == len(keys)):
         raise CheckpointError(f"{where}: the storage key list is not a list of distinct strings")
     if set(keys) != set(names.storages):
+        unused = [k for k in keys if k not in names.storages]
+        unlisted = [k for k in names.storages if k not in set(keys)]
         raise CheckpointError(f"{where}: the storage key list does not match the storages "
-                              f"the tensors use ({len(keys)} vs {len(names.storages)})")
+                              f"the tensors use (listed but unused: {quote_list(unused)}; "
+                              f"used but not listed: {quote_list(unlisted)})")
     for key in keys:  # each: numel (int64), then numel * itemsize bytes
         storage = names.storages[key]
         head = f.read(8)
         if len(head) != 8:
-            raise CheckpointError(f"{where}: the file ends before storage {key!r}: truncated?")
+            raise CheckpointError(f"{where}: the file ends before storage {quote(key)}: truncated?")
         numel = int.from_bytes(head, order, signed=True)
         if numel != storage.numel:
-            raise CheckpointError(f"{where}: storage {key!r} has {numel} elements in the data, "
+            raise CheckpointError(f"{where}: storage {quote(key)} has {numel} elements in the data, "
                                   f"{storage.numel} in the pickle")
         left = size - f.tell()
         if storage.nbytes > left:
-            raise CheckpointError(f"{where}: storage {key!r} needs {storage.nbytes} bytes, "
+            raise CheckpointError(f"{where}: storage {quote(key)} needs {storage.nbytes} bytes, "
                                   f"{left} are left: truncated?")
         storage.raw = np.empty(storage.nbytes, np.uint8)
         if f.readinto(memoryview(storage.raw)) != storage.nbytes:
-            raise CheckpointError(f"{where}: the file ends inside storage {key!r}")
+            raise CheckpointError(f"{where}: the file ends inside storage {quote(key)}")
         _to_little_endian(storage, order)
     if f.tell() != size:
         raise CheckpointError(f"{where}: {size - f.tell()} bytes after the last storage")

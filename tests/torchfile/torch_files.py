@@ -101,3 +101,55 @@ def torch_bytes(obj, legacy=False, **kwargs):
     out = io.BytesIO()
     torch.save(obj, out, _use_new_zipfile_serialization=not legacy, **kwargs)
     return out.getvalue()
+
+
+def _local_header(name, data_crc, size):
+    n = name.encode()
+    return struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x21, data_crc, size, size,
+                       len(n), 0) + n
+
+
+def _central_entry(name, data_crc, size, offset):
+    n = name.encode()
+    return struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0x21, data_crc, size,
+                       size, len(n), 0, 0, 0, 0, 0, offset) + n
+
+
+def raw_zip(members):
+    """A stored zip from ``[(name, bytes)]``, byte by byte (no zipfile: nothing is checked)."""
+    import zlib
+    body, central = b"", b""
+    for name, data in members:
+        crc = zlib.crc32(data)
+        central += _central_entry(name, crc, len(data), len(body))
+        body += _local_header(name, crc, len(data)) + data
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central),
+                      len(body), 0)
+    return body + central + end
+
+
+def overlapping_zip(first, nested, payload):
+    """A stored zip whose members overlap (a "quoted" zip bomb, stored): `first` is a list of
+    ordinary ``(name, bytes)`` members; then each name in `nested` is a member whose data run
+    on over the local headers of the names after it, all ending with the one `payload`. Every
+    CRC is right, so only a check of the members' byte ranges can tell."""
+    import zlib
+    tail = payload
+    headers = []
+    for name in reversed(nested):              # from the innermost member outwards
+        crc = zlib.crc32(tail)
+        headers.append((name, crc, len(tail)))
+        tail = _local_header(name, crc, len(tail)) + tail
+    body, central = b"", b""
+    for name, data in first:
+        crc = zlib.crc32(data)
+        central += _central_entry(name, crc, len(data), len(body))
+        body += _local_header(name, crc, len(data)) + data
+    offset = len(body)
+    for name, crc, size in reversed(headers):  # outermost first: its header opens `tail`
+        central += _central_entry(name, crc, size, offset)
+        offset += 30 + len(name.encode())
+    body += tail
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(first) + len(nested),
+                      len(first) + len(nested), len(central), len(body), 0)
+    return body + central + end
