@@ -26,6 +26,7 @@ The model, optimizer and scheduler are duck-typed: anything with ``state_dict()`
 """
 import numpy as np
 
+from .quoting import quote, quote_list
 from .random import Generator, default_generator
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor
@@ -129,9 +130,12 @@ def _check(fn, path, what):
 
 
 def check_model_state(model, state, path):
-    """Keys, shapes and dtypes of `state` against ``model.state_dict()``: raise
-    ``CheckpointError`` (naming `path` and the first few problems of each kind) unless they
-    all fit."""
+    """Keys and shapes of `state` against ``model.state_dict()``: raise ``CheckpointError``
+    (naming `path` and the first few problems of each kind) unless they all fit.
+
+    Every value must be a numeric tensor, but its dtype need not be the model's: as in
+    PyTorch, ``load_state_dict`` then copies it into the parameter, cast to the parameter's
+    dtype (float64 weights load into a float32 net as float32)."""
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: the model state should be a dict of tensors, got "
                               f"{type(state).__name__}")
@@ -143,7 +147,7 @@ def check_model_state(model, state, path):
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    wrong = [f"{k}: checkpoint {tuple(np.shape(state[k]))}, model {tuple(np.shape(v))}"
+    wrong = [f"{quote(k)[1:-1]}: checkpoint {tuple(np.shape(state[k]))}, model {tuple(np.shape(v))}"
              for k, v in own.items()
              if k in state and tuple(np.shape(state[k])) != tuple(np.shape(v))]
     problems = ([f"missing keys {_few(missing)}"] if missing else []) + \
@@ -163,9 +167,7 @@ _FEW = 3   # a mismatch error names this many keys of each kind: a whole other n
 
 def _few(keys):
     """``['a', 'b', 'c'] and 9 more``: the start of a long key list, in an error message."""
-    if len(keys) <= _FEW:
-        return str(keys)
-    return f"{keys[:_FEW]} and {len(keys) - _FEW} more"
+    return quote_list(keys, _FEW)
 
 
 def _plan_optimizer(optimizer, state, path):

@@ -9,10 +9,17 @@ A training checkpoint that nests the weights (``{"model": state_dict, "epoch": 3
 ``--torchvision`` also renames timm's VGG layout (``pre_logits.fc1``, ``pre_logits.fc2``,
 ``head.fc``) to torchvision's ``classifier.0/3/6``, reshaping fc6/fc7, so the file loads into any
 torchvision-layout VGG.
+
+IN is never replaced: OUT naming the same file by another path (``./keep.safetensors``, a
+symlink, a hard link) is refused, compared as files (``os.path.samefile``), not as strings. IN
+must be a regular file (a FIFO would block the read forever) and OUT not a folder.
 """
 import argparse
+import os
+import stat
 import sys
 
+from .quoting import quote
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 
@@ -22,13 +29,14 @@ def convert(src, dst, key=None, torchvision=False):
 
     With `torchvision`, a timm-layout VGG state dict is renamed to torchvision's keys first.
     """
+    _check_paths(src, dst)
     obj = load(src)
     where = src
     if key is not None:
         if key not in obj:
-            raise CheckpointError(f"{src}: no key {key!r} at the top level (it has "
+            raise CheckpointError(f"{src}: no key {quote(key)} at the top level (it has "
                                   f"{_names(obj)})")
-        obj, where = obj[key], f"{src}[{key!r}]"
+        obj, where = obj[key], f"{src}[{quote(key)}]"
     if not (isinstance(obj, dict) and obj
             and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items())):
         hint = (f"; pick the state dict inside with --key (top-level keys: {_names(obj)})"
@@ -43,8 +51,26 @@ def convert(src, dst, key=None, torchvision=False):
     return obj
 
 
+class SameFileError(ValueError):
+    """OUT is IN under another name: writing it would destroy the input."""
+
+
+def _check_paths(src, dst):
+    """IN a regular file, OUT not IN (as files: links and ``./`` spellings count) nor a folder."""
+    st = os.stat(src)   # FileNotFoundError names src
+    if not stat.S_ISREG(st.st_mode):
+        raise CheckpointError(f"{src}: not a regular file (a folder, FIFO or device); IN must "
+                              "be a checkpoint file")
+    if os.path.isdir(dst):
+        raise CheckpointError(f"OUT {dst} is a folder; give the file to write, e.g. "
+                              f"{os.path.join(dst, 'model.safetensors')}")
+    if os.path.lexists(dst) and os.path.exists(dst) and os.path.samefile(src, dst):
+        raise SameFileError(f"IN and OUT are the same file ({src} and {dst}); writing OUT "
+                            "would replace the input: pick another name")
+
+
 def _names(obj):
-    keys = [repr(k) for k in obj][:8]
+    keys = [quote(k, 60) for k in obj][:8]
     return ", ".join(keys) + (", ..." if len(obj) > 8 else "")
 
 
@@ -59,10 +85,10 @@ def main(argv=None):
     parser.add_argument("--torchvision", action="store_true",
                         help="rename timm's VGG keys to torchvision's (minidl's) layout")
     args = parser.parse_args(argv)
-    if args.src == args.dst:
-        parser.error("IN and OUT are the same file")
     try:
         sd = convert(args.src, args.dst, args.key, args.torchvision)
+    except SameFileError as e:
+        parser.error(str(e))
     except (CheckpointError, OSError, TypeError, ValueError) as e:
         message = e.strerror if isinstance(e, OSError) and e.strerror else e
         where = getattr(e, "filename", None)

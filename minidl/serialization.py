@@ -98,7 +98,8 @@ def save(obj, path, metadata=None):
     for name, a in arrays.items():
         dtype = np.dtype(a.dtype).newbyteorder("=")
         if dtype not in _CODES:
-            raise TypeError(f"minidl.save: tensor {name!r} has dtype {dtype}, which safetensors "
+            raise TypeError(f"minidl.save: tensor {_short(name)} has dtype {dtype}, which "
+                            "safetensors "
                             f"cannot store (it stores {', '.join(sorted(DTYPES))})")
         a = arrays[name] = _host_little_endian(a)   # once: checksummed, then written
         data_crc = zlib.crc32(a.reshape(-1).view(np.uint8).data, data_crc)
@@ -155,6 +156,8 @@ def atomic_write(path, write):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):   # else the rename's error would name the hidden temporary file
+        raise IsADirectoryError(errno.EISDIR, f"could not save {path}: it is a folder", path)
     try:
         fd, tmp = _create_temp(directory, os.path.basename(path))
         try:
@@ -269,7 +272,8 @@ def _encode(value, path, arrays):
             raise TypeError(f"minidl.save: a tensor cannot be a dict key (at {where})")
         name = ".".join(path)
         if name in arrays or name == "__metadata__":
-            raise ValueError(f"minidl.save: two tensors would be stored under the name {name!r}")
+            raise ValueError("minidl.save: two tensors would be stored under the name "
+                             f"{_short(name)}")
         arrays[name] = value.data if isinstance(value, Tensor) else value
         return {"__tensor__": name}
     if value is None or isinstance(value, (bool, str, np.bool_)):
@@ -302,7 +306,7 @@ def _decode(node, tensors, used):
         (tag, v), = node.items()
         if tag == "__tensor__":
             if v not in tensors:
-                raise KeyError(f"the structure names a tensor {v!r} that the file lacks")
+                raise KeyError(f"the structure names a tensor {_short(v)} that the file lacks")
             used.add(v)
             return tensors[v]
         if tag == "__float__":
@@ -398,7 +402,7 @@ def _read_array(f, path, name, data_start, dtype, shape, begin, end, crc=0):
     while done < len(buf):
         n = f.readinto(buf[done:])
         if not n:
-            raise CheckpointError(f"{path}: the file ends inside tensor {name!r} (changed "
+            raise CheckpointError(f"{path}: the file ends inside tensor {_short(name)} (changed "
                                   "while reading?)")
         done += n
     return Tensor(a.astype(dtype.newbyteorder("="), copy=False)), zlib.crc32(buf.data, crc)
@@ -411,7 +415,8 @@ class _DuplicateKey(ValueError):
 def _no_duplicates(pairs):
     keys = [k for k, _ in pairs]
     if len(set(keys)) != len(keys):
-        raise _DuplicateKey(f"key {next(k for k in keys if keys.count(k) > 1)!r} appears twice")
+        twice = next(k for k in keys if keys.count(k) > 1)
+        raise _DuplicateKey(f"key {_short(twice)} appears twice")
     return dict(pairs)
 
 
@@ -459,9 +464,10 @@ def _read_header(f, path):
     expected, previous = 0, None
     for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: kv[1][2:]):
         if begin < expected:
-            raise error(f"tensor {name!r} (bytes {begin}-{end}) overlaps tensor {previous!r}")
+            raise error(f"tensor {_short(name)} (bytes {begin}-{end}) overlaps tensor "
+                        f"{_short(previous)}")
         if begin > expected:
-            raise error(f"{begin - expected} unused bytes before tensor {name!r}")
+            raise error(f"{begin - expected} unused bytes before tensor {_short(name)}")
         expected, previous = end, name
     if expected != data_len:
         raise error(f"{data_len - expected} bytes after the last tensor")
@@ -470,41 +476,46 @@ def _read_header(f, path):
 
 def _check_entry(name, info, data_len, error):
     if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
-        raise error(f"tensor {name!r}: expected dtype, shape and data_offsets, got {_short(info)}")
+        raise error(f"tensor {_short(name)}: expected dtype, shape and data_offsets, got "
+                    f"{_short(info)}")
     code, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+    if not isinstance(code, str):   # a list or dict would not even hash
+        raise error(f"tensor {_short(name)}: dtype {_short(code)} is not a string such as "
+                    "\"F32\"")
     if code in _NO_NUMPY:
-        raise error(f"tensor {name!r} has dtype {code}, which NumPy cannot hold")
+        raise error(f"tensor {_short(name)} has dtype {code}, which NumPy cannot hold")
     if code not in DTYPES:
-        raise error(f"tensor {name!r} has unknown dtype {code!r}")
+        raise error(f"tensor {_short(name)} has unknown dtype {_short(code)}")
     if not (isinstance(shape, list) and all(_is_count(d) for d in shape)):
-        raise error(f"tensor {name!r}: shape {_short(shape)} is not a list of non-negative "
+        raise error(f"tensor {_short(name)}: shape {_short(shape)} is not a list of non-negative "
                     "integers")
     if len(shape) > MAX_DIMS:
-        raise error(f"tensor {name!r}: shape has {len(shape)} dimensions, more than the "
+        raise error(f"tensor {_short(name)}: shape has {len(shape)} dimensions, more than the "
                     f"{MAX_DIMS} an array can have")
     if math.prod(d for d in shape if d) * np.dtype(DTYPES[code]).itemsize >= 2 ** 63:
         # a zero anywhere makes the tensor empty (0 bytes), but NumPy still refuses the rest
-        raise error(f"tensor {name!r}: shape {_short(shape)} is too large for any array")
+        raise error(f"tensor {_short(name)}: shape {_short(shape)} is too large for any array")
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(map(_is_count, offsets))
             and offsets[0] <= offsets[1]):
-        raise error(f"tensor {name!r}: data_offsets {offsets!r} is not [begin, end] with "
+        raise error(f"tensor {_short(name)}: data_offsets {_short(offsets)} is not "
+                    "[begin, end] with "
                     "0 <= begin <= end")
     dtype = np.dtype(DTYPES[code])
     begin, end = offsets
     need = math.prod(shape) * dtype.itemsize
     if end - begin != need:
-        raise error(f"tensor {name!r}: shape {shape} of {code} needs {need} bytes, but "
-                    f"data_offsets {offsets} span {end - begin}")
+        raise error(f"tensor {_short(name)}: shape {shape} of {code} needs {need} bytes, but "
+                    f"data_offsets {_short(offsets)} span {end - begin}")
     if end > data_len:
-        raise error(f"tensor {name!r} ends at byte {end} of the data, which holds only "
+        raise error(f"tensor {_short(name)} ends at byte {end} of the data, which holds only "
                     f"{data_len} bytes: truncated?")
     return dtype, tuple(shape), begin, end
 
 
 def _short(value, limit=120):
     """repr of `value`, cut short: a corrupt header can hold anything, at any length."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    from .quoting import quote
+    return quote(value, limit)
 
 
 def _is_count(v):

@@ -223,7 +223,8 @@ class _Names:
         if not (isinstance(storage, Storage) and isinstance(dtype, DType)):
             raise self.error("_rebuild_tensor_v3: expected a storage and a dtype")
         if storage.kind.dtype is not np.uint8:
-            raise self.error(f"storage {quote(storage.key)}: _rebuild_tensor_v3 with a typed storage")
+            raise self.error(f"storage {quote(storage.key)}: _rebuild_tensor_v3 with a typed "
+                             "storage")
         return self.tensor(storage, offset, size, stride, dtype.dtype, requires_grad, hooks,
                            metadata)
 
@@ -466,7 +467,8 @@ def _read_legacy(f, where, size):
             raise CheckpointError(f"{where}: the file ends before storage {quote(key)}: truncated?")
         numel = int.from_bytes(head, order, signed=True)
         if numel != storage.numel:
-            raise CheckpointError(f"{where}: storage {quote(key)} has {numel} elements in the data, "
+            raise CheckpointError(f"{where}: storage {quote(key)} has {numel} elements in the "
+                                  "data, "
                                   f"{storage.numel} in the pickle")
         left = size - f.tell()
         if storage.nbytes > left:

@@ -83,3 +83,57 @@ def test_as_a_module(tmp_path):
     run = subprocess.run([sys.executable, "-m", "minidl.convert", str(src)],
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert run.returncode == 2 and "OUT" in run.stderr
+
+
+def nested_checkpoint(path):
+    import minidl
+    minidl.save({"model": {"w": np.ones(3, np.float32)}, "epoch": 3,
+                 "optimizer": {"m": np.zeros(3, np.float32)}}, str(path))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("spelling", ["dot", "dotdot", "symlink", "hardlink"])
+def test_out_that_is_in_under_another_name_is_refused_and_in_kept(tmp_path, monkeypatch,
+                                                                  capsys, spelling):
+    src = tmp_path / "keep.safetensors"
+    before = nested_checkpoint(src)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    if spelling == "symlink":
+        os.symlink(src, tmp_path / "link.safetensors")
+        dst = "link.safetensors"
+    elif spelling == "hardlink":
+        os.link(src, tmp_path / "hard.safetensors")
+        dst = "hard.safetensors"
+    else:
+        dst = {"dot": "./keep.safetensors", "dotdot": "sub/../keep.safetensors"}[spelling]
+    with pytest.raises(SystemExit) as e:
+        main(["keep.safetensors", dst, "--key", "model"])
+    assert e.value.code == 2 and "same file" in capsys.readouterr().err
+    assert src.read_bytes() == before
+
+
+def test_a_fifo_is_not_an_input(tmp_path):
+    fifo = tmp_path / "x.pth"
+    os.mkfifo(fifo)
+    run = subprocess.run([sys.executable, "-m", "minidl.convert", str(fifo),
+                          str(tmp_path / "o.safetensors")], capture_output=True, text=True,
+                         env=os.environ.copy(), timeout=60)   # a hang fails here
+    assert run.returncode == 1 and "not a regular file" in run.stderr, run.stderr
+    assert run.stderr.count("\n") == 1
+
+
+def test_out_a_folder_is_named_not_a_hidden_temporary(tmp_path, capsys):
+    src = handmade(tmp_path / "in.pth")
+    (tmp_path / "outdir").mkdir()
+    assert main([str(src), str(tmp_path / "outdir")]) == 1
+    err = capsys.readouterr().err
+    assert "outdir" in err and ".tmp" not in err and "folder" in err, err
+    assert os.listdir(tmp_path / "outdir") == []
+
+
+def test_a_megabyte_key_argument_is_quoted_short(tmp_path, capsys):
+    src = tmp_path / "ck.safetensors"
+    nested_checkpoint(src)
+    assert main([str(src), str(tmp_path / "o.safetensors"), "--key", "k" * 3_000_000]) == 1
+    assert len(capsys.readouterr().err) < 1000
