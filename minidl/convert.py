@@ -46,7 +46,7 @@ def convert(src, dst, key=None, torchvision=False):
         from .models.pretrained import from_timm, layout
         if layout(obj) == "timm":
             obj = {k: v if isinstance(v, Tensor) else Tensor(v)
-                   for k, v in from_timm(obj).items()}
+                   for k, v in from_timm(obj, where).items()}
     save(dict(obj), dst)
     return obj
 

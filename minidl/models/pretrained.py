@@ -21,11 +21,13 @@ A file that does not fit the net raises ``CheckpointError`` naming the missing a
 keys and the shape mismatches; the net is then not returned at all, so nothing half-loaded
 ever escapes.
 """
+import math
 import os
 
 import numpy as np
 
 from ..checkpoint import FORMAT as CHECKPOINT_FORMAT, check_model_state
+from ..quoting import quote, quote_list
 from ..serialization import CheckpointError, load
 from ..tensor import Tensor
 
@@ -58,15 +60,23 @@ def layout(keys):
     return "torchvision"
 
 
-def from_timm(state):
-    """timm's VGG keys -> torchvision's, reshaping the two convolutional FC layers."""
+def from_timm(state, path="the state dict"):
+    """timm's VGG keys -> torchvision's, reshaping the two convolutional FC layers.
+
+    A weight that is not at least 2-d (out, in, ...), or that has no outputs, raises
+    ``CheckpointError`` naming `path` and the key (a reshape could not tell what was wrong).
+    """
     out = {}
     for key, value in state.items():
         prefix, _, leaf = key.rpartition(".")
         if prefix in TIMM_VGG:
             a = value.data if isinstance(value, Tensor) else np.asarray(value)
             if leaf == "weight":
-                a = a.reshape(a.shape[0], -1)   # (O, C, KH, KW) -> (O, C·KH·KW): C, H, W order
+                if a.ndim < 2 or a.shape[0] == 0:
+                    raise CheckpointError(f"{path}: {quote(key)} has shape {tuple(a.shape)}; "
+                                          "timm's VGG has (out, in) or (out, in, kh, kw) there")
+                # (O, C, KH, KW) -> (O, C·KH·KW): C, H, W order
+                a = a.reshape(a.shape[0], math.prod(a.shape[1:]))
             out[f"{TIMM_VGG[prefix]}.{leaf}"] = a
         else:
             out[key] = value
@@ -79,7 +89,7 @@ def read_weights(path, model=None):
     Also unwraps ``{"state_dict": ...}``/``{"model": ...}`` wrappers and DataParallel's
     ``module.`` prefix. (`model` is accepted for symmetry with ``load_weights``; unused.)"""
     state = read_state_dict(path)
-    return from_timm(state) if layout(state) == "timm" else state
+    return from_timm(state, path) if layout(state) == "timm" else state
 
 
 def read_state_dict(path):
@@ -101,14 +111,19 @@ def read_state_dict(path):
         if isinstance(inner, dict) and all(isinstance(k, str) for k in inner):
             obj = inner
             break
-    state = {}
+    state, source = {}, {}
     for key, value in obj.items():
         if not isinstance(key, str):
-            raise CheckpointError(f"{path}: key {key!r} is not a string; not a state dict")
+            raise CheckpointError(f"{path}: key {quote(key)} is not a string; not a state dict")
         if isinstance(value, dict):
-            raise CheckpointError(f"{path}: entry {key!r} is a dict; not a plain state dict "
-                                  f"(keys: {list(obj)[:5]})")
-        state[key[len("module."):] if key.startswith("module.") else key] = value
+            raise CheckpointError(f"{path}: entry {quote(key)} is a dict; not a plain state dict "
+                                  f"(keys: {quote_list(obj, 5)})")
+        name = key[len("module."):] if key.startswith("module.") else key
+        if name in state:   # "module.X" and "X": which one is meant? never merge silently
+            raise CheckpointError(f"{path}: keys {quote(source[name])} and {quote(key)} both "
+                                  f"name {quote(name)} once DataParallel's 'module.' prefix is "
+                                  "taken off; keep one of them")
+        state[name], source[name] = value, key
     return state
 
 
@@ -138,7 +153,7 @@ def load_weights(model, weights, name):
     path = os.fspath(weights)
     raw = read_state_dict(path)
     kind = layout(raw)
-    state = from_timm(raw) if kind == "timm" else raw
+    state = from_timm(raw, path) if kind == "timm" else raw
     check_model_state(model, state, f"{path} ({kind} layout, for {name})")
     model.load_state_dict(state)
     return model
