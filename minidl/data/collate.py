@@ -62,6 +62,7 @@ def _is_text_array(a):
 def _stack(values, where):
     """Arrays (or Tensors) of one shape -> one array with a new leading dim."""
     Tensor = _tensor_type()
+    _same_kind(values, (np.ndarray, Tensor), "arrays or tensors", where)
     arrays = [v.data if isinstance(v, Tensor) else v for v in values]
     first = arrays[0]
     if _is_text_array(first):
@@ -77,8 +78,18 @@ def _stack(values, where):
     return get_array_module(first).stack(arrays)
 
 
+def _same_kind(values, kinds, what, where):
+    """TypeError naming the field and the first odd one out unless every value is a `kinds`."""
+    for i, v in enumerate(values):
+        if not isinstance(v, kinds):
+            raise TypeError(f"default_collate: {where} holds {what} in sample 0 but a "
+                            f"{type(v).__name__} in sample {i}; every sample must hold the "
+                            "same types -- pass collate_fn= for anything else")
+
+
 def _numbers(values, where):
     """Python numbers -> (N,) int64 / float64 / bool, as ``torch.tensor(values)`` would."""
+    _same_kind(values, (int, float, np.number, np.bool_), "numbers", where)
     first = values[0]
     if isinstance(first, bool):
         out = np.asarray(values)
@@ -101,6 +112,7 @@ def collate(batch, where="batch"):
     if isinstance(elem, (np.ndarray, _tensor_type())):
         return _stack(batch, where)
     if isinstance(elem, (np.number, np.bool_)):
+        _same_kind(batch, (np.number, np.bool_, int, float), "NumPy scalars", where)
         return np.asarray(batch)
     if isinstance(elem, (int, float)):   # bool is an int
         return _numbers(batch, where)

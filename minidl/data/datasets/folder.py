@@ -9,6 +9,8 @@ Samples: ``(image, label)``, the image (H, W, 3) or (H, W, 1) uint8 HWC.
 
 Choices where a folder of files can surprise:
 
+* only regular files are samples (symlinks to them too): a FIFO, socket or device named like
+  an image is skipped with a warning (reading a FIFO would block forever).
 * symlinks are followed, but each real folder (its device and inode) is listed once per class,
   by its path through the fewest links: a link back to a folder above it (a loop) or a second
   link to one already listed is skipped with a warning. (``os.walk(followlinks=True)`` never
@@ -84,10 +86,17 @@ def _list_files(top, exts, visited):
                 if e.is_dir():
                     heapq.heappush(todo, (links + e.is_symlink(), depth + 1, e.path))
                     continue
+                regular = e.is_file()   # follows links; False for a FIFO, socket or device
             except OSError:
-                pass
-            files.append(e.name)
-        found.append((folder, [f for f in files if f.lower().endswith(exts)]))
+                regular = False
+            if not e.name.lower().endswith(exts):
+                continue
+            if regular:
+                files.append(e.name)
+            else:   # a FIFO named x.jpg would block the reader forever; a dangling link fails
+                warnings.warn(f"ImageFolder: skipped {e.path}: not a regular file (a FIFO, "
+                              "socket, device or broken link)", stacklevel=3)
+        found.append((folder, files))
     return sorted(found)
 
 

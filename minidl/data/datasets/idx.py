@@ -26,6 +26,14 @@ _TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _CODES = {dt.newbyteorder("=") if dt.itemsize > 1 else dt: code for code, dt in _TYPES.items()}
 _GZIP_MAGIC = b"\x1f\x8b"
+_MAX_DIMS = 64   # NumPy's limit on an array's dimensions
+
+
+def _shape(shape):
+    """A shape for a message: up to 8 dims, then how many more."""
+    if len(shape) <= 8:
+        return str(shape)
+    return f"({', '.join(map(str, shape[:8]))}, ... {len(shape)} dims)"
 
 
 # A deflate stream expands at most 1032:1 (zlib's documented limit), so a gzip file of S bytes
@@ -64,6 +72,13 @@ def _read_stream(f, path, limit, exact):
                                f"file has {4 + len(dims)}")
     shape = struct.unpack(f">{ndim}I", dims)
     dtype = _TYPES[code]
+    if ndim > _MAX_DIMS:
+        raise CorruptFileError(path, f"IDX header declares {ndim} dimensions; a NumPy array has "
+                               f"at most {_MAX_DIMS} (a damaged header)")
+    if math.prod(n for n in shape if n) * dtype.itemsize > np.iinfo(np.intp).max:
+        # even with a 0 in it (no data bytes), NumPy refuses a shape whose other dims overflow
+        raise CorruptFileError(path, f"IDX shape {_shape(shape)} of {dtype.name} is too large "
+                               "for any NumPy array (a damaged header)")
     expected = math.prod(shape) * dtype.itemsize   # a Python int: it cannot overflow
     if expected > np.iinfo(np.int64).max:
         raise CorruptFileError(path, f"IDX shape {shape} of {dtype.name} declares {expected} data "
