@@ -46,6 +46,8 @@ def main():
     p.add_argument("--limit", type=int, default=None, help="use only the first N images")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
+    if not 0 <= args.seed < 2 ** 63:
+        p.error(f"--seed must be from 0 to 2**63 - 1, got {args.seed}")
     dist.init_process_group("mpi")
     rank, world = dist.get_rank(), dist.get_world_size()
     if world != 2:

@@ -85,7 +85,8 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
                         "a run's output folder or a minidl.save state dict)")
     p.add_argument("-e", "--evaluate", action="store_true",
                    help="evaluate the --resume checkpoint on the validation set, as the paper did")
-    p.add_argument("--seed", type=int, default=0, help="seeds the weights, dropout and data order")
+    p.add_argument("--seed", type=seed, default=0,
+                   help="seeds the weights, dropout and data order (0 .. 2**63 - 1)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
     p.add_argument("--input-size", default=None,
                    help="'small' (the narrowed net on 28x28/32x32 images) or the paper's input "
@@ -108,6 +109,14 @@ def make_parser(description, archs, default_arch, epochs, batch_size, lr=0.01, p
                         "as PyTorch's ImageNet example); if you grow it, scale --lr with it "
                         "(linear scaling rule, with a few epochs of warm-up)")
     return p
+
+
+def seed(text):
+    """``--seed``'s type: an integer from 0 to 2**63 - 1 (argparse reports anything else)."""
+    value = int(text)   # a ValueError: argparse says "invalid seed value"
+    if not 0 <= value < 2 ** 63:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 2**63 - 1, got {value}")
+    return value
 
 
 def parse_args(parser, argv=None, paper_size=224):
@@ -286,9 +295,12 @@ class Data:
 
 
 def _stats(images):
-    """Per-channel mean and std in 0..1 units of an (N, H, W, C) uint8 array."""
+    """Per-channel mean and std in 0..1 units of an (N, H, W, C) uint8 array. A channel that
+    is one value throughout (std 0, or rounding's 1e-13) gets std 1: its mean is subtracted
+    and nothing is divided by zero."""
     x = images.reshape(-1, images.shape[-1]).astype(np.float64) / 255
-    return tuple(x.mean(axis=0)), tuple(x.std(axis=0))
+    std = x.std(axis=0)
+    return tuple(x.mean(axis=0)), tuple(np.where(std > 1e-6, std, 1.0))
 
 
 def find_data(path):
