@@ -7,8 +7,11 @@
 The weights are a file (minidl downloads nothing): torchvision's ``.pth`` or ``.safetensors``,
 or timm's VGG ``model.safetensors`` (README, "Transfer learning", says where to get them).
 Each photo is prepared as torchvision prepared ImageNet's validation images -- shorter side to
-256, centre crop 224, RGB minus the ImageNet mean, over its std -- and one line per class gives
-the softmax probability and the name (``minidl.data.imagenet``).
+256 with Pillow's antialiased bilinear filter, centre crop 224, RGB minus the ImageNet mean,
+over its std -- and one line per class gives the softmax probability and the name
+(``minidl.data.imagenet``). Every photo is checked from its header before anything is loaded:
+an aspect ratio over 16:1 or more than 64 megapixels is refused in one line (a 1x3000 strip
+would become a 256x768000 image).
 """
 import argparse
 import os
@@ -19,7 +22,10 @@ import minidl
 import minidl.functional as F
 from minidl import models
 from minidl.data.datasets.folder import pil_loader
-from minidl.data.imagenet import CROP, IMAGENET_CLASSES, imagenet_transform
+from minidl.data.datasets.errors import CorruptFileError
+from minidl.data.imagenet import (CROP, IMAGENET_CLASSES, IMAGENET_MEAN, IMAGENET_STD, RESIZE,
+                                  check_photo_size)
+from minidl.data.transforms import CenterCrop, Normalize, Resize, ToTensor
 from minidl.nn.module import StateDictError
 from minidl.serialization import CheckpointError
 
@@ -40,6 +46,30 @@ def make_parser():
                    help="VGG only: the width the weights were trained at (1: the real nets)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
     return p
+
+
+def check_photo(path):
+    """The photo's size from its header alone (nothing decoded): ValueError unless
+    ``imagenet_transform`` can take it at a cost in proportion to the file."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise CorruptFileError(path, f"cannot read it as an image ({e})") from None
+    check_photo_size(width, height, path)
+
+
+def load_photo(path):
+    """(224, 224, 3) uint8: the photo, short side resized to 256 as Pillow does (antialiased),
+    centre-cropped."""
+    check_photo(path)
+    return CenterCrop(CROP)(Resize(RESIZE, antialias=True)(pil_loader(path)))
+
+
+def prepare(path):
+    """(3, 224, 224) float32: ``load_photo`` minus the ImageNet mean, over its std."""
+    return ToTensor()(Normalize(IMAGENET_MEAN, IMAGENET_STD)(load_photo(path)))
 
 
 def build(parser, args):
@@ -64,13 +94,18 @@ def main(argv=None):
         if not os.path.isfile(photo):
             parser.error(f"{photo}: no such file")
     device = common.parse_device(parser, args.device)
+    for photo in args.photos:   # all of them, before the net's weights are read
+        try:
+            check_photo(photo)
+        except ValueError as e:
+            common.fail(str(e))
     net = build(parser, args).to(device).eval()
-    prepare = imagenet_transform()
     for photo in args.photos:
         try:
-            x = prepare(pil_loader(photo))
+            x = prepare(photo)
         except (OSError, ValueError) as e:
-            common.fail(f"{photo}: cannot read it as an image ({e})")
+            common.fail(str(e) if isinstance(e, CorruptFileError)
+                        else f"{photo}: cannot read it as an image ({e})")
         with minidl.no_grad():
             logits = net(minidl.tensor(x[None], device=device))
         if logits.shape[1] != len(IMAGENET_CLASSES):

@@ -10,8 +10,12 @@ repeats distinct spellings (134 "crane bird" beside 517 "crane" the machine, 639
 suit" beside 638 "maillot"). Stored in ``imagenet_classes.txt`` beside this file, one a line.
 
 Preprocessing of torchvision's (and timm's ``tv_in1k``) ImageNet weights: shorter side resized
-to 256, centre crop 224, RGB scaled to 0..1, then per channel minus ``IMAGENET_MEAN`` and
-divided by ``IMAGENET_STD``.
+to 256 with Pillow's antialiased bilinear filter (as torchvision's PIL pipeline did), centre
+crop 224, RGB scaled to 0..1, then per channel minus ``IMAGENET_MEAN`` and divided by
+``IMAGENET_STD``.
+
+``check_photo_size(w, h)`` refuses, from the image header alone, a photo whose resize would
+cost far more than its file: a 1x3000 PNG of 91 bytes would become 256x768000 floats (2 GiB).
 """
 import os
 
@@ -34,7 +38,27 @@ def _read_classes():
 IMAGENET_CLASSES = _read_classes()
 
 
+MAX_ASPECT = 16              # long side / short side: panoramas pass, 1x3000 strips do not
+MAX_PIXELS = 64_000_000      # a 64-megapixel photo decodes to 192 MB
+
+
 def imagenet_transform(resize=RESIZE, crop=CROP):
     """HWC uint8 RGB image -> (3, crop, crop) float32, torchvision's evaluation pipeline."""
-    return Compose([Resize(resize), CenterCrop(crop), Normalize(IMAGENET_MEAN, IMAGENET_STD),
-                    ToTensor()])
+    return Compose([Resize(resize, antialias=True), CenterCrop(crop),
+                    Normalize(IMAGENET_MEAN, IMAGENET_STD), ToTensor()])
+
+
+def check_photo_size(width, height, name="the photo"):
+    """ValueError (naming `name`) for a size ``imagenet_transform`` should not be given: an
+    aspect ratio over ``MAX_ASPECT`` or more than ``MAX_PIXELS`` pixels."""
+    if width < 1 or height < 1:
+        raise ValueError(f"{name}: {width}x{height} pixels: an empty image")
+    long, short = max(width, height), min(width, height)
+    if long > MAX_ASPECT * short:
+        raise ValueError(f"{name}: {width}x{height} pixels, an aspect ratio of {long / short:.0f}:1; "
+                         f"photos up to {MAX_ASPECT}:1 are accepted (resizing its short side "
+                         f"to {RESIZE} would make the long side {RESIZE * long // short} pixels)")
+    if width * height > MAX_PIXELS:
+        raise ValueError(f"{name}: {width}x{height} pixels ({width * height / 1e6:.0f} "
+                         f"megapixels); photos up to {MAX_PIXELS // 1_000_000} megapixels are "
+                         "accepted: shrink it first")

@@ -9,6 +9,7 @@ in ``base.py``. A typical training pipeline (AlexNet, with VGG's scale jittering
                         PCAColorAugmentation(eigvals, eigvecs), Normalize(mean), ToTensor()])
     test_tf = Compose([Resize(256), CenterCrop(256), TenCrop(224), Normalize(mean), ToTensor()])
 """
+from .antialias import resize_antialias
 from .base import Compose, Lambda, Transform
 from .color import PCAColorAugmentation, compute_pca
 from .convert import Normalize, ToTensor
@@ -17,7 +18,7 @@ from .resize import RandomScale, Resize, resize_bilinear, resize_bilinear_naive
 
 __all__ = [
     "Transform", "Compose", "Lambda",
-    "Resize", "RandomScale", "resize_bilinear", "resize_bilinear_naive",
+    "Resize", "RandomScale", "resize_bilinear", "resize_bilinear_naive", "resize_antialias",
     "RandomCrop", "CenterCrop", "RandomHorizontalFlip", "TenCrop",
     "PCAColorAugmentation", "compute_pca",
     "Normalize", "ToTensor",

@@ -15,12 +15,16 @@ looks at source row ``y = (oy + 0.5) * H / OH - 0.5``, clamped to ``[0, H - 1]``
 
 The fast version uses that bilinear weights factorise: interpolate all rows at once, then all
 columns (two gathers and two weighted sums, no Python loop). Shrinking by more than 2x with no
-antialiasing skips pixels; the papers only ever shrink ImageNet photos a little, so we keep the
-simple filter.
+antialiasing skips pixels; the papers only ever shrink ImageNet photos a little, so training
+keeps the simple filter. ``Resize(S, antialias=True)`` uses Pillow's antialiased filter instead
+(``antialias.py``): what torchvision's pretrained weights were evaluated with (their photos
+went through Pillow), so ``minidl.data.imagenet`` uses it. (torchvision's own default is
+``antialias=True``; minidl keeps False, the papers' filter, for training.)
 """
 import numpy as np
 
 from ..rng import resolve_rng
+from .antialias import resize_antialias
 from .base import Transform, as_hwc, pair
 
 
@@ -76,10 +80,12 @@ def short_side_size(h, w, s):
 
 class Resize(Transform):
     """``Resize(S)``: rescale so the short side is S, keeping the aspect ratio (AlexNet: S = 256).
-    ``Resize((h, w))``: rescale to exactly h x w. Bilinear, see the module docstring."""
+    ``Resize((h, w))``: rescale to exactly h x w. Bilinear, see the module docstring;
+    ``antialias=True``: Pillow's antialiased bilinear filter (``resize_antialias``)."""
 
-    def __init__(self, size):
+    def __init__(self, size, antialias=False):
         self.size = size if isinstance(size, (int, np.integer)) else pair(size, "Resize")
+        self.antialias = bool(antialias)
 
     def __call__(self, img, rng=None):
         img = as_hwc(img, "Resize")
@@ -89,7 +95,7 @@ class Resize(Transform):
             oh, ow = short_side_size(img.shape[0], img.shape[1], int(self.size))
         if (oh, ow) == img.shape[:2]:
             return img
-        return resize_bilinear(img, oh, ow)
+        return (resize_antialias if self.antialias else resize_bilinear)(img, oh, ow)
 
 
 class RandomScale(Transform):
