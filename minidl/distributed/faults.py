@@ -4,14 +4,20 @@ Without this, a rank that raises simply exits, and the others wait forever in th
 collective for a peer that is gone. So after ``init_process_group``:
 
 - an exception nobody catches (``sys.excepthook``) prints ``[rank r]`` and its traceback,
-  then calls ``MPI_Abort``, which ends every rank of the job within seconds;
+  then ends the rank with a non-zero status after telling every peer (``departures.py``):
+  the launcher ends the other ranks, and a peer waiting in a collective ends itself;
 - a script can wrap its work in ``abort_on_error()`` to do the same for ``SystemExit`` with a
   non-zero status (a script's one-line errors) and for Ctrl-C (``KeyboardInterrupt``; mpiexec
   forwards the signal to every rank, and whichever rank is stuck in a collective is freed by
   the others' abort).
 
-An orderly exit (status 0) is left alone: every rank is expected to reach it.
+An exit with status 0 is orderly only if every rank reaches it: ``departures.py`` checks.
+
+Why not ``MPI_Abort``: MPICH's launcher, ended that way, leaves its topology file
+(``$TMPDIR/hydra_hwloc_xmlfile_*``) behind; a rank that exits with a non-zero status makes
+it end the job and clean up.
 """
+import signal
 import contextlib
 import os
 import sys
@@ -29,6 +35,8 @@ def _rank():
 def abort(code=1, message=None):
     """Print `message` (prefixed with the rank) and end every rank of the job with `code`."""
     from . import process_group
+    with contextlib.suppress(ValueError):   # a second Ctrl-C must not interrupt the abort
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     rank = _rank()
     if message:
         print("\n".join(f"[rank {rank}] {line}" for line in message.rstrip().splitlines()),
@@ -37,14 +45,15 @@ def abort(code=1, message=None):
     if process_group._group is None:
         raise SystemExit(code)
     sys.stderr.flush()
-    # give mpiexec a moment to forward what was just printed: once the abort reaches it, it
-    # kills every rank and may exit before draining their pipes (measured: the error was lost
-    # about one time in three without this)
+    group = process_group._group
+    if group.departures is not None:   # peers waiting in a collective end themselves
+        group.departures.announce(code or 1)
+        group.departures.flush(1.0)
+    # give mpiexec a moment to forward what was just printed: once this rank's exit reaches
+    # it, it kills every rank and may exit before draining their pipes (measured with
+    # MPI_Abort: the error was lost about one time in three without this)
     time.sleep(0.5)
-    process_group._group.abort(code)
-    # MPICH's MPI_Abort asks the process manager to kill the job and may return before the
-    # signal lands (measured: the rank went on running its next lines); never go on
-    os._exit(code)
+    os._exit(code or 1)
 
 
 def _excepthook(kind, value, tb):

@@ -16,12 +16,14 @@ used, so nothing a peer sends is ever unpickled.
 Every collective must be called by every rank, in the same order, with the same shapes and
 dtypes -- MPI's rule. A rank that never arrives would leave the others waiting forever, so the
 waits here poll with a deadline (``timeout``, 30 minutes by default as in PyTorch) and then
-raise; a rank that raises ends the whole job (``faults.py``).
+raise; a rank that raises ends the whole job (``faults.py``); a rank that leaves early, even
+with status 0, ends it too (``departures.py``, ``supervisor.py``).
 
 ``backend="nccl"`` runs the same collectives on CuPy arrays through NCCL (rank and peers still
 found by MPI, which carries NCCL's unique id). It needs a CUDA GPU per rank; the project's CI
 machine has none, so that path is kept to a few lines and is not exercised by the tests.
 """
+import atexit
 import datetime
 import time
 
@@ -61,6 +63,10 @@ class _MPIGroup:
         self.comm = self.MPI.COMM_WORLD.Dup()   # our own context: user MPI calls cannot interleave
         self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
         self.timeout_s = timeout.total_seconds()
+        from .departures import Departures, unlink_shared_memory
+        self.departures = Departures(self.MPI, self.rank, self.size) if self.size > 1 else None
+        self.MPI.COMM_WORLD.Barrier()           # every rank has mapped MPICH's shared memory:
+        unlink_shared_memory()                  # its file can go (nothing left in /dev/shm)
         self._ops = {ReduceOp.SUM: self.MPI.SUM, ReduceOp.AVG: self.MPI.SUM,
                      ReduceOp.PRODUCT: self.MPI.PROD, ReduceOp.MIN: self.MPI.MIN,
                      ReduceOp.MAX: self.MPI.MAX}
@@ -77,11 +83,13 @@ class _MPIGroup:
         deadline; past it raise, naming the collective."""
         requests = list(requests)
         deadline = time.monotonic() + self.timeout_s
-        spins = 0
+        spins, grace = 0, None
         while not self.MPI.Request.Testall(requests):
             spins += 1
             if spins > 1000:                   # past the first ~millisecond: poll gently
                 time.sleep(50e-6)
+                if self.departures is not None and spins % 16 == 0:   # a peer that left
+                    grace = self.departures.check(what, grace)
                 if time.monotonic() > deadline:
                     raise RuntimeError(
                         f"minidl.distributed: {what} on rank {self.rank} waited more than "
@@ -111,7 +119,17 @@ class _MPIGroup:
     def abort(self, code):
         self.MPI.COMM_WORLD.Abort(code)
 
+    def leave(self):
+        """Announce this rank's orderly departure and wait for every peer's (departures.py)."""
+        from . import supervisor
+        if self.departures is not None:
+            self.departures.leave_in_order(self.timeout_s)
+            self.departures.free()
+            self.departures = None
+        supervisor.finished()
+
     def destroy(self):
+        self.leave()
         self.comm.Free()
 
 
@@ -183,28 +201,35 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     leaving the others waiting in their next collective.
     """
     global _group
-    from . import faults
+    from . import faults, supervisor
     if _group is not None:
         raise RuntimeError("trying to initialize the default process group twice!")
     if init_method not in (None, "env://"):
         raise ValueError(f"init_process_group: init_method {init_method!r} is not supported; "
                          "MPI (mpiexec, srun) finds the ranks")
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
-    if backend == "mpi":
-        group = _MPIGroup(timeout)
-    elif backend == "nccl":
+    if backend not in ("mpi", "nccl"):
+        raise ValueError(f"init_process_group: backend must be 'mpi' or 'nccl', got {backend!r}")
+    if backend == "nccl":
         from .. import cuda
         if not cuda.is_available():
             raise RuntimeError("init_process_group(backend='nccl') needs a CUDA GPU on every "
                                "rank, and CuPy finds none here; use backend='mpi'")
-        group = _NCCLGroup(timeout)
-    else:
-        raise ValueError(f"init_process_group: backend must be 'mpi' or 'nccl', got {backend!r}")
+    supervisor.start()   # under mpiexec: a process that ends without finishing is reported
+    group = _MPIGroup(timeout) if backend == "mpi" else _NCCLGroup(timeout)
     for name, given, actual in (("world_size", world_size, group.size), ("rank", rank, group.rank)):
         if given not in (-1, None) and given != actual:
             raise ValueError(f"init_process_group: {name}={given}, but MPI says {actual}")
     _group = group
     faults.install()
+    atexit.register(_leave_at_exit)   # after mpi4py's MPI_Finalize, so it runs before it
+
+
+def _leave_at_exit():
+    """The script ended (returned, or sys.exit) without destroy_process_group: say so to the
+    other ranks and wait for theirs before MPI is finalized (departures.py)."""
+    if _group is not None:
+        _group.leave()
 
 
 def is_available():
