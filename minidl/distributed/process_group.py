@@ -25,6 +25,7 @@ machine has none, so that path is kept to a few lines and is not exercised by th
 """
 import atexit
 import datetime
+import os
 import time
 
 import numpy as np
@@ -222,13 +223,14 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
             raise ValueError(f"init_process_group: {name}={given}, but MPI says {actual}")
     _group = group
     faults.install()
-    atexit.register(_leave_at_exit)   # after mpi4py's MPI_Finalize, so it runs before it
+    atexit.register(_leave_at_exit, os.getpid())   # after mpi4py's MPI_Finalize: runs before it
 
 
-def _leave_at_exit():
+def _leave_at_exit(pid):
     """The script ended (returned, or sys.exit) without destroy_process_group: say so to the
-    other ranks and wait for theirs before MPI is finalized (departures.py)."""
-    if _group is not None:
+    other ranks and wait for theirs before MPI is finalized (departures.py). Not in a forked
+    child (a DataLoader worker), which is not the rank."""
+    if _group is not None and os.getpid() == pid:
         _group.leave()
 
 
