@@ -500,7 +500,8 @@ class _Finisher:
         self.open = set()   # containers being walked: one met again is a cycle
 
     def error(self, path, message):
-        return CheckpointError(f"{self.where}: at {path or 'the top level'}: {message}")
+        return CheckpointError(f"{self.where}: at {quote(path) if path else 'the top level'}: "
+                               f"{message}")
 
     def value(self, obj, path, depth=0):
         if obj is None or isinstance(obj, (bool, int, float, str)):
