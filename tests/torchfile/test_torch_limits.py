@@ -113,3 +113,27 @@ def test_a_megabyte_key_is_quoted_short(legacy):
     with pytest.raises(CheckpointError) as e:
         minidl.load(io.BytesIO(blob))
     assert len(str(e.value)) < 1000, len(str(e.value))
+
+
+def test_a_bit_flip_in_legacy_data_loads_as_in_pytorch_and_the_docs_say_so():
+    """Legacy files have no checksum: minidl, like PyTorch, loads a flipped bit silently (a
+    zip file's CRC catches it). The reader's documentation must say so."""
+    import minidl.torch_format as tf
+    p = state_dict([("w", tensor("FloatStorage", "0", 4, 0, (4,), (1,), legacy=True))])
+    data = bytearray(np.arange(4, dtype="<f4").tobytes())
+    data[5] ^= 0x10
+    blob = legacy_file(p, {"0": (4, bytes(data))})
+    flipped = minidl.load(io.BytesIO(blob))["w"].numpy()
+    assert flipped[1] != 1.0 and np.array_equal(flipped[[0, 2, 3]], [0, 2, 3])
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(torch.load(io.BytesIO(blob), weights_only=True)["w"].numpy(),
+                                  flipped)
+    doc = " ".join(tf.__doc__.split())
+    assert "legacy file carries none" in doc and "load silently" in doc
+    zipped = bytearray(zip_file(state_dict([("w", tensor("FloatStorage", "0", 4, 0, (4,),
+                                                          (1,)))]),
+                                {"0": np.arange(4, dtype="<f4").tobytes()}))
+    at = bytes(zipped).index(np.arange(4, dtype="<f4").tobytes())
+    zipped[at + 5] ^= 0x10
+    with pytest.raises(CheckpointError):
+        minidl.load(io.BytesIO(bytes(zipped)))
