@@ -267,10 +267,10 @@ def cli(main):
     shell's), after the Trainer has said where the run can be resumed from. A bad file met
     on the way (``FILE_ERRORS``: a corrupt image read for the colour statistics or mid-epoch,
     in the main process or a worker; a full disk) ends it with one line naming the file. With
-    several ranks (--distributed) any of these on one rank ends every rank (MPI_Abort)."""
+    several ranks (--distributed) any of these on one rank ends every rank."""
     import minidl.distributed as dist
     try:
-        with dist.abort_on_error():   # several ranks: one failing ends them all (MPI_Abort)
+        with dist.abort_on_error():   # several ranks: one failing ends them all
             try:
                 main()
             except FILE_ERRORS as e:

@@ -13,7 +13,11 @@ Rooms::
 
     process_group.py  init_process_group, get_rank/get_world_size, all_reduce, broadcast,
                       all_gather, reduce_scatter, barrier: MPI buffers only (no pickle)
-    faults.py         one rank raising ends every rank (MPI_Abort), never a silent hang
+    faults.py         one rank raising ends every rank, never a silent hang
+    departures.py     a rank that leaves early (even sys.exit(0)) ends the job with an error;
+                      an orderly end waits for every rank; nothing left in /dev/shm
+    supervisor.py     a rank's process that ends without finishing (os._exit(0)) is reported
+                      and ends the job with status 1
     functional.py     all_gather_cat: an all-gather whose backward is a reduce-scatter
                       (model parallelism: AlexNet's two towers)
     seeding.py        per-rank seeds derived from one seed

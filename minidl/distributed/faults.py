@@ -60,7 +60,7 @@ def _excepthook(kind, value, tb):
     if issubclass(kind, KeyboardInterrupt):
         abort(130, "interrupted (Ctrl-C): ending every rank")
     abort(1, "".join(traceback.format_exception(kind, value, tb)) +
-          "this rank failed: ending every rank (MPI_Abort)")
+          "this rank failed: ending every rank")
 
 
 def install():
@@ -96,4 +96,4 @@ def abort_on_error():
         if process_group._group is None or process_group._group.size == 1:
             raise
         abort(1, "".join(traceback.format_exception(type(e), e, e.__traceback__)) +
-              "this rank failed: ending every rank (MPI_Abort)")
+              "this rank failed: ending every rank")

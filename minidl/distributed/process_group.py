@@ -198,7 +198,7 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     Rank and world size come from MPI (``mpiexec -n P``, ``srun --mpi=pmi2``); `world_size`
     and `rank`, if given, must agree with them. ``backend``: ``"mpi"`` (NumPy arrays) or
     ``"nccl"`` (CuPy arrays; needs a CUDA GPU). From here on an exception that no one catches
-    on any rank prints that rank's traceback and ends every rank (``MPI_Abort``), instead of
+    on any rank prints that rank's traceback and ends every rank (``faults.py``), instead of
     leaving the others waiting in their next collective.
     """
     global _group

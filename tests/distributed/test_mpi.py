@@ -60,7 +60,8 @@ def test_two_rank_cases_pass():
 @pytest.fixture(autouse=True)
 def mpich_segments_of_aborted_jobs():
     """MPICH unlinks its shared-memory segment (/dev/shm/mpich_shm_*, 2 MB) at MPI_Finalize; a
-    job ended by MPI_Abort leaves it behind (measured: a clean job leaves none). Remove the
+    job ended by MPI_Abort leaves it behind (measured: a clean job leaves none; minidl now unlinks
+    it once every rank has mapped it, so this is a safety net). Remove the
     ones this test's jobs left, so CI's /dev/shm does not fill."""
     shm = "/dev/shm"
     before = set(os.listdir(shm)) if os.path.isdir(shm) else set()
