@@ -88,11 +88,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 1 <= args.topk <= len(IMAGENET_CLASSES):
         parser.error(f"-k/--topk must be between 1 and {len(IMAGENET_CLASSES)}, got {args.topk}")
-    if not os.path.isfile(args.weights):
-        parser.error(f"--weights {args.weights}: no such file")
-    for photo in args.photos:
-        if not os.path.isfile(photo):
-            parser.error(f"{photo}: no such file")
+    for what, path in [("--weights ", args.weights)] + [("", p) for p in args.photos]:
+        if not os.path.isfile(path):   # a FIFO or a device would block the read forever
+            parser.error(f"{what}{path}: " + ("not a regular file" if os.path.exists(path)
+                                              else "no such file"))
     device = common.parse_device(parser, args.device)
     for photo in args.photos:   # all of them, before the net's weights are read
         try:

@@ -86,3 +86,11 @@ def test_a_photo_of_too_many_pixels_is_refused_from_its_header(tmp_path):
     path.write_bytes(png)
     with pytest.raises(ValueError, match="megapixels"):
         classify.check_photo(str(path))
+
+
+def test_a_fifo_photo_is_refused_not_read(tmp_path):
+    os.mkfifo(tmp_path / "x.jpg")
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "classify.py"),
+                           "--weights", str(tmp_path / "x.jpg"), str(tmp_path / "x.jpg")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr, proc.stderr
