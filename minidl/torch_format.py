@@ -164,6 +164,7 @@ class _Names:
 
     def find_class(self, module, name):
         full = f"{module}.{name}"
+        shown = full if len(full) <= 200 else quote(full)   # STACK_GLOBAL names are unbounded
         if full == "collections.OrderedDict":
             return StandIn(full, self.ordered_dict)
         if full in ("torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3"):
@@ -177,15 +178,15 @@ class _Names:
         if module == "torch" and name in DTYPES:
             return DType(full, DTYPES[name])
         if module == "torch" and _UNHOLDABLE.fullmatch(name):
-            raise self.error(f"holds a tensor of type {full}, which NumPy (so minidl) cannot "
+            raise self.error(f"holds a tensor of type {shown}, which NumPy (so minidl) cannot "
                              "hold; convert it to float32 in PyTorch first")
         if module.startswith("__torch__"):
-            raise self.error(f"refers to {full}: a TorchScript archive (torch.jit.save), not "
+            raise self.error(f"refers to {shown}: a TorchScript archive (torch.jit.save), not "
                              "a state dict; save model.state_dict() with torch.save instead")
         if module.startswith("torch.nn") or module == "__main__":
-            raise self.error(f"holds a pickled {full} object: this is a whole model, not a "
+            raise self.error(f"holds a pickled {shown} object: this is a whole model, not a "
                              "state dict; save model.state_dict() with torch.save instead")
-        raise self.error(f"refers to {full}, which a state dict does not use (refused: loading "
+        raise self.error(f"refers to {shown}, which a state dict does not use (refused: loading "
                          f"it could run code, or minidl cannot hold it)")
 
     def persistent_load(self, pid):

@@ -28,6 +28,8 @@ import copy
 
 import numpy as np
 
+from ..quoting import quote
+
 
 class CollateError(RuntimeError, ValueError):
     """Samples that cannot be stacked (shapes or lengths differ). PyTorch raises RuntimeError
@@ -119,7 +121,7 @@ def collate(batch, where="batch"):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, collections.abc.Mapping):
-        return _same_mapping(elem, {k: collate([d[k] for d in batch], f"{where}[{k!r}]")
+        return _same_mapping(elem, {k: collate([d[k] for d in batch], f"{where}[{quote(k)}]")
                                     for k in elem})
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)

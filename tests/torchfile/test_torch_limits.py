@@ -137,3 +137,11 @@ def test_a_bit_flip_in_legacy_data_loads_as_in_pytorch_and_the_docs_say_so():
     zipped[at + 5] ^= 0x10
     with pytest.raises(CheckpointError):
         minidl.load(io.BytesIO(bytes(zipped)))
+
+
+def test_a_megabyte_global_name_is_quoted_short():
+    from torch_files import PROTO2, SETITEM, STACK_GLOBAL, STOP, ordered_dict
+    p = PROTO2 + ordered_dict() + text("w") + STACK_GLOBAL("os", "x" * 3_000_000) + SETITEM + STOP
+    with pytest.raises(CheckpointError) as e:
+        minidl.load(io.BytesIO(zip_file(p)))
+    assert len(str(e.value)) < 1000
