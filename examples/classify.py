@@ -51,10 +51,15 @@ def make_parser():
 def check_photo(path):
     """The photo's size from its header alone (nothing decoded): ValueError unless
     ``imagenet_transform`` can take it at a cost in proportion to the file."""
+    import warnings
     from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path) as im:
-            width, height = im.size
+        with warnings.catch_warnings():   # the size check below says it in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                width, height = im.size
+    except Image.DecompressionBombError as e:   # not an OSError/ValueError: said here
+        raise CorruptFileError(path, f"{e} (refused by Pillow)") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise CorruptFileError(path, f"cannot read it as an image ({e})") from None
     check_photo_size(width, height, path)

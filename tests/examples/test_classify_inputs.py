@@ -72,20 +72,30 @@ def test_extreme_aspect_ratios_are_refused_before_decoding(tmp_path, size):
     assert time.monotonic() - t0 < 60
 
 
-def test_a_photo_of_too_many_pixels_is_refused_from_its_header(tmp_path):
-    # a PNG claiming 9000 x 9000 pixels in a few bytes: refused before its data is decoded
+def png_claiming(side):
+    """A PNG header claiming side x side pixels, in a few bytes (its data is not there)."""
     import struct
     import zlib
 
     def chunk(kind, data):
         return (struct.pack(">I", len(data)) + kind + data
                 + struct.pack(">I", zlib.crc32(kind + data)))
-    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 9000, 9000, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [9000, 12000, 20000])   # Pillow warns at 89 M, refuses at 179 M
+def test_a_photo_of_too_many_pixels_is_refused_from_its_header(tmp_path, side):
     path = tmp_path / "big.png"
-    path.write_bytes(png)
-    with pytest.raises(ValueError, match="megapixels"):
+    path.write_bytes(png_claiming(side))
+    with pytest.raises(ValueError, match="megapixels|decompression bomb") as e:
         classify.check_photo(str(path))
+    assert str(path) in str(e.value)
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "classify.py"),
+                           "--weights", str(path), str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
 
 
 def test_a_fifo_photo_is_refused_not_read(tmp_path):
