@@ -12,8 +12,10 @@ it and exits with
   status 0 but without finishing; 128 + N if a signal N killed it.
 
 The launcher then sees a failed rank and ends the others. The parent forwards the signals the
-launcher sends it (Ctrl-C, SIGTERM) to the child; the child dies with its parent (Linux's
-``PR_SET_PDEATHSIG``). ``MINIDL_RANK_SUPERVISOR=0`` turns this off.
+launcher sends it (Ctrl-C, SIGTERM) to the child (a terminal's Ctrl-C reaches both, and is not
+forwarded twice); the child stays in the parent's process group (job control, Ctrl-Z, works as
+before) and dies with its parent (Linux's ``PR_SET_PDEATHSIG``). ``MINIDL_RANK_SUPERVISOR=0``
+turns this off.
 """
 import ctypes
 import os
@@ -46,7 +48,6 @@ def start():
         os.close(read_end)
         _pipe = write_end
         _die_with(parent)
-        os.setpgid(0, 0)   # a terminal's Ctrl-C reaches the parent alone, which forwards it
         return
     os.close(write_end)
     _supervise(pid, read_end)
@@ -75,6 +76,8 @@ def _die_with(parent):
 def _supervise(child, read_end):
     """The parent: forward signals, wait for the child, exit as the module docstring says."""
     def forward(signum, frame):
+        if signum == signal.SIGINT and _from_terminal():
+            return   # a terminal's Ctrl-C went to the whole foreground group: the child has it
         try:
             os.kill(child, signum)
         except ProcessLookupError:
@@ -110,6 +113,17 @@ def _supervise(child, read_end):
              "minidl.distributed's clean-up); ending every rank")
         os._exit(1)
     os._exit(code)
+
+
+def _from_terminal():
+    """Whether this process is in its terminal's foreground group (so a Ctrl-C there reached
+    the child as well)."""
+    for fd in (0, 1, 2):
+        try:
+            return os.tcgetpgrp(fd) == os.getpgrp()
+        except OSError:
+            continue
+    return False
 
 
 def _say(line):

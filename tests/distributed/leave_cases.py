@@ -4,6 +4,7 @@
     exit0      rank 1 calls sys.exit(0) at step 3 while rank 0 goes on calling all_reduce
     osexit0    rank 1 calls os._exit(0) at step 3 (no atexit, no finalize)
     raise      rank 1 raises at step 3
+    kill9      rank 1 is killed by SIGKILL at step 3
     late0      rank 1 calls os._exit(0) after the last collective: it never finished properly
     finish     both ranks finish (rank 0 two seconds later, computing alone): status 0
 
@@ -13,6 +14,7 @@ has ended.
 """
 import glob
 import os
+import signal
 import sys
 import time
 
@@ -36,6 +38,8 @@ def main(case):
                 os._exit(0)
             if case == "raise":
                 raise ValueError("rank 1 broke on purpose")
+            if case == "kill9":   # as the kernel's OOM killer does
+                os.kill(os.getpid(), signal.SIGKILL)
         dist.all_reduce(np.ones(3))
         time.sleep(0.02)
     if case == "late0" and rank == 1:

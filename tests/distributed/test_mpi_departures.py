@@ -56,6 +56,7 @@ def run_job(*args, timeout=90):
     ("osexit0", r"\[rank 1\] .*ended without finishing"),
     ("late0", r"\[rank 1\] .*ended without finishing"),
     ("raise", r"\[rank 1\] ValueError: rank 1 broke on purpose"),
+    ("kill9", r"\[rank 1\] this rank was killed by SIGKILL"),
 ])
 def test_a_rank_that_leaves_early_ends_the_job_with_an_error(tmp_path, case, message):
     code, out, err, seconds = run_job(os.path.join(HERE, "leave_cases.py"), case)
