@@ -8,7 +8,6 @@ import os
 import numpy as np
 import pytest
 
-import minidl
 from minidl import nn
 from minidl.checkpoint import check_model_state
 from minidl.serialization import CheckpointError, load, save

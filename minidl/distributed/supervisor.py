@@ -55,7 +55,6 @@ def start():
 
 def finished():
     """In the rank: tell the parent the job ended in order (so status 0 is the truth)."""
-    global _pipe
     if _pipe is not None:
         try:
             os.write(_pipe, b"F")

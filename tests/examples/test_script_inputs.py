@@ -1,7 +1,6 @@
 """Inputs that used to end the example scripts in a traceback (issue 24, item 10): a negative
 --seed, a dataset whose images are all one colour. The scripts' parsers and data detection run
 in this process (``common``), as ``test_script_errors_files`` does."""
-import argparse
 import os
 import sys
 

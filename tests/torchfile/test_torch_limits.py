@@ -9,7 +9,7 @@ import pytest
 
 import minidl
 from minidl.serialization import CheckpointError
-from torch_files import (integer, legacy_file, overlapping_zip, raw_zip, state_dict, tensor,
+from torch_files import (legacy_file, overlapping_zip, raw_zip, state_dict, tensor,
                          text, zip_file)
 
 NESTED = [f"archive/data/{i}" for i in range(4)]
