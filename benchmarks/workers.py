@@ -39,6 +39,8 @@ class Worker:
         env = dict(os.environ, **(env or {}))
         if torch_threads:
             env["BENCH_TORCH_THREADS"] = str(torch_threads)
+        if framework == "minidl":   # OpenBLAS's idle threads sleep at once (kernels/threads.py)
+            env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
         self.framework, self.label = framework, label or framework
         argv = [framework] + ([conv_algo] if conv_algo else [])
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__)] + argv,
@@ -119,7 +121,7 @@ def _info(framework):
 
 
 def serve(framework, conv_algo=None):
-    # The framework is imported first, before NumPy: whatever it sets up at import applies.
+    # The framework is imported first, before NumPy (for torch: its own OpenMP comes first).
     if framework == "minidl":
         kernels = importlib.import_module("minidl.kernels")
         with kernels.use(conv_algo=conv_algo):

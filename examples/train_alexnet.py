@@ -28,7 +28,12 @@ shows it).
 Writes to runs/alexnet/: log.jsonl, curves.png, checkpoint_last/best.safetensors and
 filters_conv1.png -- the first layer's learned kernels, the paper's figure 3.
 """
-import minidl
+import os
+# OpenBLAS's idle threads spin ~0.1 s after each product, slowing the Numba kernels that run
+# next; set before NumPy loads, this puts them to sleep at once (kernels/threads.py)
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import minidl  # noqa: E402
 from minidl.data.transforms import (CenterCrop, Compose, PCAColorAugmentation, RandomCrop,
                                     RandomHorizontalFlip, Resize, compute_pca)
 from minidl.models import summary, ten_crop_predict

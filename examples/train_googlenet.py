@@ -25,7 +25,12 @@ The paper's recipe and what this script makes of it:
 The progress bar and the log show the main classifier's accuracy; the loss includes the
 auxiliary terms while training and is the main cross-entropy at validation.
 """
-import minidl
+import os
+# OpenBLAS's idle threads spin ~0.1 s after each product, slowing the Numba kernels that run
+# next; set before NumPy loads, this puts them to sleep at once (kernels/threads.py)
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import minidl  # noqa: E402
 from minidl.data.transforms import CenterCrop, Compose, RandomCrop, RandomHorizontalFlip, Resize
 from minidl.models import googlenet_loss, summary
 

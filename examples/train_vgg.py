@@ -23,7 +23,12 @@ The paper's recipe and what this script makes of it:
     test: dense evaluation (FC layers as          -e: the same, on the whole image (256 at the
     convolutions, score map averaged, flips)      paper's size)
 """
-import minidl
+import os
+# OpenBLAS's idle threads spin ~0.1 s after each product, slowing the Numba kernels that run
+# next; set before NumPy loads, this puts them to sleep at once (kernels/threads.py)
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
+import minidl  # noqa: E402
 from minidl.data.transforms import (CenterCrop, Compose, PCAColorAugmentation, RandomCrop,
                                     RandomHorizontalFlip, RandomScale, Resize, compute_pca)
 from minidl.models import dense_evaluate, get_model, init_from, summary, to_fully_convolutional

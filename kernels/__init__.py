@@ -138,8 +138,28 @@ def target_for(array):
 
 
 def module(family, target):
-    """The built-in module of `family` ("winograd" for conv's Winograd kernels) for `target`."""
+    """The built-in module of `family` ("winograd" for conv's Winograd kernels) for `target`.
+    The first CPU module chosen sets up the CPU (``_first_cpu_use``)."""
+    if target == "cpu" and not _cpu_ready:
+        _first_cpu_use()
     return importlib.import_module(MODULES[family, target])
+
+
+_cpu_ready = False
+
+
+def _first_cpu_use():
+    """What the CPU kernels want set up once, before they first run (not at import):
+    Numba's thread pool, with idle threads that sleep (``threads.configure``), and glibc's
+    malloc keeping freed blocks for reuse (``minidl.backend.keep_freed_memory``; off with
+    MINIDL_KEEP_FREED_MEMORY=0). Code that calls a cpu.py directly, before any op has run,
+    can call ``minidl.kernels.threads.configure()`` first for the same speed."""
+    global _cpu_ready
+    from minidl.backend import keep_freed_memory
+    from .threads import configure
+    configure()
+    keep_freed_memory()
+    _cpu_ready = True
 
 
 def select(family, array):

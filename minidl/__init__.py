@@ -11,14 +11,7 @@ Rooms, in the order data flows: ``backend`` (NumPy/CuPy, devices) -> ``minidl.ke
 ``nn`` (layers) -> ``models`` -> ``optim``, ``data``, ``train``; ``distributed`` (MPI ranks)
 and ``nn.parallel`` (DistributedDataParallel) beside them.
 """
-import os
-
-# OpenBLAS's idle threads spin for ~0.1 s after each matrix product, stealing the cores from
-# the Numba kernels that run next (measured: half their speed on 2 cores). A short timeout puts
-# them to sleep sooner; it only takes effect when minidl is imported before NumPy.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 from . import cuda  # noqa: E402
 from .autograd import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401

@@ -134,7 +134,8 @@ def keep_freed_memory(limit=1 << 30):
     output at batch 32 is 37 MB), so each comes back as fresh pages that the kernel faults in
     and zeroes, about 1.5 ms per 37 MB. Kept in the heap, they are reused as they are: the
     AlexNet training step ran 10-17% faster on 2 cores (VGG-16 14%), peak memory +3%.
-    `import minidl` calls this on Linux with glibc; MINIDL_KEEP_FREED_MEMORY=0 turns it off.
+    minidl calls this once, when its first CPU kernel is chosen (``minidl.kernels.module``), on
+    Linux with glibc; MINIDL_KEEP_FREED_MEMORY=0 turns it off.
     """
     if os.environ.get("MINIDL_KEEP_FREED_MEMORY", "1") == "0" or \
             platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
@@ -145,6 +146,3 @@ def keep_freed_memory(limit=1 << 30):
         return bool(libc.mallopt(M_MMAP_THRESHOLD, limit) and libc.mallopt(M_TRIM_THRESHOLD, limit))
     except (OSError, AttributeError):
         return False
-
-
-keep_freed_memory()

@@ -3,11 +3,12 @@
 Same functions and shapes as `reference.py` (read that first: it explains im2col with AlexNet
 conv1 as the example). What makes this version fast:
 
-* The batch is cut into chunks of output rows (a row is one (n, oh): OW output pixels), sized so
-  the column buffer stays under `COL_BUFFER_BYTES`: a band of one image's rows, or whole images. The buffer is reused from chunk to chunk and
-  call to call (`_workspace`): it stays in cache between im2col writing it and the GEMM reading
-  it, memory stays bounded (VGG-16's first layers would need 115 MB per image otherwise), and
-  no fresh pages are faulted in on every call.
+* The batch is cut into chunks of output rows (a row is one (n, oh): OW output pixels), sized
+  so the column buffer stays under `COL_BUFFER_BYTES`: a band of one image's rows, or whole
+  images. The buffer is reused from chunk to chunk and call to call (`workspace`, in
+  `kernels/threads.py`): it stays in cache between im2col writing it and the GEMM reading it,
+  memory stays bounded (VGG-16's first layers would need 115 MB per image otherwise), and no
+  fresh pages are faulted in on every call.
 * im2col and col2im are parallel Numba loops that write straight into the GEMM's layout
   (C*KH*KW, rows*OW) and compute the valid range of each row once, so the inner loop is a
   plain copy with no bounds test and no padded copy of the input. Two shapes get their own
@@ -23,29 +24,14 @@ conv1 as the example). What makes this version fast:
 * Backward reuses one buffer for col and gcol: per group, gw needs col_g, then
   gcol_g = w_g.T @ gy_g overwrites exactly those rows before col2im reads them.
 """
-import threading
-
 import numpy as np
 from numba import njit, prange
 from numba import uint64 as u
 
-from ..threads import configure
-
-configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
+from ..threads import workspace
+from .bias_cpu import bias_grad
 
 COL_BUFFER_BYTES = 8 << 20   # upper bound of the column buffer (one chunk), bytes
-
-_local = threading.local()   # one set of buffers per thread: convolutions may run in several
-
-
-def _workspace(name, shape, dtype):
-    """A reusable scratch array of `shape`; grows when needed, never shrinks."""
-    buffers = _local.__dict__.setdefault("buffers", {})
-    size = int(np.prod(shape))
-    buf = buffers.get((name, np.dtype(dtype)))
-    if buf is None or buf.size < size:
-        buf = buffers[(name, np.dtype(dtype))] = np.empty(size, dtype=dtype)
-    return buf[:size].reshape(shape)
 
 
 @njit(cache=True)
@@ -313,21 +299,6 @@ def _add_bias(y, n, p0, p1, b):
             yf[u(d + p)] += bo
 
 
-@njit(cache=True, parallel=True, fastmath={"reassoc"})   # reassoc: lets the sum vectorise
-def _bias_grad(gy, gb):
-    """gb[o] += the sum of gy[:, o, :], in one pass (per band, the threads' start and stop
-    around each short sum cost more than the sum: 7.8 ms instead of 2.1 on VGG conv1_2)."""
-    N, OC, P = gy.shape
-    gf = gy.ravel()
-    for o in prange(OC):
-        acc = 0.0
-        for n in range(N):
-            s = (n * OC + o) * P
-            for p in range(P):
-                acc += gf[u(s + p)]
-        gb[o] += acc
-
-
 def im2col(x, spec):
     """x (N, C, H, W) -> col (C*KH*KW, N*OH*OW), the same layout as the reference."""
     x = np.ascontiguousarray(x)
@@ -399,7 +370,7 @@ def conv2d_forward(x, w, b, spec):
     y = np.empty((N, OC, OH * OW), dtype=x.dtype)
     for r0, r1 in _chunks(N, OH, C * KH * KW * OW * x.itemsize):
         J = (r1 - r0) * OW
-        col = _workspace("col", (C * KH * KW, J), x.dtype)
+        col = workspace("col", (C * KH * KW, J), x.dtype)
         _im2col_rows(x, r0, r1, spec, col)
         band = _band(r0, r1, OH, OW)
         if band is not None:      # one image's rows: the GEMMs write straight into y[n]
@@ -409,7 +380,7 @@ def conv2d_forward(x, w, b, spec):
             if b is not None:
                 _add_bias(y, n, p0, p1, b)
             continue
-        out = _workspace("out", (OC, J), x.dtype)     # whole images: (OC, images*OH*OW)
+        out = workspace("out", (OC, J), x.dtype)     # whole images: (OC, images*OH*OW)
         for g in range(groups):
             np.matmul(wg[g], col[g * K:(g + 1) * K], out=out[g * OCg:(g + 1) * OCg])
         _rows_to_nchw(out, b_rows, r0, r1, OH, OW, y)
@@ -437,16 +408,16 @@ def conv2d_backward(gy, x, w, spec, needs):
     chunks = _chunks(N, OH, C * KH * KW * OW * x.itemsize)
     banded = chunks[0][1] - chunks[0][0] <= OH     # every chunk lies in one image
     if banded and need_b:
-        _bias_grad(gy3, gb)
+        bias_grad(gy3, gb)
     for i, (r0, r1) in enumerate(chunks):
         J = (r1 - r0) * OW
         if banded:                 # gy's band is already an (OC, J) view: no copy
             n, p0, p1 = _band(r0, r1, OH, OW)
             gyr = gy3[n, :, p0:p1]
         else:                      # whole images: gather them into (OC, images*OH*OW)
-            gyr = _workspace("out", (OC, J), gy.dtype)
+            gyr = workspace("out", (OC, J), gy.dtype)
             _nchw_to_rows(gy3, r0, r1, OH, OW, gyr, gb)
-        col = _workspace("col", (C * KH * KW, J), x.dtype)
+        col = workspace("col", (C * KH * KW, J), x.dtype)
         if need_w:
             _im2col_rows(x, r0, r1, spec, col)
         for g in range(groups):
@@ -455,7 +426,7 @@ def conv2d_backward(gy, x, w, spec, needs):
                 if i == 0:   # the first chunk's product is the sum so far: no zeros, no add
                     np.matmul(col_g, gyr_g.T, out=gwt[g])
                 else:
-                    part = _workspace("gw", (K, OCg), w.dtype)
+                    part = workspace("gw", (K, OCg), w.dtype)
                     np.matmul(col_g, gyr_g.T, out=part)
                     gwt[g] += part
             if need_x:

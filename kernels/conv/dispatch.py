@@ -12,7 +12,8 @@ runs 3×3 kernels with stride 1 and dilation 1 in 2.25× fewer multiply-adds, pl
 that pass over memory; it wins where the GEMMs dominate and the transforms are amortised
 (`choose` below; the measurements behind the rule are in benchmarks/NOTES.md).
 
-The phases and blocks rewrites (`phases.py`, `blocks.py`) are apart from that default path:
+The phases and blocks rewrites (`rewrites/phases.py`, `rewrites/blocks.py`) are apart from
+that default path:
 `auto` never picks them. A strided layer whose phase kernel is 3×3 (kernel side k with
 ceil(k / stride) = 3: AlexNet's 11×11 stride 4) becomes a stride-1 3×3 convolution of
 stride² times the channels, which Winograd then runs: "phases". A stride-1 layer with a
@@ -33,8 +34,8 @@ a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) 
 layer, whatever the algorithm.
 """
 from .. import current, module, select, target_for
-from .blocks import BlockConv
-from .phases import PhaseConv
+from .rewrites.blocks import BlockConv
+from .rewrites.phases import PhaseConv
 from .winograd_reference import supports
 
 # The auto rule's thresholds (benchmarks/NOTES.md, "Winograd"): below these the transforms'

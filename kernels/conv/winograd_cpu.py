@@ -6,7 +6,8 @@ matrices B, G, A and says why a layer becomes 16 matrix products). What this ver
 * The tiles are processed a chunk of tile rows at a time (a tile row: TW tiles of one image
   side by side, 2 output rows), sized so the transformed tiles V (16, C, tiles) and products M
   (16, OC, tiles) stay under `TILE_BUFFER_BYTES` each. The buffers are reused from chunk to
-  chunk and call to call (as im2col's column buffer in `cpu.py`).
+  chunk and call to call (as im2col's column buffer in `cpu.py`: `kernels/threads.py`'s
+  `workspace`).
 * The input transform works on whole rows: B^T's combinations down a tile's 4 input rows are
   4 vector operations over the row (contiguous, so they vectorise), then B's across each
   tile's 4 columns. One thread per input channel; the padding is zero-filled into a row
@@ -19,20 +20,13 @@ matrices B, G, A and says why a layer becomes 16 matrix products). What this ver
 * Backward-data is a forward Winograd convolution of gy (padded by 2 - p) with the rotated,
   transposed filter; backward-filter goes back through the transforms (see the reference).
 """
-import contextlib
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit, prange
 from numba import uint64 as u
 
-from ..threads import configure
-from .cpu import _bias_grad, _workspace   # per-thread scratch arrays, shared with im2col
+from ..threads import cpu_threads, run_chunks, workspace
+from .bias_cpu import bias_grad
 from .winograd_reference import supports  # noqa: F401  (the dispatch asks each module)
-
-configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 TILE_BUFFER_BYTES = 16 << 20  # upper bound of V and of M (one chunk of tiles each), bytes
 HALF = np.float32(0.5)        # a float32 constant: float32 arithmetic stays float32
@@ -257,73 +251,6 @@ def _chunks(N, TH, TW, channels, itemsize, threads):
     return [(r, min(rows, r + per)) for r in range(0, rows, per)]
 
 
-_pool = None
-_blas = None
-
-
-def _threads():
-    return os.cpu_count() or 1
-
-
-def _executor():
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_threads(), thread_name_prefix="minidl-winograd")
-    return _pool
-
-
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """OpenBLAS on one thread inside the block (our threads run GEMMs side by side instead),
-    through threadpoolctl when it is installed; without it the GEMMs keep their threads."""
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _blas = ThreadpoolController().select(user_api="blas").lib_controllers
-        except ImportError:
-            _blas = []
-    old = [lib.num_threads for lib in _blas]
-    for lib in _blas:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, n in zip(_blas, old):
-            lib.set_num_threads(n)
-
-
-def _run(work, chunks, dynamic=True):
-    """work(t, r0, r1) for every chunk, on one thread per core; -> each thread's last result.
-
-    dynamic: each thread takes the next chunk when it finishes one, so a thread whose core is
-    busy with another process does fewer; the chunks' outputs are disjoint, so the result does
-    not depend on who did what. Otherwise thread t takes chunks t, t + threads, ... (a fixed
-    assignment: for sums, whose rounding must not change from run to run).
-    """
-    n = min(_threads(), len(chunks))
-    if n <= 1:
-        return [[work(0, r0, r1) for r0, r1 in chunks][-1]]
-    lock, it = threading.Lock(), iter(chunks)
-
-    def worker(t):
-        out = None
-        mine = iter(chunks[t::n])
-        while True:
-            if dynamic:
-                with lock:
-                    c = next(it, None)
-            else:
-                c = next(mine, None)
-            if c is None:
-                return out
-            out = work(t, *c)
-
-    with _single_threaded_blas():
-        futures = [_executor().submit(worker, t) for t in range(n)]
-        return [f.result() for f in futures]
-
-
 def _forward(x, U, b, ph, pw, OH, OW, groups):
     """y (N, OC, OH, OW) from x and the transformed filter U (16, groups, OCg, Cg)."""
     N, C, H, W = x.shape
@@ -334,14 +261,14 @@ def _forward(x, U, b, ph, pw, OH, OW, groups):
 
     def work(t, r0, r1):
         P = (r1 - r0) * TW
-        V = _workspace("V", (16, C, P), x.dtype)
-        M = _workspace("M", (16, OC, P), x.dtype)
+        V = workspace("V", (16, C, P), x.dtype)
+        M = workspace("M", (16, OC, P), x.dtype)
         _input_transform(x, ph, pw, TH, TW, r0, r1, V)
         np.matmul(U, V.reshape(16, groups, C // groups, P),
                   out=M.reshape(16, groups, OC // groups, P))
         _output_transform(M, b, TH, TW, r0, r1, y)
 
-    _run(work, _chunks(N, TH, TW, max(C, OC), x.itemsize, _threads()))
+    run_chunks(work, _chunks(N, TH, TW, max(C, OC), x.itemsize, cpu_threads()))
     return y
 
 
@@ -366,7 +293,7 @@ def conv2d_backward(gy, x, w, spec, needs):
     gb = None
     if need_b:
         gb = np.zeros(OC, np.float64)
-        _bias_grad(gy.reshape(N, OC, OH * OW), gb)
+        bias_grad(gy.reshape(N, OC, OH * OW), gb)
         gb = gb.astype(gy.dtype)
     gx = gw = None
     if need_x:
@@ -378,8 +305,8 @@ def conv2d_backward(gy, x, w, spec, needs):
 
         def work(t, r0, r1):
             P = (r1 - r0) * TW
-            V = _workspace("V", (16, C, P), x.dtype)
-            gM = _workspace("M", (16, OC, P), x.dtype)
+            V = workspace("V", (16, C, P), x.dtype)
+            gM = workspace("M", (16, OC, P), x.dtype)
             _input_transform(x, ph, pw, TH, TW, r0, r1, V)
             _gy_transform(gy, TH, TW, r0, r1, gM)
             part = np.matmul(gM.reshape(16, groups, OC // groups, P),
@@ -389,7 +316,7 @@ def conv2d_backward(gy, x, w, spec, needs):
             else:
                 sums[t] = part
 
-        _run(work, _chunks(N, TH, TW, max(C, OC), x.itemsize, _threads()), dynamic=False)
+        run_chunks(work, _chunks(N, TH, TW, max(C, OC), x.itemsize, cpu_threads()), dynamic=False)
         gU = sums[0]
         for t in range(1, len(sums)):             # a fixed order: the same sum every run
             gU += sums[t]

@@ -6,11 +6,8 @@ import numpy as np
 from numba import njit, prange
 from numba import uint64
 
-from ..threads import configure
 from .reference import GOLDEN, M1, M2, keep_threshold
 from ..layout import c_contiguous
-
-configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 S30, S27, S31, S32, ONE = uint64(30), uint64(27), uint64(31), uint64(32), uint64(1)
 

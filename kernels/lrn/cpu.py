@@ -16,10 +16,6 @@ import numpy as np
 from numba import njit, prange
 from numba import uint64 as u
 
-from ..threads import configure
-
-configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
-
 BLOCK = 256   # pixels per task: C*BLOCK values of each buffer stay in L2
 
 

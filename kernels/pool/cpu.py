@@ -12,10 +12,7 @@ import numpy as np
 from numba import njit, prange
 from numba import uint64 as u
 
-from ..threads import configure
 from . import windows
-
-configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 
 @njit(cache=True)

@@ -6,10 +6,7 @@ a select (two passes, one temporary); here the test and the select are one loop.
 import numpy as np
 from numba import njit, prange
 
-from ..threads import configure
 from ..layout import c_contiguous
-
-configure()   # OpenMP threads sleep when idle, leaving the cores to OpenBLAS
 
 
 @njit(cache=True, parallel=True)

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-import minidl  # noqa: F401  (its import tunes malloc)
+import minidl  # noqa: F401
 from minidl.backend import keep_freed_memory
 
 glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"

@@ -32,7 +32,7 @@ def test_winograd(N, C, H, W, OC, padding, groups, buffer_bytes, monkeypatch):
 
 
 # (rewrite, x shape, w shape, stride, padding, groups): AlexNet conv1-like layers on their
-# phases (kernels/conv/phases.py) and a conv2-like 5×5 layer in 3×3 blocks (blocks.py)
+# phases (kernels/conv/rewrites/phases.py) and a conv2-like 5×5 layer in 3×3 blocks (blocks.py)
 REWRITES = [("phases", (1, 2, 13, 13), (3, 2, 11, 11), (4, 4), (2, 2), 1),
             ("phases", (2, 1, 9, 9), (2, 1, 5, 5), (2, 2), (1, 1), 1),
             ("blocks", (2, 4, 7, 6), (2, 2, 5, 5), (1, 1), (2, 1), 2)]
@@ -42,8 +42,8 @@ REWRITES = [("phases", (1, 2, 13, 13), (3, 2, 11, 11), (4, 4), (2, 2), 1),
 def test_rewrites_on_the_cuda_winograd(rewrite, x_shape, w_shape, stride, padding, groups):
     """The rewrites that bring AlexNet's conv1 and conv2 to 3×3 stride-1 layers, around the
     CUDA Winograd kernels."""
-    from minidl.kernels.conv.blocks import BlockConv
-    from minidl.kernels.conv.phases import PhaseConv
+    from minidl.kernels.conv.rewrites.blocks import BlockConv
+    from minidl.kernels.conv.rewrites.phases import PhaseConv
     conv = (PhaseConv if rewrite == "phases" else BlockConv)(winograd_cuda)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0])

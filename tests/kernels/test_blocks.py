@@ -1,5 +1,5 @@
 """A stride-1 convolution with a kernel larger than 3×3 as 3×3 blocks by Winograd
-(kernels/conv/blocks.py): against the direct loop and the im2col reference, float32 accuracy at
+(kernels/conv/rewrites/blocks.py): against the direct loop and the im2col reference, float32 accuracy at
 AlexNet conv2's shape, gradcheck through F.conv2d, PyTorch, and the dispatch rule."""
 import numpy as np
 import pytest
@@ -10,7 +10,8 @@ import minidl
 import minidl.functional as F
 import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
-from minidl.kernels.conv import blocks, dispatch, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv import dispatch, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv.rewrites import blocks
 from minidl.kernels.conv.spec import make_spec
 
 

@@ -18,6 +18,7 @@ from minidl.kernels.conv.dispatch import conv_kernels
 from minidl.kernels.conv.spec import ConvSpec, make_spec
 from minidl.kernels.pool import reference as pool_reference
 from minidl.kernels.pool.spec import PoolSpec, pool_spec
+from minidl.models import summary
 from minidl.ops._util import ShapeError
 
 
@@ -137,7 +138,7 @@ def test_algorithm_for_a_layer_or_a_spec_and_in_the_summary():
     with use(conv_algo="im2col"):
         assert algorithm_for(conv, (64, 56, 56)) == "im2col"
     net = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1))
-    s = minidl.models.summary(net, (3, 32, 32), print_fn=None)
+    s = summary(net, (3, 32, 32), print_fn=None)
     assert [r.algorithm for r in s.rows] == ["im2col", "", "winograd"]
     assert "winograd" in str(s) and "algorithm" in str(s)
 
@@ -175,3 +176,16 @@ def test_pool_spec():
         pool_spec((1, 1, 9, 9), (3, 3), (1, 1), (2, 2), op="avg_pool2d")
     with pytest.raises(ShapeError, match=r"max_pool2d: kernel 5×5 is larger than the padded"):
         pool_spec((1, 1, 4, 4), (5, 5), (1, 1))
+
+
+def test_importing_minidl_does_no_work_until_the_first_cpu_kernel():
+    code = ("import os, minidl, minidl.kernels as k, minidl.kernels.conv.cpu\n"
+            "from numba.np.ufunc import parallel\n"
+            "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'), k._cpu_ready, "
+            "parallel._is_initialized)\n"
+            "minidl.functional.relu(minidl.ones(3))\n"
+            "print(k._cpu_ready, parallel._is_initialized)\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert out.stdout.split() == ["None", "False", "False", "True", "True"]

@@ -1,4 +1,4 @@
-"""A strided convolution on the input's phases (kernels/conv/phases.py): against the direct loop
+"""A strided convolution on the input's phases (kernels/conv/rewrites/phases.py): against the direct loop
 and the im2col reference, float32 accuracy at AlexNet conv1's shape, gradcheck through F.conv2d,
 PyTorch, and the dispatch rule that picks it."""
 import numpy as np
@@ -10,7 +10,8 @@ import minidl
 import minidl.functional as F
 import minidl.kernels as kernels
 from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
-from minidl.kernels.conv import cpu, dispatch, phases, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv import cpu, dispatch, reference, winograd_cpu, winograd_reference
+from minidl.kernels.conv.rewrites import phases
 from minidl.kernels.conv.spec import make_spec
 
 

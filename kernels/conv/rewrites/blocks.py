@@ -1,5 +1,7 @@
 """A stride-1 convolution with a kernel larger than 3×3 as a sum of 3×3 convolutions (blocks).
 
+Off the default path: ``conv_algo="auto"`` never picks it; ``use(conv_algo="winograd")`` does.
+
 Shapes (stride 1, dilation 1, padding (ph, pw), any groups)
 ------
     x    (N, C, H, W)            input              w     (OC, C//groups, KH, KW)
@@ -24,7 +26,7 @@ the padding cut off); gw's blocks are the blocks' weight gradients, the zero tap
 """
 from minidl.backend import get_array_module
 
-from .spec import ConvSpec
+from ..spec import ConvSpec
 
 
 def _blocks(KH, KW):

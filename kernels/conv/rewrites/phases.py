@@ -1,5 +1,7 @@
 """A strided convolution as a stride-1 convolution of the input's phases (space-to-depth).
 
+Off the default path: ``conv_algo="auto"`` never picks it; ``use(conv_algo="winograd")`` does.
+
 Shapes (stride (sh, sw), padding (ph, pw), dilation 1, any groups)
 ------
     x    (N, C, H, W)                 input             w    (OC, C//groups, KH, KW)
@@ -33,7 +35,7 @@ phase taps put back, the zero taps dropped; gb is the inner one.
 """
 from minidl.backend import get_array_module
 
-from .spec import ConvSpec
+from ..spec import ConvSpec
 
 
 def geometry(spec):
