@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 DEFAULT_FLOAT = np.dtype(np.float32)
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))   # the dtypes the kernels are written for
 _BOOL = np.dtype(bool)
 
 

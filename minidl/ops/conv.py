@@ -12,17 +12,13 @@ is the autograd node and the argument checks, which say which layer and shapes w
 An unbatched (C, H, W) input gives a (OC, OH, OW) output (a batch of one, as PyTorch), and an
 empty batch (N = 0) an empty output without calling the kernels.
 """
-import numpy as np
-
 from ..autograd import Function
 from ..backend import get_array_module
 from ..kernels.conv.dispatch import conv_kernels
 from ..kernels.conv.spec import conv_spec
 from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
-from ._util import ShapeError
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from ._util import FLOATS, ShapeError
 
 
 def _check_dtypes(x, w, b):

@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd import Function
 from ..kernels import select
 from ..random import get_generator
-from ._util import ShapeError
+from ._util import FLOATS, ShapeError
 
 
 class Dropout(Function):
@@ -37,9 +37,6 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
     only; p = 1 gives zeros, as PyTorch).
     PyTorch's signature; ``inplace=True`` writes into `input` when it is outside the graph
     and computes out of place otherwise (minidl records no in-place ops)."""
-    if inplace is not None and not isinstance(inplace, (bool, int)):
-        # the older positional form dropout(x, p, training, generator), still used by callers
-        inplace, generator = False, inplace
     out = _dropout(input, p, training, generator)
     if inplace and out is not input and out.grad_fn is None and not input.requires_grad:
         input.data[...] = out.data
@@ -51,7 +48,7 @@ def _dropout(input, p, training, generator):
     if not 0 <= p <= 1:
         raise ShapeError(f"dropout: p is the probability of dropping an element and must be in "
                          f"[0, 1], got {p}")
-    if input.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if input.dtype not in FLOATS:
         raise TypeError(f"dropout: expected a float32 or float64 input, got {input.dtype}")
     if not training or p == 0:
         return input

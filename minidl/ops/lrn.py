@@ -21,13 +21,9 @@ up to rounding (a few ulp), not bit for bit.
 """
 import math
 
-import numpy as np
-
 from ..autograd import Function
 from ..kernels import select
-from ._util import ShapeError
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from ._util import FLOATS, ShapeError
 
 
 class LocalResponseNorm(Function):

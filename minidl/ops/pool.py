@@ -18,9 +18,7 @@ from ..kernels import select
 from ..kernels.pool.spec import pool_spec
 from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
-from ._util import ShapeError
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+from ._util import FLOATS, ShapeError
 
 
 def _check_input(op, x):
