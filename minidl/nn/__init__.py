@@ -1,12 +1,12 @@
 """``minidl.nn``: layers as Modules (PyTorch's names, state-dict keys and semantics)."""
 from . import init
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .activation import LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .conv import Conv2d
-from .layers import (AdaptiveAvgPool2d, AvgPool2d, CrossEntropyLoss, Dropout, Flatten, Identity,
-                     LocalResponseNorm, MaxPool2d, ReLU, Tanh)
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, Dropout, Flatten, Identity, LocalResponseNorm,
+                     MaxPool2d)
 from .linear import Linear
-from .loss import (BCELoss, BCEWithLogitsLoss, L1Loss, LogSoftmax, MSELoss, NLLLoss, Sigmoid,
-                   Softmax)
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, RemovableHandle, StateDictError
 from .parameter import Parameter
 

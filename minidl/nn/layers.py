@@ -1,4 +1,5 @@
-"""Parameter-free layers: activations, LRN, pooling, dropout, flatten, and the loss.
+"""Parameter-free layers: LRN, pooling, dropout, flatten (activations are in `activation.py`,
+losses in `loss.py`).
 
 Constructors take PyTorch's arguments in PyTorch's order, and reprs print as PyTorch's do.
 ``inplace=True`` is accepted wherever PyTorch has it and stored (it shows in the repr), but these
@@ -12,32 +13,11 @@ from .. import functional as F
 from ..kernels.shapes import pair
 from ..ops import flatten
 from ..ops._util import ShapeError
-from ..ops.compat import legacy_reduction
-from ..tensor import Tensor
 from ._check import check_input, count, positive_pair, real
+from .activation import ReLU, Tanh  # noqa: F401  (moved to activation.py; this path still works)
 from .module import Module
 
 _IMAGE = (3, 4)          # pooling takes (C, H, W) or (N, C, H, W), as PyTorch's layers do
-
-
-class ReLU(Module):
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, x):
-        return F.relu(x)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
-
-
-class Tanh(Module):
-    def __init__(self, *args, **kwargs):  # PyTorch's Tanh accepts and ignores any arguments
-        super().__init__()
-
-    def forward(self, x):
-        return F.tanh(x)
 
 
 class LocalResponseNorm(Module):
@@ -209,30 +189,4 @@ class Identity(Module):
         return x
 
 
-class CrossEntropyLoss(Module):
-    """Cross-entropy of logits (N, C[, d...]) against integer class targets (N[, d...]).
-
-    PyTorch's signature. `weight` (C,) rescales each class and is kept as a buffer (so it is in
-    the state dict, as in PyTorch); the deprecated size_average/reduce, when given, override
-    `reduction` by PyTorch's legacy rule.
-    """
-
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                 reduction="mean", label_smoothing=0.0):
-        super().__init__()
-        if weight is not None and not isinstance(weight, Tensor):
-            raise TypeError(f"CrossEntropyLoss: weight must be a Tensor of shape (C,) or None, "
-                            f"got {type(weight).__name__}")
-        if size_average is not None or reduce is not None:
-            reduction = legacy_reduction(size_average, reduce)
-        self.register_buffer("weight", weight)
-        self.ignore_index, self.reduction = ignore_index, reduction
-        self.label_smoothing = label_smoothing
-
-    def forward(self, input, target):
-        options = dict(ignore_index=self.ignore_index, reduction=self.reduction)
-        if self.weight is not None:                  # only what differs from the defaults
-            options["weight"] = self.weight
-        if self.label_smoothing:
-            options["label_smoothing"] = self.label_smoothing
-        return F.cross_entropy(input, target, **options)
+from .loss import CrossEntropyLoss  # noqa: E402,F401  (moved to loss.py; this path still works)

@@ -1,5 +1,5 @@
-"""Loss modules and the remaining activations as modules: thin wrappers around
-``minidl.functional`` with PyTorch's constructor signatures (CrossEntropyLoss is in layers.py).
+"""Loss modules: thin wrappers around ``minidl.functional`` with PyTorch's constructor
+signatures.
 
 Each loss keeps `reduction` ('mean', 'sum' or 'none'); the deprecated size_average/reduce,
 when given, override it by PyTorch's legacy rule. A class `weight` is kept as a buffer, as in
@@ -7,7 +7,8 @@ PyTorch, so it is part of the state dict.
 """
 from .. import functional as F
 from ..tensor import Tensor
-from ..ops.compat import reduction_arg
+from ..ops.compat import legacy_reduction, reduction_arg
+from .activation import LogSoftmax, Sigmoid, Softmax  # noqa: F401  (moved; old path works)
 from .module import Module
 
 
@@ -80,28 +81,30 @@ class BCEWithLogitsLoss(_WeightedLoss):
                                                   pos_weight=self.pos_weight)
 
 
-class Sigmoid(Module):
-    def __init__(self, *args, **kwargs):  # PyTorch's Sigmoid accepts and ignores any arguments
+class CrossEntropyLoss(Module):
+    """Cross-entropy of logits (N, C[, d...]) against integer class targets (N[, d...]).
+
+    PyTorch's signature. `weight` (C,) rescales each class and is kept as a buffer (so it is in
+    the state dict, as in PyTorch); the deprecated size_average/reduce, when given, override
+    `reduction` by PyTorch's legacy rule.
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
         super().__init__()
+        if weight is not None and not isinstance(weight, Tensor):
+            raise TypeError(f"CrossEntropyLoss: weight must be a Tensor of shape (C,) or None, "
+                            f"got {type(weight).__name__}")
+        if size_average is not None or reduce is not None:
+            reduction = legacy_reduction(size_average, reduce)
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
 
-    def forward(self, input):
-        return F.sigmoid(input)
-
-
-class Softmax(Module):
-    """softmax along `dim` (None: PyTorch's legacy implicit dim, with its warning)."""
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.softmax(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
-
-
-class LogSoftmax(Softmax):
-    def forward(self, input):
-        return F.log_softmax(input, self.dim)
+    def forward(self, input, target):
+        options = dict(ignore_index=self.ignore_index, reduction=self.reduction)
+        if self.weight is not None:                  # only what differs from the defaults
+            options["weight"] = self.weight
+        if self.label_smoothing:
+            options["label_smoothing"] = self.label_smoothing
+        return F.cross_entropy(input, target, **options)

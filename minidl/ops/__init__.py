@@ -12,8 +12,9 @@ one file. This file only gathers the names:
     shape.py         reshape permute transpose flatten (un)squeeze expand getitem cat stack pad
                      gather repeat, and moves between devices
     linalg.py        matmul linear
-    activation.py    softmax log_softmax cross_entropy
-    loss.py          nll_loss mse_loss l1_loss binary_cross_entropy(_with_logits) one_hot
+    activation.py    softmax log_softmax
+    loss.py          cross_entropy nll_loss mse_loss l1_loss binary_cross_entropy(_with_logits)
+                     one_hot
     relu.py, conv.py, pool.py, lrn.py, dropout.py   the ops backed by hand-written kernels
     extras.py        PyTorch-compatibility extras: logical and bitwise ops, masked_fill,
                      masked_select, sort, argsort, topk, split, chunk, unbind, flip, nonzero
@@ -34,7 +35,8 @@ from .reduce import (MaxResult, MinResult, all, amax, amin, any, argmax, argmin,
 from .shape import (cat, expand, flatten, gather, getitem, pad, permute, repeat,  # noqa: F401
                     reshape, squeeze, stack, transpose, unsqueeze)
 from .linalg import linear, matmul  # noqa: F401
-from .activation import cross_entropy, log_softmax, softmax  # noqa: F401
+from .activation import log_softmax, softmax  # noqa: F401
+from .loss import cross_entropy  # noqa: F401
 from .relu import relu  # noqa: F401
 from .extras import (BitwiseTypeError, SortResult, TopKResult, argsort, bitwise_and,  # noqa
                      bitwise_not, bitwise_or, bitwise_xor, chunk, flip, logical_and, logical_not,

@@ -5,6 +5,9 @@ the per-element loss and its local derivatives w.r.t. input and target at once; 
 scales them by the incoming gradient (divided by the count for 'mean').
 
 ``NLLLoss``: negative log-likelihood of log-probabilities against integer class indices.
+
+``CrossEntropy`` / ``CrossEntropyProbs``: cross-entropy of logits against class indices or
+class probabilities, log-softmax and NLL in one node (``cross_entropy``).
 """
 import warnings
 
@@ -12,7 +15,9 @@ import numpy as np
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..tensor import Tensor
 from ._util import ShapeError, check_broadcast, sum_to_shape
+from .activation import stable_log_softmax
 from .compat import reduction_arg
 
 
@@ -148,6 +153,137 @@ class NLLLoss(Function):
 
 # -- the functional forms (PyTorch's signatures) -------------------------------------------------
 
+class CrossEntropy(Function):
+    """PyTorch's cross-entropy of logits against integer class indices, fused in one node.
+
+    logits (C,), (N, C) or (N, C, d1, ...); target (), (N,) or (N, d1, ...). For one sample with
+    log-probabilities logp = log_softmax(logits), target t, class weights w (all 1 when none),
+    label smoothing e and C classes, the loss is (PyTorch's formula)
+
+        l = (1 - e) * (-w[t] logp[t])  +  (e / C) * (-sum_c w[c] logp[c])
+
+    and 0 for targets equal to `ignore_index`. 'mean' divides the sum of the losses by the sum
+    of w[t] over the kept targets (their count when unweighted), 'sum' adds them up, 'none'
+    returns them. The gradient w.r.t. the logits, per sample and before that reduction, is
+
+        (1 - e) w[t] (p - onehot(t))  +  (e / C) (sum_c w[c] p - w)     with p = softmax(logits).
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, reduction, ignore_index, label_smoothing):
+        xp = get_array_module(logits)
+        C = logits.shape[0] if logits.ndim == 1 else logits.shape[1]
+        if logits.ndim == 1:
+            flat = logits.reshape(1, C)
+        elif logits.ndim > 2:
+            flat = xp.moveaxis(logits, 1, -1).reshape(-1, C)
+        else:
+            flat = logits
+        t = target.reshape(-1)
+        valid = t != ignore_index
+        safe_t = xp.where(valid, t, 0)
+        if int(((safe_t < 0) | (safe_t >= C)).sum()):
+            bad = int(safe_t[(safe_t < 0) | (safe_t >= C)][0])
+            raise IndexError(f"cross_entropy: target {bad} is out of range for {C} classes")
+        logp = stable_log_softmax(flat, 1)
+        picked = xp.take_along_axis(logp, safe_t[:, None], axis=1)[:, 0]
+        # w_t: the weight of each sample's target, 0 where the target is ignored
+        w_t = valid.astype(logp.dtype) if weight is None else xp.where(valid, weight[safe_t], 0)
+        losses = xp.where(valid, -picked * w_t, 0)
+        e = float(label_smoothing)
+        if e:
+            smooth = -(logp.sum(1) if weight is None else (logp * weight).sum(1))
+            losses = (1 - e) * losses + (e / C) * xp.where(valid, smooth, 0)
+        total = w_t.sum()
+        ctx.reduction, ctx.smoothing, ctx.total = reduction, e, float(total)
+        ctx.logits_shape = logits.shape
+        ctx.save_for_backward(logp, safe_t, w_t, valid, weight if e else None)
+        if reduction == "mean":
+            # nothing kept (or all weights 0) gives NaN, as in PyTorch (0 / 0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return xp.asarray(losses.sum() / total, dtype=logits.dtype)
+        if reduction == "sum":
+            return xp.asarray(losses.sum(), dtype=logits.dtype)
+        return losses.reshape(target.shape).astype(logits.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, t, w_t, valid, weight = ctx.saved_tensors
+        xp = get_array_module(g)
+        e = ctx.smoothing
+        C = logp.shape[1]
+        rows = xp.arange(t.shape[0])
+        grad = xp.exp(logp)
+        if e:
+            w_sum = C if weight is None else weight.sum()
+            grad *= ((1 - e) * w_t + (e / C) * w_sum * valid)[:, None]
+            grad[rows, t] -= (1 - e) * w_t
+            grad -= (e / C) * valid[:, None] * (1 if weight is None else weight[None, :])
+        else:
+            grad *= w_t[:, None]
+            grad[rows, t] -= w_t
+        if ctx.reduction == "none":
+            grad *= g.reshape(-1)[:, None]
+        elif ctx.reduction == "sum":
+            grad *= g
+        elif ctx.total:
+            grad *= g / ctx.total
+        else:  # every target ignored: the loss is NaN, its gradient 0 (as in PyTorch)
+            grad[...] = 0
+        shape = ctx.logits_shape
+        if len(shape) > 2:
+            grad = xp.moveaxis(grad.reshape((shape[0],) + tuple(shape[2:]) + (shape[1],)), -1, 1)
+        return grad.reshape(shape).astype(logp.dtype, copy=False), None, None, None, None, None
+
+
+class CrossEntropyProbs(Function):
+    """PyTorch's cross-entropy of logits against class probabilities (a float target of the
+    input's shape), fused in one node. With logp = log_softmax(logits) along the class dim,
+    smoothed targets q = (1 - e) y + e / C and class weights w (all 1 when none), each sample's
+    loss is ``-sum_c w[c] q[c] logp[c]``; 'mean' divides the sum by the number of samples
+    (input.numel() / C, whatever the weights), 'sum' adds up, 'none' returns them. The
+    gradient w.r.t. the logits per sample: ``p * sum_c(w q) - w q`` with p = softmax."""
+
+    @staticmethod
+    def forward(ctx, logits, target, weight, reduction, label_smoothing):
+        xp = get_array_module(logits)
+        axis = 0 if logits.ndim == 1 else 1
+        C = logits.shape[axis]
+        logp = logits - logits.max(axis=axis, keepdims=True)
+        logp = logp - xp.log(xp.exp(logp).sum(axis=axis, keepdims=True))
+        e = float(label_smoothing)
+        q = target.astype(logits.dtype, copy=False)
+        if e:
+            q = q * (1 - e) + e / C
+        if weight is not None:
+            wshape = [1] * logits.ndim
+            wshape[axis] = C
+            q = q * weight.reshape(wshape)
+        losses = -(q * logp).sum(axis=axis)
+        ctx.axis, ctx.reduction = axis, reduction
+        ctx.count = max(logits.size // max(C, 1), 1) if logits.size else 0
+        ctx.save_for_backward(logp, q)
+        if reduction == "mean":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return xp.asarray(losses.sum() / logits.dtype.type(ctx.count),
+                                  dtype=logits.dtype)
+        if reduction == "sum":
+            return xp.asarray(losses.sum(), dtype=logits.dtype)
+        return losses.astype(logits.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, q = ctx.saved_tensors
+        xp = get_array_module(g)
+        axis = ctx.axis
+        if ctx.reduction == "none":
+            g = xp.expand_dims(g, axis)
+        elif ctx.reduction == "mean":
+            g = g / logp.dtype.type(ctx.count) if ctx.count else g * 0
+        grad = (xp.exp(logp) * q.sum(axis=axis, keepdims=True) - q) * g
+        return grad.astype(logp.dtype, copy=False), None, None, None, None
+
+
 def _as_tensor(x, like):
     from ..tensor import Tensor
     return x if isinstance(x, Tensor) else Tensor(like.xp.asarray(x))
@@ -274,6 +410,70 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if w is not None and tuple(w.shape) != (classes,):
         raise ShapeError(f"nll_loss: weight must have shape ({classes},), got {tuple(w.shape)}")
     return NLLLoss.apply(input, target.data, w, reduction, int(ignore_index))
+
+
+class _TargetError(ShapeError, TypeError):
+    """A floating cross-entropy target of the wrong shape: a shape error (PyTorch raises
+    RuntimeError) and a TypeError (minidl's earlier 'use integer class indices' error)."""
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits `input` against integer class indices `target`; PyTorch's
+    signature and formula (see ``CrossEntropy``).
+
+    input (C,), (N, C) or (N, C, d1, ...); target (), (N,) or (N, d1, ...). `weight` (C,)
+    rescales each class ('mean' then divides by the total weight of the kept targets);
+    targets equal to `ignore_index` count for nothing; `label_smoothing` in [0, 1] mixes in
+    the uniform distribution. One fused node, stable for logits around ±1e4.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"cross_entropy: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(target, Tensor):
+        target = Tensor(input.xp.asarray(target))
+    if input.ndim == 0:
+        raise ShapeError("cross_entropy: input must be (C,) or (N, C, ...) logits, got a 0-d "
+                         "tensor")
+    probabilities = target.dtype.kind in "fc"
+    if not probabilities and target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold integer class indices (e.g. int64) "
+                        f"or class probabilities (floating, of the input's shape), got "
+                        f"{target.dtype}")
+    if probabilities and target.shape != input.shape:
+        expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+        raise _TargetError(f"cross_entropy: a floating target holds class probabilities and "
+                           f"must have the input's shape {input.shape}, got {target.shape}; "
+                           f"for integer class indices (shape {expected}) pass an integer "
+                           f"tensor, e.g. target.long()")
+    if probabilities and target.requires_grad:
+        raise NotImplementedError("cross_entropy: gradients w.r.t. probability targets are "
+                                  "not supported; pass target.detach()")
+    expected = input.shape if probabilities else (
+        () if input.ndim == 1 else (input.shape[0],) + input.shape[2:])
+    if target.shape != expected:
+        raise ShapeError(f"cross_entropy: input of shape {input.shape} needs a target of shape "
+                         f"{expected}, got {target.shape}")
+    reduction = reduction_arg("cross_entropy", size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ShapeError(f"cross_entropy: label_smoothing must be in [0, 1], "
+                         f"got {label_smoothing}")
+    classes = input.shape[0 if input.ndim == 1 else 1]
+    w = None
+    if weight is not None:
+        if isinstance(weight, str):
+            raise TypeError(f"cross_entropy: weight must be a tensor of shape ({classes},), "
+                            f"got the string {weight!r}; pass reduction= by keyword")
+        w = weight.data if isinstance(weight, Tensor) else input.xp.asarray(weight)
+        if tuple(w.shape) != (classes,):
+            raise ShapeError(f"cross_entropy: weight must have shape ({classes},) (one per "
+                             f"class), got {tuple(w.shape)}")
+        w = w.astype(input.dtype, copy=False)
+    if probabilities:
+        return CrossEntropyProbs.apply(input, target.data.astype(input.dtype,
+                                                                            copy=False),
+                                                  w, reduction, float(label_smoothing))
+    return CrossEntropy.apply(input, target.data, w, reduction, int(ignore_index),
+                                         float(label_smoothing))
 
 
 def one_hot(tensor, num_classes=-1):
