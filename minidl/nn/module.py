@@ -36,10 +36,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 IncompatibleKeys = _IncompatibleKeys
 
 
-# set for good by the first hook registered on any module (see Module.__call__)
-_hooks_used = False
-
-
 def _refuse_float16(call):
     """float16 is refused where a model is cast, not deep inside the first conv of its forward:
     minidl's kernels (conv, pooling, LRN, dropout) and its matrix products run in float32 or
@@ -280,12 +276,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        # this runs for every layer of every step: until some module registers a hook, the
-        # cost is one global test (attribute lookups on a Module are slow: it has __getattr__);
-        # the try costs nothing until something raises (Python 3.11's zero-cost exceptions)
+        # this runs for every layer of every step: the hook dicts are instance attributes (found
+        # without __getattr__), and the try costs nothing until something raises
         try:
-            if _hooks_used and (self._forward_pre_hooks or self._forward_hooks
-                                or backward_hooks.has_hooks(self)):
+            if (self._forward_pre_hooks or self._forward_hooks
+                    or backward_hooks.has_hooks(self)):
                 return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         except ValueError as e:   # minidl's shape errors are ValueErrors (ShapeError too)
@@ -381,8 +376,6 @@ class Module:
         """Register `hook` in the ordered dict `hooks` (first if `prepend`) and in each
         per-hook flag dict of `flags`, (dict, set?) pairs, that is set; the handle removes it
         from all of them."""
-        global _hooks_used
-        _hooks_used = True                     # Module.__call__ looks for hooks from now on
         handle = RemovableHandle(hooks, extra_dict=[d for d, _ in flags])
         hooks[handle.id] = hook
         for d, is_set in flags:
