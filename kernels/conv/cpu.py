@@ -354,16 +354,20 @@ def _pointwise_backward(gy, x, wg, need_x, need_w, need_b):
     return gx, gw, gb
 
 
+def _grouped(w, spec):
+    """(wg, K, OCg): the weights as one (OCg, K) matrix per group, K = C/groups * KH * KW."""
+    K, OCg = spec.C // spec.groups * spec.KH * spec.KW, spec.OC // spec.groups
+    return np.ascontiguousarray(w).reshape(spec.groups, OCg, K), K, OCg
+
+
 def conv2d_forward(x, w, b, spec):
     """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, KH, KW)) + b."""
-    x, w = np.ascontiguousarray(x), np.ascontiguousarray(w)
-    N, C, _, _ = x.shape
-    OC, Cg, KH, KW = w.shape
-    OH, OW, groups = spec.OH, spec.OW, spec.groups
-    K, OCg = Cg * KH * KW, OC // groups
-    wg = w.reshape(groups, OCg, K)
+    x = np.ascontiguousarray(x)
+    wg, K, OCg = _grouped(w, spec)
     if _is_pointwise(spec):
-        return _pointwise_forward(x, wg, b, groups)
+        return _pointwise_forward(x, wg, b, spec.groups)
+    N, C, _, _ = x.shape
+    OC, KH, KW, OH, OW, groups = spec.OC, spec.KH, spec.KW, spec.OH, spec.OW, spec.groups
     if b is not None:
         b = np.ascontiguousarray(b, dtype=x.dtype)
     b_rows = np.zeros(OC, x.dtype) if b is None else b    # what _rows_to_nchw adds
@@ -392,13 +396,11 @@ def conv2d_backward(gy, x, w, spec, needs):
     gradient is None when its flag is False."""
     need_x, need_w, need_b = needs
     gy, x, w = (np.ascontiguousarray(a) for a in (gy, x, w))
-    N, C, _, _ = x.shape
-    OC, Cg, KH, KW = w.shape
-    OH, OW, groups = spec.OH, spec.OW, spec.groups
-    K, OCg = Cg * KH * KW, OC // groups
-    wg = w.reshape(groups, OCg, K)
+    wg, K, OCg = _grouped(w, spec)
     if _is_pointwise(spec):
         return _pointwise_backward(gy, x, wg, need_x, need_w, need_b)
+    N, C, _, _ = x.shape
+    OC, KH, KW, OH, OW, groups = spec.OC, spec.KH, spec.KW, spec.OH, spec.OW, spec.groups
     gy3 = gy.reshape(N, OC, OH * OW)
     if not (need_w or need_x):
         return None, None, (gy3.sum(axis=(0, 2)) if need_b else None)

@@ -58,26 +58,19 @@ def _col2im_rows(col, r0, r1, spec, gx):
 
 
 @cuda.jit
-def _rows_to_nchw(out, b, r0, OW, y):
-    """y[n, o, p] = out[o, q - r0*OW] + b[o] for the chunk's pixels q = n*P + p."""
-    N, OC, P = y.shape
-    J = out.shape[1]
+def _rows_nchw(rows, nchw, b, r0, OW, to_nchw):
+    """Between a chunk's rows (OC, J) and its pixels q = n*P + p of nchw (N, OC, P):
+    to_nchw: nchw[n, o, p] = rows[o, q - r0*OW] + b[o]; else rows[o, j] = nchw[n, o, p]."""
+    N, OC, P = nchw.shape
+    J = rows.shape[1]
     i = cuda.grid(1)
     if i < OC * J:
         o, j = i // J, i % J
         q = r0 * OW + j
-        y[q // P, o, q % P] = out[o, j] + b[o]
-
-
-@cuda.jit
-def _nchw_to_rows(gy, r0, OW, out):
-    N, OC, P = gy.shape
-    J = out.shape[1]
-    i = cuda.grid(1)
-    if i < OC * J:
-        o, j = i // J, i % J
-        q = r0 * OW + j
-        out[o, j] = gy[q // P, o, q % P]
+        if to_nchw:
+            nchw[q // P, o, q % P] = rows[o, j] + b[o]
+        else:
+            rows[o, j] = nchw[q // P, o, q % P]
 
 
 def _chunks(rows, row_bytes):
@@ -120,7 +113,7 @@ def conv2d_forward(x, w, b, spec):
         launch(_im2col_rows, col.size, x, r0, r1, spec, col)
         for g in range(groups):
             xp.matmul(wg[g], col[g * K:(g + 1) * K], out=out[g * OCg:(g + 1) * OCg])
-        launch(_rows_to_nchw, out.size, out, b, r0, OW, y)
+        launch(_rows_nchw, out.size, out, y, b, r0, OW, True)
     return y.reshape(N, OC, OH, OW)
 
 
@@ -138,10 +131,11 @@ def conv2d_backward(gy, x, w, spec, needs):
     gw = xp.zeros((groups, OCg, K), dtype=w.dtype) if need_w else None
     gx = xp.zeros(x.shape, dtype=x.dtype) if need_x else None
     if need_w or need_x:
+        no_bias = xp.zeros(1, gy.dtype)      # _rows_nchw reads b only on the way to NCHW
         for r0, r1 in _chunks(N * OH, C * KH * KW * OW * x.itemsize):
             J = (r1 - r0) * OW
             gyr = xp.empty((OC, J), dtype=gy.dtype)
-            launch(_nchw_to_rows, gyr.size, gy3, r0, OW, gyr)
+            launch(_rows_nchw, gyr.size, gyr, gy3, no_bias, r0, OW, False)
             col = xp.empty((C * KH * KW, J), dtype=x.dtype)
             if need_w:
                 launch(_im2col_rows, col.size, x, r0, r1, spec, col)

@@ -92,9 +92,9 @@ def _output_transform(M, b, TH, TW, r0, r1, y):
     """y[n, k, 2th + i, 2tw + j] = (A^T m A)[i, j] + b[k] for the 4×4 tile m = M[:, k, p] of
     tile p = (r - r0)*TW + tw; A^T's rows are (m0 + m1 + m2, m1 - m2 - m3)."""
     N, K, OH, OW = y.shape
-    P = (r1 - r0) * TW
+    P = (r1 - r0) * TW                  # the chunk's tiles
+    KP = K * P                          # the stride between M's 16 planes
     mf, yf = M.ravel(), y.ravel()
-    KP = K * P
     for k in range(K):
         out = np.empty((2, 2 * TW), y.dtype)
         bk = b[k]

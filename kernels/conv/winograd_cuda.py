@@ -82,6 +82,15 @@ def _input_transform(x, ph, pw, TH, TW, r0, r1, V):
             V[nu, c, p], V[4 + nu, c, p], V[8 + nu, c, p], V[12 + nu, c, p] = v0, v1, v2, v3
 
 
+@cuda.jit(device=True)
+def _tile(i, P, TH, TW, r0):
+    """Thread i's (channel k, tile p of the chunk), and that tile's image n, tile row th and
+    tile column tw (the chunk starts at tile row r0 of all N*TH)."""
+    k, p = i // P, i % P
+    r, tw = r0 + p // TW, p % TW
+    return k, p, r // TH, r % TH, tw
+
+
 @cuda.jit
 def _output_transform(M, b, TH, TW, r0, y):
     """y[n, k, 2th + i, 2tw + j] = (A^T m A)[i, j] + b[k], m = M[:, k, p]."""
@@ -89,9 +98,7 @@ def _output_transform(M, b, TH, TW, r0, y):
     K, P = M.shape[1], M.shape[2]
     i = cuda.grid(1)
     if i < K * P:
-        k, p = i // P, i % P
-        r, tw = r0 + p // TW, p % TW
-        n, th = r // TH, r % TH
+        k, p, n, th, tw = _tile(i, P, TH, TW, r0)
         s00, s01 = _at(M[0, k, p], M[1, k, p], M[2, k, p], M[3, k, p])
         s10, s11 = _at(M[4, k, p], M[5, k, p], M[6, k, p], M[7, k, p])
         s20, s21 = _at(M[8, k, p], M[9, k, p], M[10, k, p], M[11, k, p])
@@ -115,9 +122,7 @@ def _gy_transform(gy, TH, TW, r0, gM):
     K, P = gM.shape[1], gM.shape[2]
     i = cuda.grid(1)
     if i < K * P:
-        k, p = i // P, i % P
-        r, tw = r0 + p // TW, p % TW
-        n, th = r // TH, r % TH
+        k, p, n, th, tw = _tile(i, P, TH, TW, r0)
         oh, ow = 2 * th, 2 * tw
         g00, g01 = gy[n, k, oh, ow], _cell(gy, n, k, oh, ow + 1)
         g10, g11 = _cell(gy, n, k, oh + 1, ow), _cell(gy, n, k, oh + 1, ow + 1)
