@@ -41,6 +41,62 @@ def float32_errors(conv, x, w, gy, args, need_x=True):
             for g, e in zip(got, exact) if e is not None]
 
 
+NEEDS = [(True, False, False), (False, True, False), (False, False, True), (False, True, True)]
+
+
+def assert_computes_only_what_is_asked(conv, x, w, spec, needs):
+    """conv.conv2d_backward with `needs` gives the reference's gradients where asked and None
+    elsewhere."""
+    from minidl.kernels.conv import reference
+    gy = np.ones(spec.out_shape(x.shape[0]))
+    got = conv.conv2d_backward(gy, x, w, spec, needs)
+    want = reference.conv2d_backward(gy, x, w, spec, (True, True, True))
+    for need, g, r in zip(needs, got, want):
+        if need:
+            assert_close(g, r)
+        else:
+            assert g is None
+
+
+def alexnet_float32_errors(conv, x_shape, w_shape, gy_shape, args):
+    """float32_errors of `conv` at one of AlexNet's layers, batch 1, weights He-scaled."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape)
+    w = rng.standard_normal(w_shape) * (2 / np.prod(w_shape[1:])) ** 0.5
+    return float32_errors(conv, x, w, rng.standard_normal(gy_shape), args)
+
+
+def gradcheck_under_winograd(x, w, b, spec, kind):
+    """F.conv2d's gradients (b None: no bias) under ``use(conv_algo="winograd")``, whose
+    kernels for this layer must be `kind`: winograd_cpu itself, or a rewrite class around it."""
+    import minidl
+    import minidl.functional as F
+    from minidl.kernels import use
+    from minidl.kernels.conv import dispatch, winograd_cpu
+    inputs = [T(x), T(w)] + ([] if b is None else [T(b)])
+    with use(conv_algo="winograd"):
+        kern = dispatch.conv_kernels(x, spec)
+        if kind is winograd_cpu:
+            assert kern is winograd_cpu
+        else:
+            assert isinstance(kern, kind) and kern.inner is winograd_cpu
+        return minidl.gradcheck(lambda x, w, *b: F.conv2d(
+            x, w, *(b or [None]), stride=spec.stride, padding=spec.padding, groups=spec.groups),
+            inputs)
+
+
+def pick(x_shape, w_shape, stride, dilation, groups):
+    """What the dispatch picks for a layer of these shapes."""
+    from minidl.kernels.conv import dispatch
+    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
+
+
+def kernels_for(x, w_shape, stride, dilation, groups):
+    """The kernel module the dispatch gives a layer of these shapes."""
+    from minidl.kernels.conv import dispatch
+    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
+
+
 def assert_conv_equals_torch(x, w, b, stride, padding, groups, algo):
     """F.conv2d's output and gradients under ``kernels.use(conv_algo=algo)`` equal PyTorch's."""
     torch = pytest.importorskip("torch")

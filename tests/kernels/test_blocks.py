@@ -6,11 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import minidl
-import minidl.functional as F
 import minidl.kernels as kernels
-from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
-from minidl.kernels.conv import dispatch, reference, winograd_cpu, winograd_reference
+from kernel_cases import (alexnet_float32_errors, assert_close, assert_conv_equals_torch,
+                          conv2d_direct, gradcheck_under_winograd, kernels_for, pick)
+from minidl.kernels.conv import reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.rewrites import blocks
 from minidl.kernels.conv.spec import make_spec
 
@@ -44,15 +43,6 @@ def args(case):
                      1, case["groups"])
 
 
-def pick(x_shape, w_shape, stride, dilation, groups):
-    """What the dispatch picks for a layer of these shapes."""
-    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
-
-
-def kernels_for(x, w_shape, stride, dilation, groups):
-    """The kernel module the dispatch gives a layer of these shapes."""
-    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
-
 
 @settings(max_examples=25, deadline=None)
 @given(block_cases(), st.sampled_from(["winograd_cpu", "winograd_reference"]))
@@ -73,11 +63,8 @@ def test_forward_and_gradients_equal_the_direct_loop_and_im2col(case, inner):
 
 def test_float32_error_at_alexnet_conv2():
     """float32 against float64 im2col, normwise, at AlexNet conv2 (batch 1): within 1e-6."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((1, 96, 27, 27))
-    w = rng.standard_normal((256, 48, 5, 5)) * (2 / 1200) ** 0.5
-    gy = rng.standard_normal((1, 256, 27, 27))
-    errors = float32_errors(blocks.BlockConv(winograd_cpu), x, w, gy, ((1, 1), (2, 2), (1, 1), 2))
+    errors = alexnet_float32_errors(blocks.BlockConv(winograd_cpu), (1, 96, 27, 27),
+                                    (256, 48, 5, 5), (1, 256, 27, 27), (1, 2, 1, 2))
     assert max(errors) <= 1e-6, errors
 
 
@@ -85,12 +72,7 @@ def test_float32_error_at_alexnet_conv2():
 @given(block_cases(max_side=8), st.booleans())
 def test_gradcheck_through_the_block_kernels(case, with_bias):
     x, w, b = arrays(case)
-    inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
-    with kernels.use(conv_algo="winograd"):
-        kern = dispatch.conv_kernels(x, args(case))
-        assert isinstance(kern, blocks.BlockConv) and kern.inner is winograd_cpu
-        assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
-            x, w, *(b or [None]), padding=case["padding"], groups=case["groups"]), inputs)
+    assert gradcheck_under_winograd(x, w, b if with_bias else None, args(case), blocks.BlockConv)
 
 
 @settings(max_examples=10, deadline=None)

@@ -6,11 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import minidl
-import minidl.functional as F
 import minidl.kernels as kernels
-from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct, float32_errors
-from minidl.kernels.conv import cpu, dispatch, reference, winograd_cpu, winograd_reference
+from kernel_cases import (alexnet_float32_errors, assert_close, assert_conv_equals_torch,
+                          conv2d_direct, gradcheck_under_winograd, kernels_for, pick)
+from minidl.kernels.conv import cpu, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.rewrites import phases
 from minidl.kernels.conv.spec import make_spec
 
@@ -44,15 +43,6 @@ def args(case):
                      (case["OC"], case["C"] // case["groups"]) + case["k"],
                      case["stride"], case["padding"], 1, case["groups"])
 
-
-def pick(x_shape, w_shape, stride, dilation, groups):
-    """What the dispatch picks for a layer of these shapes."""
-    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
-
-
-def kernels_for(x, w_shape, stride, dilation, groups):
-    """The kernel module the dispatch gives a layer of these shapes."""
-    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
 
 
 @settings(max_examples=25, deadline=None)
@@ -101,11 +91,8 @@ def test_any_phase_kernel_through_im2col(case):
 
 def test_float32_error_at_alexnet_conv1():
     """float32 against float64 im2col, normwise, at AlexNet conv1 (batch 1): within 1e-6."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((1, 3, 224, 224))
-    w = rng.standard_normal((96, 3, 11, 11)) * (2 / 363) ** 0.5
-    gy = rng.standard_normal((1, 96, 55, 55))
-    errors = float32_errors(phases.PhaseConv(winograd_cpu), x, w, gy, ((4, 4), (2, 2), (1, 1), 1))
+    errors = alexnet_float32_errors(phases.PhaseConv(winograd_cpu), (1, 3, 224, 224),
+                                    (96, 3, 11, 11), (1, 96, 55, 55), (4, 2, 1, 1))
     assert max(errors) <= 1e-6, errors
 
 
@@ -113,13 +100,7 @@ def test_float32_error_at_alexnet_conv1():
 @given(strided_cases(max_side=11), st.booleans())
 def test_gradcheck_through_the_phase_kernels(case, with_bias):
     x, w, b = arrays(case)
-    inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
-    with kernels.use(conv_algo="winograd"):
-        kern = dispatch.conv_kernels(x, args(case))
-        assert isinstance(kern, phases.PhaseConv) and kern.inner is winograd_cpu
-        assert minidl.gradcheck(lambda x, w, *b: F.conv2d(
-            x, w, *(b or [None]), stride=case["stride"], padding=case["padding"],
-            groups=case["groups"]), inputs)
+    assert gradcheck_under_winograd(x, w, b if with_bias else None, args(case), phases.PhaseConv)
 
 
 @settings(max_examples=10, deadline=None)

@@ -5,11 +5,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import minidl
-import minidl.functional as F
 import minidl.kernels as kernels
-from kernel_cases import T, assert_close, assert_conv_equals_torch, conv2d_direct
-from minidl.kernels.conv import cpu, dispatch, reference, winograd_cpu, winograd_reference
+from kernel_cases import (NEEDS, assert_close, assert_computes_only_what_is_asked,
+                          assert_conv_equals_torch, conv2d_direct, gradcheck_under_winograd,
+                          kernels_for, pick)
+from minidl.kernels.conv import cpu, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.spec import make_spec
 
 
@@ -38,15 +38,6 @@ def args(case):
                      (case["OC"], case["C"] // case["groups"], 3, 3), 1, case["padding"], 1,
                      case["groups"])
 
-
-def pick(x_shape, w_shape, stride, dilation, groups):
-    """What the dispatch picks for a layer of these shapes."""
-    return dispatch.choose(x_shape, make_spec(x_shape, w_shape, stride, 0, dilation, groups))
-
-
-def kernels_for(x, w_shape, stride, dilation, groups):
-    """The kernel module the dispatch gives a layer of these shapes."""
-    return dispatch.conv_kernels(x, make_spec(x.shape, w_shape, stride, 0, dilation, groups))
 
 
 @settings(max_examples=20)
@@ -89,18 +80,10 @@ def test_numba_kernel_equals_the_direct_loop_and_im2col(case, dtype, one_row_chu
 
 
 @settings(max_examples=10)
-@given(wino_cases(), st.sampled_from([(True, False, False), (False, True, False),
-                                      (False, False, True), (False, True, True)]))
+@given(wino_cases(), st.sampled_from(NEEDS))
 def test_backward_computes_only_what_is_asked(case, needs):
     x, w, _ = arrays(case)
-    gy = np.ones(winograd_cpu.conv2d_forward(x, w, None, args(case)).shape)
-    got = winograd_cpu.conv2d_backward(gy, x, w, args(case), needs)
-    want = reference.conv2d_backward(gy, x, w, args(case), (True, True, True))
-    for need, g, r in zip(needs, got, want):
-        if need:
-            assert_close(g, r)
-        else:
-            assert g is None
+    assert_computes_only_what_is_asked(winograd_cpu, x, w, args(case), needs)
 
 
 def normwise(a, ref):
@@ -127,12 +110,7 @@ def test_float32_accuracy_against_float64(N, C, OC, side, pad):
 @given(wino_cases(max_side=5), st.booleans())
 def test_gradcheck_through_the_winograd_kernels(case, with_bias):
     x, w, b = arrays(case)
-    inputs = [T(x), T(w)] + ([T(b)] if with_bias else [])
-    with kernels.use(conv_algo="winograd"):
-        assert dispatch.conv_kernels(x, args(case)) is winograd_cpu
-        assert minidl.gradcheck(lambda x, w, *b: F.conv2d(x, w, *(b or [None]),
-                                                          padding=case["padding"],
-                                                          groups=case["groups"]), inputs)
+    assert gradcheck_under_winograd(x, w, b if with_bias else None, args(case), winograd_cpu)
 
 
 @settings(max_examples=10, deadline=None)
