@@ -1,7 +1,6 @@
 """AlexNet's conv2 (5×5, groups 2, 27²) by FFT: a prototype, measured against minidl's kernel
-(the dispatch's choice: 3×3 blocks by Winograd, `kernels/conv/rewrites/blocks.py`), im2col and PyTorch,
-and not adopted (benchmarks/NOTES.md says why). Issue 12's target 4 asked to find the algorithm
-for this layer; this is the alternative that lost.
+(3×3 blocks by Winograd, `kernels/conv/rewrites/blocks.py`), im2col and PyTorch, and not
+adopted (benchmarks/NOTES.md says why): the alternative that lost, for this layer.
 
     python benchmarks/conv_fft.py [--repeat 5] [--batch 32] [--check-only]
 

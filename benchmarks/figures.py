@@ -1,4 +1,4 @@
-"""Issue 6's figures, one function per section of RESULTS.md; `run.py` calls them in order.
+"""The figures, one function per section of RESULTS.md; `run.py` calls them in order.
 
 Every timed figure is built in a worker process per framework (`workers.py`, `workloads.py`),
 goes through `measure` (reruns when other processes used the CPU) and, where PyTorch is
@@ -92,7 +92,7 @@ NET_FIGURES = [  # target number, arch, kind, goal; inference first: it leaves t
     ("1", "alexnet", "train", 1.0),   # logits were checked on
     ("2", "vgg16", "train", 1.3),
 ]
-ROUND2_NET_GOALS = {  # issue 12's targets on the same figures: (arch, kind) -> (number, goal)
+TIGHT_NET_GOALS = {  # the tightened targets on the same figures: (arch, kind) -> (number, goal)
     ("vgg16", "train"): ("1", 0.80), ("alexnet", "train"): ("3", 0.70),
     ("alexnet", "infer"): ("3", 0.80)}
 NAMES = {"alexnet": "AlexNet (paper: LRN, groups=2)", "vgg16": "VGG-16"}
@@ -147,7 +147,7 @@ def net_figures(cfg):
             row += [spread(ts[1]), f"**{r:.2f}**", f"≤ {goal}", others(*ts)]
             sec.targets.append(Target(number, f"{NAMES[arch]} {work}, batch {n}",
                                       f"minidl/PyTorch ≤ {goal}", f"{r:.2f}", _met(r, goal)))
-            number2, goal2 = ROUND2_NET_GOALS[arch, kind]
+            number2, goal2 = TIGHT_NET_GOALS[arch, kind]
             sec.targets.append(Target(number2, f"{NAMES[arch]} {work}, batch {n}",
                                       f"minidl/PyTorch ≤ {goal2}", f"{r:.2f}", _met(r, goal2),
                                       round=2))
@@ -224,12 +224,12 @@ def conv_figures(cfg):
             "3", "every AlexNet and VGG-16 conv layer, fwd+bwd", "≥ 70% of the GEMM rate",
             f"lowest {100 * low[0]:.0f}% ({low[1]})", not below,
             ("below: " + ", ".join(below)) if below else ""))
-    sec.targets += _round2_conv_targets(ratios)
+    sec.targets += _per_layer_conv_targets(ratios)
     return sec
 
 
-def _round2_conv_targets(ratios):
-    """Issue 12's per-layer goals on the ratios above: {(net, layer): (ratio, algorithm)}."""
+def _per_layer_conv_targets(ratios):
+    """The tightened per-layer goals on the ratios above: {(net, layer): (ratio, algorithm)}."""
     groups = [("2", "every VGG-16 3×3 layer conv1_2 … conv5_x, fwd+bwd", 0.85,
                [k for k in ratios if k[0] == "VGG-16" and k[1] != "conv1_1"]),
               ("4", "AlexNet conv1 (11×11/4) and conv2 (5×5, groups 2), fwd+bwd", 1.0,

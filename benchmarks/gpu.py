@@ -1,4 +1,4 @@
-"""Issue 6's GPU figure: the AlexNet training step on CuPy against PyTorch with cuDNN.
+"""The GPU figure: the AlexNet training step on CuPy against PyTorch with cuDNN.
 
     python benchmarks/gpu.py [--batch 128] [--repeat 10] [--out benchmarks/RESULTS_GPU.md]
 

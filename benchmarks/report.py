@@ -10,7 +10,7 @@ class Target:
     measured: str        # e.g. "0.93"
     met: object          # True, False or None (not measured)
     note: str = ""
-    round: int = 1       # which issue's targets: 1 (issue 6), 2 (issue 12, ratios tightened)
+    round: int = 1       # which set of targets: 1 (the first), 2 (the ratios tightened)
 
 
 @dataclass
@@ -52,7 +52,7 @@ def table(header, rows):
 
 
 def _kept(first):
-    """Round 2's target 6, "keep" round 1's 4-6 (LRN, pool, ReLU, dropout, memory, the second
+    """The tightened set's target 6, "keep" the first set's 4-6 (LRN, pool, ReLU, dropout, memory, the second
     process's first step): one row saying whether all of them still hold."""
     kept = [t for t in first if t.number in ("4", "5", "6")]
     if not kept:

@@ -1,5 +1,5 @@
 """Checkpoints that are damaged or do not fit: a ``CheckpointError`` naming the file, and every
-object and generator left exactly as it was (issue 11, items 6, 7 and 9, and the property test).
+object and generator left exactly as it was (and a property test over damaged files).
 
 ``snapshot`` takes everything a load may change -- every parameter, the optimizer's groups and
 buffers, the scheduler's state, three generators -- so "untouched" is checked, not assumed.

@@ -1,5 +1,5 @@
 """Bad layer arguments fail where they are made, naming the layer; shape errors during forward
-name the failing module's path in the model (issue 11, item 10).
+name the failing module's path in the model.
 
 PyTorch accepts most of these arguments at construction and fails at the first forward
 (``stride should not be zero``); minidl is stricter and fails in the constructor. Where PyTorch
@@ -82,7 +82,8 @@ def test_a_shape_error_names_the_module_path():
 
 @pytest.mark.slow
 def test_paper_alexnet_on_64_pixels_names_the_layer():
-    """The issue's case (building the 61M-parameter net takes seconds: slow)."""
+    """The paper's AlexNet on 64-pixel images (building the 61M-parameter net takes seconds:
+    slow)."""
     assert_names_pool5(alexnet(num_classes=10), minidl.zeros(1, 3, 64, 64))
 
 

@@ -63,7 +63,7 @@ def test_result_type_with_python_numbers_matches_torch(da, scalar):
         assert (scalar * minidl.from_numpy(a)).dtype == expected
 
 
-def test_promotion_examples_from_the_issue():
+def test_promotion_examples():
     assert (minidl.ones(3) + T(2.0, dtype=minidl.float64)).dtype == minidl.float32
     assert (T([1, 2], dtype=minidl.int32) + T(5)).dtype == minidl.int32
     assert (T([1, 2], dtype=minidl.uint8) + 7).dtype == minidl.uint8

@@ -1,4 +1,4 @@
-"""Issue 4's "done when": a small convnet trains on the embedded Fashion-MNIST subset through
+"""A small convnet trains on the embedded Fashion-MNIST subset through
 the whole stack (IDX files -> transforms -> DataLoader -> Conv2d/ReLU/MaxPool2d -> SGD with
 momentum and weight decay -> StepLR -> Trainer) and beats 80% test accuracy."""
 import minidl
