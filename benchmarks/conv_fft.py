@@ -27,14 +27,14 @@ CONV2 = (96, 256, 5, 1, 2, 2, 27)     # C, OC, k, stride, padding, groups, input
 
 def _bmm(a, b):
     """a (B, ..., m, k) @ b (B, ..., k, n), the B stacks split over one thread per core with
-    OpenBLAS on one thread each (Winograd's scheme, `winograd_cpu._run`): the products are
-    small (48 × 128), and 2-thread OpenBLAS calls on them stalled on a busy machine (0.7 s ->
+    OpenBLAS on one thread each (Winograd's scheme, `run_chunks` in `kernels/threads.py`): the
+    products are small (48 × 128), and 2-thread OpenBLAS calls on them stalled on a busy machine (0.7 s ->
     18 s for the layer, measured)."""
-    from minidl.kernels.conv import winograd_cpu
+    from minidl.kernels import threads
     out = np.empty(a.shape[:-1] + b.shape[-1:], np.result_type(a, b))
-    step = -(-a.shape[0] // (2 * winograd_cpu._threads()))
+    step = -(-a.shape[0] // (2 * threads.cpu_threads()))
     chunks = [(i, min(a.shape[0], i + step)) for i in range(0, a.shape[0], step)]
-    winograd_cpu._run(lambda t, i, j: np.matmul(a[i:j], b[i:j], out=out[i:j]), chunks)
+    threads.run_chunks(lambda t, i, j: np.matmul(a[i:j], b[i:j], out=out[i:j]), chunks)
     return out
 
 
