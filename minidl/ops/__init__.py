@@ -6,9 +6,11 @@ check and normalise their arguments and call one ``Function``. So "how does ``mu
 one file. This file only gathers the names:
 
     elementwise.py   + - * / ** // % neg exp log sqrt tanh sigmoid abs clamp maximum minimum
-                     where clone, and the other unary math (exp2 ... round)
-    reduce.py        sum mean max min amax amin argmax argmin prod cumsum logsumexp var std
-                     norm any all
+                     clone
+    unary.py         the other unary math (exp2 ... round)
+    select.py        where, allclose, equal
+    reduce.py        sum mean max min amax amin argmax argmin prod cumsum logsumexp any all
+    statistics.py    var std norm
     shape.py         reshape permute transpose flatten (un)squeeze expand getitem cat stack pad
                      gather repeat, and moves between devices
     linalg.py        matmul linear

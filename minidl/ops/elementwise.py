@@ -1,5 +1,6 @@
 """Element-wise ops with NumPy broadcasting and PyTorch's type promotion:
-+ - * / ** // % neg exp log sqrt tanh sigmoid abs clamp maximum where clone cast.
++ - * / ** // % neg exp log sqrt tanh sigmoid abs clamp maximum minimum clone cast (``where``
+is in `select.py`, the other unary math in `unary.py`).
 
 Each binary forward first brings its operands to one dtype (``promote``, PyTorch's rules: see
 ``_util.result_type``); each backward is the local derivative times the incoming gradient, then
@@ -363,31 +364,6 @@ class Minimum(Function):
         return ga, gb
 
 
-class Where(Function):
-    """where(cond, a, b): a where cond is true, else b. `cond` gets no gradient."""
-
-    @staticmethod
-    def forward(ctx, cond, a, b):
-        xp = get_array_module(cond)
-        check_broadcast("where", cond, a)
-        check_broadcast("where", cond, b)
-        check_broadcast("where", a, b)
-        ctx.in_shapes = (_shape(cond), _shape(a), _shape(b))
-        a, b = promote(a, b)
-        ctx.save_for_backward(cond)
-        y = xp.where(cond, a, b)
-        return y if _is_arr(a) or _is_arr(b) else y.astype(result_type(a, b))
-
-    @staticmethod
-    def backward(ctx, g):
-        (cond,) = ctx.saved_tensors
-        _, na, nb = ctx.needs_input_grad
-        xp, zero = get_array_module(g), g.dtype.type(0)
-        ga = sum_to_shape(xp.where(cond, g, zero), ctx.in_shapes[1]) if na else None
-        gb = sum_to_shape(xp.where(cond, zero, g), ctx.in_shapes[2]) if nb else None
-        return None, ga, gb
-
-
 class Clone(Function):
     """A copy with its own memory; the gradient passes through unchanged."""
 
@@ -409,63 +385,6 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return g.astype(ctx.dtype_in), None
-
-
-# -- more unary math: y = f(a), dy/da = local(a, y) ---------------------------------------------
-
-class Unary(Function):
-    """Base of the simple unary ops below: subclasses give ``f(xp, a)`` and the local
-    derivative ``local(xp, a, y)``; ``floating`` says whether integers first become float32
-    (exp2, log2, ...) or keep their dtype (square, sign, round, ...)."""
-
-    floating = True
-
-    @classmethod
-    def forward(cls, ctx, a, *args):
-        xp = get_array_module(a)
-        if cls.floating:
-            a = to_floating(a)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            y = xp.asarray(cls.f(xp, a, *args))
-        ctx.save_for_backward(a, y)
-        ctx.n_args = len(args)
-        return y
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, y = ctx.saved_tensors
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return (g * cls.local(get_array_module(g), a, y),) + (None,) * ctx.n_args
-
-
-def _unary(name, f, local, floating=True, doc=""):
-    return type(name, (Unary,), {"f": staticmethod(f), "local": staticmethod(local),
-                                 "floating": floating, "__doc__": doc})
-
-
-def _zero_grad(xp, a, y):
-    return xp.zeros_like(a)
-
-
-_LN2, _LN10 = float(np.log(2.0)), float(np.log(10.0))
-Exp2 = _unary("Exp2", lambda xp, a: xp.exp2(a), lambda xp, a, y: y * _LN2)
-Log2 = _unary("Log2", lambda xp, a: xp.log2(a), lambda xp, a, y: 1 / (a * _LN2))
-Log10 = _unary("Log10", lambda xp, a: xp.log10(a), lambda xp, a, y: 1 / (a * _LN10))
-Log1p = _unary("Log1p", lambda xp, a: xp.log1p(a), lambda xp, a, y: 1 / (1 + a))
-Expm1 = _unary("Expm1", lambda xp, a: xp.expm1(a), lambda xp, a, y: y + 1)
-Sin = _unary("Sin", lambda xp, a: xp.sin(a), lambda xp, a, y: xp.cos(a))
-Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda xp, a, y: -xp.sin(a))
-Rsqrt = _unary("Rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda xp, a, y: -0.5 * y * y * y)
-Reciprocal = _unary("Reciprocal", lambda xp, a: 1 / a, lambda xp, a, y: -y * y)
-Square = _unary("Square", lambda xp, a: a * a, lambda xp, a, y: 2 * a, floating=False)
-# piecewise constant: a zero gradient, as in PyTorch; integers keep their dtype
-Sign = _unary("Sign", lambda xp, a: xp.sign(a), _zero_grad, floating=False)
-Floor = _unary("Floor", lambda xp, a: xp.floor(a) if a.dtype.kind == "f" else a.copy(),
-               _zero_grad, floating=False)
-Ceil = _unary("Ceil", lambda xp, a: xp.ceil(a) if a.dtype.kind == "f" else a.copy(),
-              _zero_grad, floating=False)
-Round = _unary("Round", lambda xp, a, decimals: xp.round(a, decimals), _zero_grad,
-               floating=False, doc="Round half to even (PyTorch's and NumPy's rule).")
 
 
 # -- the functions (PyTorch names and argument checks); each calls one Function above ---------
@@ -558,6 +477,10 @@ def clone(a):
     return Clone.apply(a)
 
 
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor._make(x)
+
+
 def clamp(input, min=None, max=None):
     """Limit the elements to [min, max] (either may be None). The gradient passes where
     min <= input <= max and is 0 elsewhere, as in PyTorch. Tensor bounds also work
@@ -577,80 +500,9 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def _as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor._make(x)
-
-
-_NOTHING = object()
-
-
-def where(condition, a=_NOTHING, b=_NOTHING):
-    """Elements of `a` where `condition` holds, else of `b` (broadcasting). ``where(cond)``
-    alone is ``nonzero(cond, as_tuple=True)``."""
-    if a is _NOTHING and b is _NOTHING:
-        if not isinstance(condition, Tensor):
-            raise TypeError("where(condition): condition must be a Tensor")
-        from .extras import nonzero  # the PyTorch-compat one-argument form
-        return nonzero(condition, as_tuple=True)
-    if a is _NOTHING or b is _NOTHING:
-        raise TypeError("where: give both input and other, or neither")
-    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else condition
-    cond = condition.data if isinstance(condition, Tensor) else like.xp.asarray(condition)
-    if cond.dtype != bool:
-        raise TypeError(f"where: condition must be boolean, got {cond.dtype}")
-    return Where.apply(cond, _operand(a, like), _operand(b, like))
-
-
-def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Whether all elements satisfy |a - b| <= atol + rtol * |b| (a Python bool, no graph)."""
-    a = a.data if isinstance(a, Tensor) else a
-    b = b.data if isinstance(b, Tensor) else b
-    xp = get_array_module(a if hasattr(a, "shape") else b)
-    return bool(xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def equal(a, b):
-    """Whether `a` and `b` have the same shape and the same elements (a Python bool)."""
-    if tuple(a.shape) != tuple(b.shape):
-        return False
-    return bool((a.data == b.data).all())
-
-
-# -- the functions of the other unary math -----------------------------------------------------
-
-def _unary_op(fn, doc):
-    def op(input):
-        return fn.apply(input)
-    op.__doc__ = doc
-    return op
-
-
-exp2 = _unary_op(Exp2, "2 ** x (integers give float32).")
-log2 = _unary_op(Log2, "Base-2 logarithm.")
-log10 = _unary_op(Log10, "Base-10 logarithm.")
-log1p = _unary_op(Log1p, "log(1 + x), accurate for small x.")
-expm1 = _unary_op(Expm1, "exp(x) - 1, accurate for small x.")
-sin = _unary_op(Sin, "Sine.")
-cos = _unary_op(Cos, "Cosine.")
-rsqrt = _unary_op(Rsqrt, "1 / sqrt(x).")
-reciprocal = _unary_op(Reciprocal, "1 / x (integers give float32).")
-square = _unary_op(Square, "x * x (integers stay integers).")
-floor = _unary_op(Floor, "Round down (zero gradient; integers stay as they are).")
-ceil = _unary_op(Ceil, "Round up (zero gradient; integers stay as they are).")
-
-
-def sign(input):
-    """-1, 0 or 1 by the sign of x (zero gradient; bool stays bool, as in PyTorch)."""
-    return clone(input) if input.dtype == bool else Sign.apply(input)
-
-
-def round(input, *, decimals=0):
-    """Round half to even to `decimals` places (zero gradient)."""
-    return Round.apply(input, int(decimals))
-
-
-def positive(input):
-    """+x: the tensor itself (PyTorch refuses bool)."""
-    if input.dtype == bool:
-        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
-    return input
+# where, allclose and equal are in select.py, the other unary math (exp2, log2, sin, ...,
+# sign, round) in unary.py; both importable from here
+from .select import Where, allclose, equal, where  # noqa: E402,F401
+from .unary import (Ceil, Cos, Exp2, Expm1, Floor, Log1p, Log2, Log10, Reciprocal,  # noqa: E402,F401
+                    Round, Rsqrt, Sign, Sin, Square, Unary, ceil, cos, exp2, expm1, floor, log1p,
+                    log2, log10, positive, reciprocal, round, rsqrt, sign, sin, square)
