@@ -32,7 +32,16 @@ read once at import, else "auto"):
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
+
+**Non-finite values.** Winograd's transforms add and subtract neighbouring inputs before the
+multiply, so one +Inf becomes Inf − Inf = NaN across its tile, where a direct sum (im2col,
+PyTorch) gives ±Inf. A call whose input or weight (or, backward, output gradient) holds ±Inf or
+NaN therefore runs by im2col: the results match PyTorch's non-finite pattern. The test is one
+sum over each array (a non-finite sum means a non-finite value, or a sum that overflowed, when
+im2col is just as right), made only when a Winograd path was chosen.
 """
+import numpy as np
+
 from .. import current, module, select, target_for
 from .rewrites.blocks import BlockConv
 from .rewrites.phases import PhaseConv
@@ -74,14 +83,19 @@ def choose(x_shape, spec, algo=None):
     return "winograd"
 
 
-def conv_kernels(x, spec):
-    """The kernels that run this layer for `x` under the current settings (see the module
-    docstring); the autograd node keeps them for backward."""
+def _all_finite(*arrays):
+    """True when no array holds ±Inf or NaN (one sum each; an overflowing sum says False)."""
+    return all(bool(np.isfinite(a.sum())) for a in arrays if a is not None)
+
+
+def conv_kernels(x, spec, w=None):
+    """The kernels that run this layer for `x` (and weight `w`) under the current settings (see
+    the module docstring); the autograd node keeps them for backward."""
     own = current().modules.get("conv")
     if own is not None:
         return own
     kind = choose(x.shape, spec)
-    if kind == "im2col":
+    if kind == "im2col" or not _all_finite(x, w):
         return select("conv", x)
     winograd = module("winograd", target_for(x))
     if kind == "phases":
@@ -89,6 +103,15 @@ def conv_kernels(x, spec):
     if kind == "blocks":
         return BlockConv(winograd)
     return winograd
+
+
+def backward_kernels(kernels, gy):
+    """The kernels that run a backward whose forward ran `kernels`: im2col instead of a
+    Winograd path when the output gradient holds ±Inf or NaN (see the module docstring)."""
+    im2col = select("conv", gy)
+    if kernels is im2col or current().modules.get("conv") is kernels or _all_finite(gy):
+        return kernels
+    return im2col
 
 
 def algorithm_for(layer, x_shape):

@@ -14,7 +14,7 @@ empty batch (N = 0) an empty output without calling the kernels.
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ..kernels.conv.dispatch import conv_kernels
+from ..kernels.conv.dispatch import backward_kernels, conv_kernels
 from ..kernels.conv.spec import conv_spec
 from ..kernels.shapes import as_int, pair
 from ..tensor import Tensor
@@ -39,7 +39,7 @@ class Conv2d(Function):
         ctx.save_for_backward(x, weight)
         if x.shape[0] == 0:                    # empty batch: an empty output, no kernel call
             return get_array_module(x).zeros(spec.out_shape(0), dtype=x.dtype)
-        ctx.kernels = conv_kernels(x, spec)    # the same kernels run backward
+        ctx.kernels = conv_kernels(x, spec, weight)   # the same kernels run backward
         return ctx.kernels.conv2d_forward(x, weight, bias, spec)
 
     @staticmethod
@@ -52,8 +52,9 @@ class Conv2d(Function):
                     xp.zeros_like(weight) if need_w else None,
                     xp.zeros(weight.shape[0], dtype=gy.dtype) if need_b else None,
                     None, None, None, None)
-        gx, gw, gb = ctx.kernels.conv2d_backward(gy, x, weight, ctx.spec,
-                                                 (need_x, need_w, need_b and ctx.has_bias))
+        kernels = backward_kernels(ctx.kernels, gy)
+        gx, gw, gb = kernels.conv2d_backward(gy, x, weight, ctx.spec,
+                                             (need_x, need_w, need_b and ctx.has_bias))
         return gx, gw, gb, None, None, None, None
 
 
