@@ -11,14 +11,15 @@ import numpy as np
 from .attribution import resize_bilinear
 
 
-def _figure(figsize):
+def figure(figsize):
+    """A new matplotlib Figure (no pyplot)."""
     from matplotlib.figure import Figure       # matplotlib only when a picture is drawn
     return Figure(figsize=figsize)
 
 
 def _axes(ax, figsize=(3.2, 3)):
     if ax is None:
-        ax = _figure(figsize).subplots()
+        ax = figure(figsize).subplots()
     return ax.figure, ax
 
 
@@ -31,7 +32,8 @@ def display_image(image):
     return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
 
 
-def _show(ax, image, title=None):
+def show_image(ax, image, title=None):
+    """Draw one input image (C, H, W) into `ax`, min-max scaled, without ticks."""
     a = display_image(image)
     ax.imshow(a, cmap="gray" if a.ndim == 2 else None, interpolation="nearest")
     ax.set_xticks([]), ax.set_yticks([])
@@ -52,11 +54,11 @@ def plot_feature_maps(maps, images=None, max_maps=12, title=None):
     n, k = maps.shape[:2]
     shown = min(k, max_maps)
     extra = images is not None
-    fig = _figure((1.0 * (shown + extra) + 0.6, 1.05 * n + 0.5))
+    fig = figure((1.0 * (shown + extra) + 0.6, 1.05 * n + 0.5))
     axes = np.asarray(fig.subplots(n, shown + extra, squeeze=False))
     for r in range(n):
         if extra:
-            _show(axes[r, 0], images[r], "input" if r == 0 else None)
+            show_image(axes[r, 0], images[r], "input" if r == 0 else None)
         for c in range(shown):
             ax = axes[r, c + extra]
             ax.imshow(maps[r, c], cmap="magma", interpolation="nearest", aspect="auto")
@@ -69,44 +71,55 @@ def plot_feature_maps(maps, images=None, max_maps=12, title=None):
     return fig
 
 
-def plot_saliency(image, saliency_map, ax=None, title=None):
-    """A saliency map (H, W) beside nothing else: bright = the score is sensitive there."""
+def _colorbar(fig, im, ax, label):
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if label:
+        bar.set_label(label, fontsize=7)
+    bar.ax.tick_params(labelsize=6)
+    bar.ax.yaxis.set_major_formatter("{x:.2g}")     # Grad-CAM's values can be ~0.01
+    return bar
+
+
+def plot_saliency(image, saliency_map, ax=None, title=None, label="|dS/dx|"):
+    """A saliency map (H, W) on its own (as the paper shows it): bright = the class score is
+    sensitive to that pixel. `label` names the colorbar (None: unlabelled)."""
     fig, ax = _axes(ax)
     im = ax.imshow(saliency_map, cmap="hot", interpolation="nearest")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="|dS/dx|")
+    _colorbar(fig, im, ax, label)
     ax.set_xticks([]), ax.set_yticks([])
     ax.set_title(title or "saliency", fontsize=8)
     return fig
 
 
-def plot_grad_cam(image, cam, ax=None, title=None, alpha=0.5):
+def plot_grad_cam(image, cam, ax=None, title=None, alpha=0.5, label="Grad-CAM"):
     """A Grad-CAM map (h, w) or (H, W), resized bilinearly to the image and laid over it."""
     fig, ax = _axes(ax)
     h, w = np.asarray(image).shape[-2:]
     cam = np.asarray(cam, np.float64)
     if cam.shape != (h, w):
         cam = resize_bilinear(cam[None], (h, w))[0]
-    _show(ax, image)
+    show_image(ax, image)
     im = ax.imshow(cam, cmap="jet", alpha=alpha, interpolation="bilinear")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Grad-CAM")
+    _colorbar(fig, im, ax, label)
     ax.set_title(title or "Grad-CAM", fontsize=8)
     return fig
 
 
-def plot_occlusion(image, occ, window, stride, ax=None, title=None, alpha=0.6):
+def plot_occlusion(image, occ, window, stride, ax=None, title=None, alpha=0.6,
+                   label="p(class), patch covered"):
     """An occlusion map (nh, nw) over the image: each cell drawn at the centre of its patch
-    (the patch at (i, j) covers rows i·stride .. i·stride + window - 1)."""
+    (the patch at (i, j) covers rows i·stride .. i·stride + window - 1). The colours span the
+    map's own range (a confident net moves little), the colorbar says which."""
     fig, ax = _axes(ax)
     occ = np.asarray(occ)
     nh, nw = occ.shape
     half = (window - stride) / 2 - 0.5          # pixel edges are at -0.5, 0.5, ...
     extent = (half, half + nw * stride, half + nh * stride, half)
-    _show(ax, image)
-    im = ax.imshow(occ, cmap="viridis", vmin=0, vmax=1, alpha=alpha, extent=extent,
-                   interpolation="nearest")
+    show_image(ax, image)
+    im = ax.imshow(occ, cmap="viridis", alpha=alpha, extent=extent, interpolation="nearest")
     h, w = np.asarray(image).shape[-2:]
     ax.set_xlim(-0.5, w - 0.5), ax.set_ylim(h - 0.5, -0.5)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="p(class), patch covered")
+    _colorbar(fig, im, ax, label)
     ax.set_title(title or f"occlusion ({window}×{window}, stride {stride})", fontsize=8)
     return fig
 
@@ -119,27 +132,27 @@ def plot_top_images(tops, titles=None, class_names=None):
     if not isinstance(tops, list):
         t = tops
         k = len(t.indices)
-        fig = _figure((1.1 * k + 0.5, 2.6))
+        fig = figure((1.1 * k + 0.5, 2.6))
         axes = np.asarray(fig.subplots(2, k, squeeze=False))
         for i in range(k):
             top, left, bottom, right = t.boxes[i]
             label = "" if t.labels[i] < 0 else _name(t.labels[i], class_names) + "\n"
-            _show(axes[0, i], t.images[i], f"{label}{t.values[i]:.2f}")
+            show_image(axes[0, i], t.images[i], f"{label}{t.values[i]:.2f}")
             axes[0, i].add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
                                            fill=False, edgecolor="red", linewidth=1))
-            _show(axes[1, i], t.crops[i])
+            show_image(axes[1, i], t.crops[i])
         if titles:
             fig.suptitle(titles if isinstance(titles, str) else titles[0], fontsize=9)
         return fig
     k = max(len(t.indices) for t in tops)
-    fig = _figure((0.9 * k + 1.2, 1.0 * len(tops) + 0.4))
+    fig = figure((0.9 * k + 1.2, 1.0 * len(tops) + 0.4))
     axes = np.asarray(fig.subplots(len(tops), k, squeeze=False))
     for r, t in enumerate(tops):
         for i in range(k):
             ax = axes[r, i]
             if i < len(t.indices):
                 label = "" if t.labels[i] < 0 else _name(t.labels[i], class_names)
-                _show(ax, t.crops[i], label)
+                show_image(ax, t.crops[i], label)
             else:
                 ax.axis("off")
         if titles:
@@ -153,12 +166,12 @@ def plot_class_models(images, targets=None, class_names=None, cols=5):
     t = len(images)
     targets = range(t) if targets is None else np.atleast_1d(targets)
     rows = -(-t // cols)
-    fig = _figure((1.5 * min(t, cols), 1.6 * rows))
+    fig = figure((1.5 * min(t, cols), 1.6 * rows))
     axes = np.asarray(fig.subplots(rows, min(t, cols), squeeze=False)).ravel()
     for ax in axes[t:]:
         ax.axis("off")
     for ax, img, c in zip(axes, images, targets):
-        _show(ax, img, _name(int(c), class_names))
+        show_image(ax, img, _name(int(c), class_names))
     return fig
 
 
@@ -168,7 +181,7 @@ def plot_confusion_matrix(cm, class_names=None, ax=None, title=None):
     k = len(cm)
     fig, ax = _axes(ax, (0.55 * k + 2.5, 0.5 * k + 1.8))
     im = ax.imshow(cm, cmap="Blues")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="images")
+    _colorbar(fig, im, ax, "images")
     names = [_name(i, class_names) for i in range(k)]
     ax.set_xticks(range(k)), ax.set_yticks(range(k))
     ax.set_xticklabels(names, rotation=45, ha="right", fontsize=7)
