@@ -14,7 +14,8 @@ Writes runs/<arch>/visual/ (or --out), to open in a browser: index.html, and
                               layer, cut to each unit's receptive field (Zeiler & Fergus, fig. 2)
     top_images_channel<c>.png the first of those channels: whole images, receptive field boxed
     top_images_<conv2>.png    the same for conv2, whose units see a 15×15 patch
-    class_models.png          what each class looks like to the net (Simonyan et al.)
+    class_models.png          what each class looks like to the net (Simonyan et al.), and
+    class_models_blur.png     the same, blurred after each step (Yosinski et al. 2015)
     tsne_fc7.png              t-SNE of fc7's features, coloured by class (PCA without sklearn)
     facts.json                the numbers the captions quote (accuracy, top confusions)
 
@@ -41,6 +42,7 @@ import common
 
 ARCHS = ["alexnet", "vgg11", "vgg11_lrn", "vgg13", "vgg16c", "vgg16", "vgg19"]
 WINDOW, STRIDE = 6, 2          # occlusion: a 6×6 patch of the mean image (0 after Normalize)
+BLUR = 0.5                     # class models: the Gaussian's std in pixels, for the second set
 
 
 # -- which layers to look at -----------------------------------------------------------------
@@ -69,7 +71,7 @@ def pretty(model, name):
     convs = conv_names(model)
     if name in convs:
         return f"conv{convs.index(name) + 1} ({name})"
-    return name
+    return f"fc7 ({name})" if name == fc7_name(model) else name
 
 
 # -- the pictures ----------------------------------------------------------------------------
@@ -143,10 +145,11 @@ def gallery(model, test_set, classes, out, *, n_images=4, n_examples=4, n_channe
     convs = conv_names(model)
     last_conv, fc7 = convs[-1], fc7_name(model)
     cam_layer = relu_after(model, last_conv)
-    entries, facts, t0 = [], {}, time.perf_counter()
+    entries, facts = [], {}
+    t0, c0 = time.perf_counter(), time.process_time()
 
     def step(what):
-        log(f"  {what} ({time.perf_counter() - t0:.0f} s)")
+        log(f"  {what} ({time.perf_counter() - t0:.0f} s; CPU {time.process_time() - c0:.0f} s)")
 
     for layer in convs:
         maps = V.feature_maps(model, first, layer)
@@ -157,8 +160,8 @@ def gallery(model, test_set, classes, out, *, n_images=4, n_examples=4, n_channe
                         f"for {len(first)} test images, after the convolution (before its ReLU)."))
     step("feature maps")
 
-    probs, labels = V.predict(model, loader)
-    cm = V.confusion_matrix(model, loader, len(classes))
+    probs, labels = V.predict(model, loader)     # one pass; V.confusion_matrix would be another
+    cm = V.count_confusions(labels, probs.argmax(axis=1), len(classes))
     acc = float(np.trace(cm) / cm.sum())
     off = cm - np.diag(np.diag(cm))
     pairs = [(int(off[i, j]), classes[i], classes[j]) for i, j in
@@ -215,11 +218,15 @@ def gallery(model, test_set, classes, out, *, n_images=4, n_examples=4, n_channe
                     "pixels, so the crops show the part of the garment each channel answers to."))
     step("top images")
 
-    models = V.class_model(model, range(len(classes)), shape, steps=class_steps)
-    name = save(V.plot_class_models(models, class_names=classes), out,
-                f"{prefix}class_models.png")
-    entries.append((name, "Class models", f"Gradient ascent on the input from the mean image, "
-                    f"{class_steps} steps, L2 penalty: the image each class's score likes best."))
+    for blur, suffix, how in ((0.0, "", "plain, as in the paper"),
+                              (BLUR, "_blur", f"with a {BLUR}-pixel Gaussian blur after each step "
+                                              "(Yosinski et al. 2015)")):
+        models = V.class_model(model, range(len(classes)), shape, steps=class_steps, blur=blur)
+        name = save(V.plot_class_models(models, class_names=classes), out,
+                    f"{prefix}class_models{suffix}.png")
+        entries.append((name, f"Class models, {how.split(',')[0].split(' (')[0]}",
+                        f"Gradient ascent on the input from the mean image, {class_steps} steps, "
+                        f"L2 penalty, {how}: the image each class's score likes best."))
     step("class models")
 
     n = min(tsne_points, len(test_set))

@@ -23,15 +23,15 @@ The papers: Simonyan, Vedaldi & Zisserman 2013 (saliency, class models); Zeiler 
 al. 2016 (class activation maps); van der Maaten & Hinton 2008 (t-SNE).
 """
 from .attribution import grad_cam, occlusion, resize_bilinear, saliency
-from .class_model import class_model
-from .evaluation import confusion_matrix, embed, pca, predict
+from .class_model import class_model, gaussian_blur
+from .evaluation import confusion_matrix, count_confusions, embed, pca, predict
 from .features import ReceptiveField, TopImages, feature_maps, receptive_field, top_images
 from .plot import (display_image, figure, show_image, plot_class_models, plot_confusion_matrix, plot_embedding,
                    plot_feature_maps, plot_grad_cam, plot_occlusion, plot_saliency,
                    plot_top_images)
 
 __all__ = ["feature_maps", "saliency", "grad_cam", "occlusion", "top_images", "receptive_field",
-           "class_model", "confusion_matrix", "predict", "embed", "pca", "resize_bilinear",
+           "class_model", "gaussian_blur", "confusion_matrix", "count_confusions", "predict", "embed", "pca", "resize_bilinear",
            "ReceptiveField", "TopImages", "display_image", "figure", "show_image", "plot_feature_maps", "plot_saliency",
            "plot_grad_cam", "plot_occlusion", "plot_top_images", "plot_class_models",
            "plot_confusion_matrix", "plot_embedding"]

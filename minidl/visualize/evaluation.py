@@ -2,6 +2,7 @@
 
     predict(model, loader)                  -> probabilities (N, K), labels (N,)
     confusion_matrix(model, loader, K)      -> (K, K) counts: row = true class, column = predicted
+    count_confusions(labels, predicted, K)  the same from predictions you already have
     embed(features, "pca" | "tsne")         (N, D) -> (N, 2)
 
 PCA is NumPy's SVD of the centred features; t-SNE (van der Maaten & Hinton 2008) is
@@ -41,11 +42,18 @@ def confusion_matrix(model, loader, num_classes):
     if probs.shape[1] != num_classes:
         raise ValueError(f"confusion_matrix: the model has {probs.shape[1]} outputs, "
                          f"num_classes is {num_classes}")
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(f"confusion_matrix: labels must be in 0..{num_classes - 1}, got "
-                         f"{labels.min()}..{labels.max()} (does the loader yield labels?)")
+    return count_confusions(labels, probs.argmax(axis=1), num_classes)
+
+
+def count_confusions(labels, predicted, num_classes):
+    """The confusion matrix of given labels and predictions (N,): (K, K) int64 counts."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    for name, v in (("labels", labels), ("predictions", predicted)):
+        if len(v) and (v.min() < 0 or v.max() >= num_classes):
+            raise ValueError(f"confusion_matrix: {name} must be in 0..{num_classes - 1}, got "
+                             f"{v.min()}..{v.max()} (does the loader yield labels?)")
     cm = np.zeros((num_classes, num_classes), np.int64)
-    np.add.at(cm, (labels, probs.argmax(axis=1)), 1)
+    np.add.at(cm, (labels, predicted), 1)
     return cm
 
 

@@ -39,7 +39,7 @@ def test_the_gallery_has_every_picture_and_an_index(gallery):
     convs = ["features_0", "features_4", "features_8", "features_10", "features_12"]
     expected = {f"feature_maps_{c}.png" for c in convs} | {
         "confusion_matrix.png", "top_images_features_12.png", "top_images_features_4.png",
-        "class_models.png", "tsne_fc7.png", "index.html", "facts.json"}
+        "class_models.png", "class_models_blur.png", "tsne_fc7.png", "index.html", "facts.json"}
     assert expected <= names, expected - names
     pngs = {n for n in names if n.endswith(".png")}
     for n in pngs:

@@ -95,3 +95,23 @@ def test_embed_checks_its_input():
         V.embed(np.zeros(5))
     with pytest.raises(ValueError, match="method must be 'pca' or 'tsne'"):
         V.embed(np.zeros((5, 3)), "umap")
+
+
+def test_gaussian_blur_matches_scipy_and_keeps_a_constant():
+    ndimage = pytest.importorskip("scipy.ndimage")
+    x = images((2, 3, 9, 7), 0)
+    for sigma in (0.5, 1.0, 1.7):
+        ref = ndimage.gaussian_filter(x, sigma=(0, 0, sigma, sigma), mode="reflect", truncate=3)
+        np.testing.assert_allclose(V.gaussian_blur(x, sigma), ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(V.gaussian_blur(np.full((1, 1, 5, 5), 3.0), 1.0), 3.0)
+    assert V.gaussian_blur(x, 0.0) is x
+
+
+def test_class_model_with_blur_blurs_after_each_step():
+    net = linear_net(1, 5, 5, 2)
+    w = net[1].weight.data.reshape(2, 1, 5, 5)
+    image = np.zeros((1, 1, 5, 5))
+    for _ in range(3):                                    # the loop written out
+        image = V.gaussian_blur(image + 0.5 * (w[[1]] - 0.1 * image), 0.8)
+    got = V.class_model(net, 1, (1, 5, 5), steps=3, lr=0.5, weight_decay=0.1, blur=0.8)
+    np.testing.assert_allclose(got, image, rtol=1e-12)
