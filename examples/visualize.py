@@ -12,8 +12,8 @@ Writes runs/<arch>/visual/ (or --out), to open in a browser: index.html, and
                               an image the net got right beside one of the same class it mistook
     top_images_<conv5>.png    the test images that most excite a few channels of the last conv
                               layer, cut to each unit's receptive field (Zeiler & Fergus, fig. 2)
-    top_images_channel<c>.png the first of those channels: whole images, receptive field boxed
     top_images_<conv2>.png    the same for conv2, whose units see a 15×15 patch
+    top_images_channel<c>.png the first of conv2's: whole images, receptive field boxed
     class_models.png          what each class looks like to the net (Simonyan et al.), and
     class_models_blur.png     the same, blurred after each step (Yosinski et al. 2015)
     tsne_fc7.png              t-SNE of fc7's features, coloured by class (PCA without sklearn)
@@ -200,22 +200,23 @@ def gallery(model, test_set, classes, out, *, n_images=4, n_examples=4, n_channe
                     f"images whose map peaks highest, cut to the {rf.size[0]}×{rf.size[1]} "
                     "receptive field of the peak unit (zero beyond the image's edge), labelled "
                     "with their class."))
-    name = save(V.plot_top_images(tops[0], f"channel {channels[0]} of "
-                                  f"{pretty(model, last_conv)}: its 9 strongest images, "
-                                  "receptive field boxed", classes), out,
-                f"{prefix}top_images_channel{channels[0]}.png")
-    entries.append((name, f"Channel {channels[0]}: where in the image", "The whole images, the "
-                    "peak unit's receptive field boxed in red, its activation above."))
     early = convs[1] if len(convs) > 1 else convs[0]
     peak = V.feature_maps(model, sample, early).max(axis=(2, 3)).mean(axis=0)
     chans = [int(c) for c in np.argsort(-peak, kind="stable")[:n_channels]]
     rf = V.receptive_field(model, early, shape)
-    name = save(V.plot_top_images(V.top_images(model, loader, early, chans, k=9),
-                                  [f"ch {c}" for c in chans], classes), out,
+    early_tops = V.top_images(model, loader, early, chans, k=9)
+    name = save(V.plot_top_images(early_tops, [f"ch {c}" for c in chans], classes), out,
                 f"{prefix}top_images_{early.replace('.', '_')}.png")
     entries.append((name, f"Top images of {pretty(model, early)}",
                     f"The same for an early layer: its units see only {rf.size[0]}×{rf.size[1]} "
                     "pixels, so the crops show the part of the garment each channel answers to."))
+    name = save(V.plot_top_images(early_tops[0], f"channel {chans[0]} of "
+                                  f"{pretty(model, early)}: its 9 strongest images, "
+                                  "receptive field boxed", classes), out,
+                f"{prefix}top_images_channel{chans[0]}.png")
+    entries.append((name, f"{pretty(model, early)}, channel {chans[0]}: where in the image",
+                    "The whole images, the peak unit's receptive field boxed in red, its "
+                    "activation above; the crops beneath."))
     step("top images")
 
     for blur, suffix, how in ((0.0, "", "plain, as in the paper"),

@@ -142,7 +142,7 @@ def plot_top_images(tops, titles=None, class_names=None):
                                            fill=False, edgecolor="red", linewidth=1))
             show_image(axes[1, i], t.crops[i])
         if titles:
-            fig.suptitle(titles if isinstance(titles, str) else titles[0], fontsize=9)
+            fig.suptitle(titles if isinstance(titles, str) else titles[0], fontsize=9, y=1.04)
         return fig
     k = max(len(t.indices) for t in tops)
     fig = figure((0.9 * k + 1.2, 1.0 * len(tops) + 0.4))
