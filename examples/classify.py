@@ -3,7 +3,7 @@
     python examples/classify.py --weights vgg16-397923af.pth -a vgg16 cat.jpg dog.png
     python examples/classify.py --weights model.safetensors -a vgg16 cat.jpg   # timm/vgg16.tv_in1k
     python examples/classify.py --weights alexnet-owt-7be5be79.pth -a alexnet_torchvision cat.jpg
-    python examples/classify.py --weights vgg16-397923af.pth -a vgg16 --explain cat.jpg  # + Grad-CAM
+    python examples/classify.py --weights vgg16-397923af.pth -a vgg16 --explain cat.jpg   # Grad-CAM
 
 The weights are a file (minidl downloads nothing): torchvision's ``.pth`` or ``.safetensors``,
 or timm's VGG ``model.safetensors`` (README, "Transfer learning", says where to get them).

@@ -26,12 +26,13 @@ from .attribution import grad_cam, occlusion, resize_bilinear, saliency
 from .class_model import class_model, gaussian_blur
 from .evaluation import confusion_matrix, count_confusions, embed, pca, predict
 from .features import ReceptiveField, TopImages, feature_maps, receptive_field, top_images
-from .plot import (display_image, figure, show_image, plot_class_models, plot_confusion_matrix, plot_embedding,
-                   plot_feature_maps, plot_grad_cam, plot_occlusion, plot_saliency,
-                   plot_top_images)
+from .plot import (display_image, figure, plot_class_models, plot_confusion_matrix,
+                   plot_embedding, plot_feature_maps, plot_grad_cam, plot_occlusion,
+                   plot_saliency, plot_top_images, show_image)
 
 __all__ = ["feature_maps", "saliency", "grad_cam", "occlusion", "top_images", "receptive_field",
-           "class_model", "gaussian_blur", "confusion_matrix", "count_confusions", "predict", "embed", "pca", "resize_bilinear",
-           "ReceptiveField", "TopImages", "display_image", "figure", "show_image", "plot_feature_maps", "plot_saliency",
-           "plot_grad_cam", "plot_occlusion", "plot_top_images", "plot_class_models",
-           "plot_confusion_matrix", "plot_embedding"]
+           "class_model", "gaussian_blur", "confusion_matrix", "count_confusions", "predict",
+           "embed", "pca", "resize_bilinear", "ReceptiveField", "TopImages", "display_image",
+           "figure", "show_image", "plot_feature_maps", "plot_saliency", "plot_grad_cam",
+           "plot_occlusion", "plot_top_images", "plot_class_models", "plot_confusion_matrix",
+           "plot_embedding"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backend import CPU, to_device
 from ..nn.module import Module
-from ..tensor import Tensor, from_numpy
+from ..tensor import Tensor
 
 
 class _Captured(Exception):

@@ -2,7 +2,7 @@
 
     saliency(model, x, c)               (N, H, W)    max_ch |dS_c / dx|   Simonyan et al. 2013
     grad_cam(model, x, c, layer)        (N, h, w)    ReLU(sum_k a_k A^k), a_k = mean_ij dS_c/dA^k_ij
-                                                     (upsample=True: (N, H, W))  Selvaraju et al. 2017
+                                                     (upsample=True: (N, H, W))  Selvaraju 2017
     occlusion(model, x, c, window, s)   (N, nh, nw)  p_c(x with a window×window patch set to fill)
                                                      nh = (H - window)//s + 1   Zeiler & Fergus 2014
 
