@@ -3,6 +3,7 @@
     python examples/classify.py --weights vgg16-397923af.pth -a vgg16 cat.jpg dog.png
     python examples/classify.py --weights model.safetensors -a vgg16 cat.jpg   # timm/vgg16.tv_in1k
     python examples/classify.py --weights alexnet-owt-7be5be79.pth -a alexnet_torchvision cat.jpg
+    python examples/classify.py --weights vgg16-397923af.pth -a vgg16 --explain cat.jpg   # Grad-CAM
 
 The weights are a file (minidl downloads nothing): torchvision's ``.pth`` or ``.safetensors``,
 or timm's VGG ``model.safetensors`` (README, "Transfer learning", says where to get them).
@@ -45,6 +46,9 @@ def make_parser():
     p.add_argument("--width", type=float, default=1.0,
                    help="VGG only: the width the weights were trained at (1: the real nets)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
+    p.add_argument("--explain", nargs="?", const="runs/explain", default=None, metavar="DIR",
+                   help="also draw where the net looks for its top-1 class (Grad-CAM on the "
+                        "last conv layer) into DIR/<photo>_gradcam.png")
     return p
 
 
@@ -120,6 +124,30 @@ def main(argv=None):
         print(f"{photo} ({args.arch}, {CROP}×{CROP}):")
         for i in top:
             print(f"  {100 * probs[i]:6.2f}%  {i:4d}  {IMAGENET_CLASSES[i]}")
+        if args.explain is not None:
+            explain(net, x, int(top[0]), photo, args.explain)
+
+
+def explain(net, x, target, photo, out):
+    """Grad-CAM (``minidl.visualize.grad_cam``) of class `target` on the ReLU after the net's
+    last convolution -- VGG's conv5_3, AlexNet's conv5: 14×14 and 13×13 maps for a 224 crop --
+    drawn over the photo's crop into OUT/<photo>_gradcam.png. Returns (path, map)."""
+    from minidl import nn, visualize
+
+    names = [n for n, _ in net.named_modules()]
+    modules = dict(net.named_modules())
+    last = max(i for i, n in enumerate(names) if isinstance(modules[n], nn.Conv2d))
+    layer = names[last + 1] if isinstance(modules[names[last + 1]], nn.ReLU) else names[last]
+    cam = visualize.grad_cam(net, x[None], target, layer)[0]
+    peak = np.unravel_index(int(cam.argmax()), cam.shape)
+    fig = visualize.plot_grad_cam(x, cam, title=f"Grad-CAM of {IMAGENET_CLASSES[target]!r} "
+                                                f"({layer}, {cam.shape[0]}×{cam.shape[1]})")
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, os.path.splitext(os.path.basename(photo))[0] + "_gradcam.png")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    print(f"  Grad-CAM of {IMAGENET_CLASSES[target]!r} on {layer}: peak at {tuple(map(int, peak))} "
+          f"of {cam.shape[0]}×{cam.shape[1]}; drawn in {path}")
+    return path, cam
 
 
 if __name__ == "__main__":
