@@ -26,10 +26,19 @@ Convolutional Neural Networks", 2015, for convnets) do it with 4:
 
 (expand: m2 + m3 = d1 g1 + d2 (g0 + g2), so y0 = d0 g0 + d1 g1 + d2 g2; likewise y1.)
 The filter's combinations (g0 + g1 + g2)/2 ... are computed once per filter, not per output,
-so only the four products count. Where the formulas come from: correlation is polynomial
-multiplication, and a product of degree 3 is fixed by its values at 4 points. Evaluate both
-factors at 0, 1, -1 and "infinity" (the leading coefficient) — that is the matrices B^T (for
-the data) and G (for the filter) — multiply the 4 values pointwise, and interpolate back: A^T.
+so only the four products count. Where the formulas come from (docs/winograd.md derives them
+step by step): correlation is the *transpose* of polynomial multiplication. The product
+s(x) = g(x) h(x) of the filter (degree 2) and a 2-tap h (degree 1) has degree 3, so it is fixed
+by its values at 4 points. Evaluate g and h at 0, 1, -1 and "infinity" (the leading
+coefficient) — matrices G (4×3) and H (4×2) — multiply pointwise, and interpolate with V^-1,
+V the 4×4 matrix that evaluates a degree-3 polynomial at those points: s = V^-1 [(G g) ⊙ (H h)].
+The correlation y = C^T d is the transpose of that linear map h -> s, so
+y = H^T [(G g) ⊙ (V^-T d)]: for these correlation matrices A^T = H^T is the transposed
+*evaluation* matrix, and B^T = V^-T the transposed *interpolation* matrix. V^-T has rows
+(0, 1/2, 1/2, 0) and (0, -1/2, 1/2, 0); the halves are moved into G's middle rows (scaling a
+row of B^T by 2 and the same row of G by 1/2 leaves every product unchanged), because G g is
+computed once per filter while B^T d runs on every tile: B^T is then additions only. Lavin &
+Gray also negate B^T's last row and A^T's last column (the same cancellation, by -1).
 As matrices, with ⊙ the element-wise product:
 
     y = A^T [ (G g) ⊙ (B^T d) ]
