@@ -1,14 +1,24 @@
 """Draw the guide's pictures into docs/figures/ (matplotlib, Agg: no window needed).
 
-    python docs/make_figures.py            # about 30 s on 2 shared cores (26 s measured)
+    python docs/make_figures.py            # about 30 s on 2 shared cores
     python docs/make_figures.py --fast     # a few seconds: a much shorter training run (tests)
     python docs/make_figures.py --out DIR  # somewhere else
 
-Pictures: im2col.png (the column matrix of a 4×4 image), lrn.png (LRN's effect on a feature
-map), pool_routing.png (where a 3×3/2 max-pool sends its gradient), and from one short run of
-the small AlexNet on the embedded Fashion-MNIST subset: curves.png (loss per batch),
-conv1_filters.png and feature_maps.png (one test image through each layer of that briefly
-trained net).
+Mechanisms (docs/figure_mechanisms.py): output_size.png (windows, padding and stride along one
+axis: the output-size formula), im2col.png (one conv window and the column it becomes,
+highlighted), lrn.png (the paper's LRN on maps where one channel is boosted: its neighbours are
+suppressed, the channels outside its window are not), autograd_graph.png (the autograd
+chapter's y = x*x + exp(x) from ``to_dot``, drawn by Graphviz's ``dot`` when installed, else
+its text by matplotlib), inception.png (block 3a from GoogLeNet's table), winograd_tile.png
+(overlapping 4×4 tiles and the 2×2 outputs they make), pool_routing.png (where a 3×3/2
+max-pool sends its gradient).
+
+Training: conv1_filters.png shows conv1 of the small AlexNet *trained* on the full
+Fashion-MNIST, from docs/training/alexnet_conv1.npy (recorded by
+docs/make_training_report.py; see docs/training.md); without that file, or with --fast, it
+shows the short run's filters and says so. One short run of the small AlexNet on the
+embedded subset gives curves.png (loss per batch) and feature_maps.png (one test image
+through each layer of that briefly trained net).
 """
 import os
 import sys
@@ -20,72 +30,14 @@ import minidl
 import minidl.functional as F
 from minidl.data import DataLoader, FashionMNIST, Subset
 from minidl.data.transforms import Compose, Normalize, ToTensor
-from minidl.kernels.conv import reference as conv
-from minidl.kernels.conv.spec import make_spec
-from minidl.kernels.lrn import reference as lrn
-from minidl.kernels.pool import reference as pool
-from minidl.kernels.pool.spec import make_spec as make_pool_spec
 from minidl.models import alexnet_small
 from minidl.optim import SGD
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def save(fig, out, name):
-    fig.savefig(os.path.join(out, name), dpi=100, bbox_inches="tight")
-
-
-def im2col_figure(out):
-    x = np.arange(16.0).reshape(1, 1, 4, 4)
-    col = conv.im2col(x, make_spec(x.shape, (1, 1, 3, 3)))
-    fig = Figure(figsize=(7, 3.6))
-    a, b = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1, 1]))
-    for ax, m, title in ((a, x[0, 0], "4×4 image"), (b, col, "col: 9 rows (kh, kw) × 4 windows")):
-        ax.imshow(m, cmap="viridis")
-        for (i, j), v in np.ndenumerate(m):
-            ax.text(j, i, int(v), ha="center", va="center", color="w", fontsize=9)
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks([]), ax.set_yticks([])
-    save(fig, out, "im2col.png")
-
-
-def lrn_figure(out, image):
-    x = np.abs(np.random.default_rng(0).standard_normal((1, 8, 28, 28))) * image  # 8 maps
-    x[0, 3] *= 4                                  # one strong channel among its neighbours
-    y = lrn.lrn_forward(x, 5, 1.0, 0.75, 1.0)     # a large alpha, to make the effect visible
-    fig = Figure(figsize=(7, 2.6))
-    axes = fig.subplots(1, 3)
-    for ax, m, t in zip(axes, (x[0, 2], y[0, 2], y[0, 2] / np.maximum(x[0, 2], 1e-9)),
-                        ("channel 2 before", "after LRN (size 5)", "ratio after/before")):
-        ax.imshow(m, cmap="gray"), ax.set_title(t, fontsize=9), ax.axis("off")
-    save(fig, out, "lrn.png")
-
-
-def pool_figure(out):
-    x = np.arange(25.0).reshape(1, 1, 5, 5) / 100
-    x[0, 0, 2, 1] = 9.0
-    args = make_pool_spec(x.shape, 3, stride=2)
-    y, argmax = pool.max_pool2d_forward(x, args)
-    gy = np.array([[[[1.0, 10.0], [100.0, 1000.0]]]])
-    gx = pool.max_pool2d_backward(gy, argmax, x.shape, args)
-    fig = Figure(figsize=(7, 3.4))
-    a, b = fig.subplots(1, 2)
-    a.imshow(x[0, 0], cmap="Blues")
-    for (i, j), v in np.ndenumerate(x[0, 0]):
-        a.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8)
-    for k, (oh, ow) in enumerate(np.ndindex(2, 2)):
-        r, c = oh * 2 - 0.45 + 0.06 * k, ow * 2 - 0.45 + 0.06 * k
-        a.add_patch(__import__("matplotlib.patches", fromlist=["x"]).Rectangle(
-            (c, r), 2.8, 2.8, fill=False, lw=1.5, color=f"C{k}"))
-    a.set_title("input: four 3×3 windows, stride 2", fontsize=9)
-    b.imshow(np.log1p(gx[0, 0]), cmap="Reds")
-    for (i, j), v in np.ndenumerate(gx[0, 0]):
-        if v:
-            b.text(j, i, f"{v:g}", ha="center", va="center", fontsize=9)
-    b.set_title("gx for gy = [[1, 10], [100, 1000]]:\n(2, 1) won two windows, 1 + 100", fontsize=9)
-    for ax in (a, b):
-        ax.set_xticks([]), ax.set_yticks([])
-    save(fig, out, "pool_routing.png")
+sys.path.insert(0, HERE)
+from figure_mechanisms import (autograd_graph_figure, im2col_figure, inception_figure,  # noqa: E402
+                               lrn_figure, output_size_figure, pool_figure, save,
+                               winograd_tile_figure)
 
 
 def short_run(n_train, epochs):
@@ -114,12 +66,8 @@ def training_figures(out, model, losses, test, n_train):
     ax.set_title(f"small AlexNet, {n_train} embedded Fashion-MNIST images", fontsize=9)
     save(fig, out, "curves.png")
 
-    w = model.features[0].weight.data[:, 0]                    # (24, 5, 5)
-    fig = Figure(figsize=(6, 2.4))
-    for i, ax in enumerate(fig.subplots(3, 8).ravel()):
-        ax.imshow(w[i], cmap="gray"), ax.axis("off")
-    fig.suptitle(f"conv1's 24 filters after {len(losses)} batches", fontsize=9)
-    save(fig, out, "conv1_filters.png")
+    filters_figure(out, model.features[0].weight.data[:, 0],
+                   f"conv1's 24 filters after only {len(losses)} batches (briefly trained)")
 
     image = np.asarray(test[0][0])[None]                             # (1, 1, 28, 28)
     stages, x = [("input", image[0])], minidl.tensor(image)
@@ -139,17 +87,44 @@ def training_figures(out, model, losses, test, n_train):
     save(fig, out, "feature_maps.png")
 
 
+def filters_figure(out, w, title):
+    """w (24, KH, KW): conv1's filters of the one-channel small AlexNet, each on its own scale."""
+    fig = Figure(figsize=(6, 2.5))
+    for i, ax in enumerate(fig.subplots(3, 8).ravel()):
+        ax.imshow(w[i], cmap="gray"), ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    save(fig, out, "conv1_filters.png")
+
+
+def trained_filters(out):
+    """conv1 of the small AlexNet trained on the full Fashion-MNIST (docs/training.md), if its
+    weights were recorded; returns whether it drew them."""
+    path = os.path.join(HERE, "training", "alexnet_conv1.npy")
+    if not os.path.isfile(path):
+        return False
+    w = np.load(path, allow_pickle=False)                       # (24, 1, 5, 5)
+    filters_figure(out, w[:, 0], "conv1's 24 filters of the small AlexNet trained on the full "
+                                 "Fashion-MNIST (docs/training.md)")
+    return True
+
+
 def main(argv):
     fast = "--fast" in argv
     out = argv[argv.index("--out") + 1] if "--out" in argv else os.path.join(HERE, "figures")
     os.makedirs(out, exist_ok=True)
+    output_size_figure(out)
     im2col_figure(out)
     pool_figure(out)
+    inception_figure(out)
+    winograd_tile_figure(out)
+    drawn_by = autograd_graph_figure(out)
     n_train, epochs = (128, 1) if fast else (1024, 2)
     model, losses, test = short_run(n_train, epochs)
-    lrn_figure(out, np.abs(np.asarray(test[0][0])[0]))
+    lrn_figure(out, np.asarray(test[0][0])[0] * 0.353 + 0.286)    # the image, un-normalised
     training_figures(out, model, losses, test, n_train)
-    print("figures in", out)
+    if not fast:
+        trained_filters(out)
+    print(f"figures in {out} (autograd graph drawn by {drawn_by})")
 
 
 if __name__ == "__main__":
