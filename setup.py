@@ -38,5 +38,8 @@ setup(
         "onnx": ["onnx", "onnxruntime"],
         # minidl.utils.tensorboard.SummaryWriter writes TensorBoard's event files with tensorboardX
         "tensorboard": ["tensorboardX"],
+        # the guide's chapters as Jupyter notebooks (docs/make_notebooks.py) and the test that
+        # runs two of them; jupytext brings nbformat
+        "notebooks": ["jupytext", "nbclient", "ipykernel"],
     },
 )

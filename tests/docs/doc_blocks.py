@@ -9,9 +9,10 @@ _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _RANGE = re.compile(r"`((?:minidl|kernels|examples|tests)/[\w/.-]+\.py):(\d+)-(\d+)`")
 
 
-# Reports written by examples/experiments (issues 10 and 15 name these paths): generated from
-# run records, not chapters of the guide, so they have no python blocks to run.
-REPORTS = {"transfer.md", "reproduction.md"}
+# Generated pages, not chapters of the guide, so they have no python blocks to run: the reports
+# of examples/experiments (issues 10 and 15 name these paths), the layer tables
+# (docs/make_tables.py) and the training record (docs/make_training_report.py).
+REPORTS = {"transfer.md", "reproduction.md", "layer-tables.md", "training.md"}
 
 
 def chapters():
@@ -26,6 +27,16 @@ def python_blocks(path):
 def cited_ranges(path):
     """(file, start, end) for every `path/to/file.py:start-end` the page cites."""
     return [(f, int(a), int(b)) for f, a, b in _RANGE.findall(Path(path).read_text(encoding="utf-8"))]
+
+
+_CITED = re.compile(_RANGE.pattern + r"(?: \(((?:`\w+`(?:, )?)+)\))?")
+
+
+def cited_names(path):
+    """(file, start, end, [names]) for every cited range, with the names in the brackets that
+    follow it: `minidl/backend.py:92-106` (`get_array_module`)."""
+    return [(f, int(a), int(b), re.findall(r"`(\w+)`", names or ""))
+            for f, a, b, names in _CITED.findall(Path(path).read_text(encoding="utf-8"))]
 
 
 def run_chapter(path):

@@ -17,8 +17,9 @@ ASSIGNMENTS = {
     "gpu.md": ["cuda"],
     "custom-op.md": ["numba"],
 }
-# chapters whose exercise is not a build: the data chapter's is to read and predict tests
-NO_ASSIGNMENT = {"data.md"}
+# pages without a build: the data chapter (its exercise is to read the tests and predict them)
+# and papers.md (the papers' tables, a reference)
+NO_ASSIGNMENT = {"data.md", "papers.md"}
 
 _CASES = "python -m pytest tests/docs/test_exercise_cases.py -q -k "
 

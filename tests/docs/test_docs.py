@@ -21,7 +21,7 @@ def test_chapter_code_blocks_run_in_order(chapter, monkeypatch):
 def test_the_reading_order_links_every_chapter_and_only_real_ones():
     index = (DOCS / "README.md").read_text(encoding="utf-8")
     linked = set(re.findall(r"\]\(([\w-]+\.md)\)", index))
-    assert linked == {p.name for p in chapters()}
+    assert linked - {"layer-tables.md", "training.md"} == {p.name for p in chapters()}
     for name in linked:
         assert (DOCS / name).is_file(), name
 
@@ -52,7 +52,8 @@ def test_the_figure_script_draws_every_picture(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["make_figures.py"])
     runpy.run_path(str(DOCS / "make_figures.py"))["main"](["--fast", "--out", str(tmp_path)])
     names = {"im2col.png", "lrn.png", "pool_routing.png", "curves.png", "conv1_filters.png",
-             "feature_maps.png"}
+             "feature_maps.png", "output_size.png", "autograd_graph.png", "inception.png",
+             "winograd_tile.png"}
     assert names <= set(os.listdir(tmp_path))
     assert all((tmp_path / n).stat().st_size > 1000 for n in names)
     # the committed pictures the chapters show are there too
