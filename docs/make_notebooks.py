@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 # generated pages (layer tables, reports) are not chapters; papers.md has no code
 SKIP = {"README.md", "transfer.md", "reproduction.md", "layer-tables.md", "training.md",
-        "papers.md", "visualize.md"}
+        "papers.md"}
 
 SETUP = '''# Added by docs/make_notebooks.py: run from the repository root, as the chapter's code expects.
 import os
