@@ -87,24 +87,35 @@ def training_figures(out, model, losses, test, n_train):
     save(fig, out, "feature_maps.png")
 
 
-def filters_figure(out, w, title):
-    """w (24, KH, KW): conv1's filters of the one-channel small AlexNet, each on its own scale."""
-    fig = Figure(figsize=(6, 2.5))
-    for i, ax in enumerate(fig.subplots(3, 8).ravel()):
-        ax.imshow(w[i], cmap="gray"), ax.axis("off")
+def filters_figure(out, w, title, start=None):
+    """w (24, KH, KW): conv1's filters of the one-channel small AlexNet, each on its own grey
+    scale; with `start` (the same shape), that random start above and the change below."""
+    rows = [("trained", w)] if start is None else [
+        ("random start", start), ("trained", w), ("the change: trained − start", w - start)]
+    fig = Figure(figsize=(12, 0.75 * len(rows) + 0.5))
+    axes = fig.subplots(len(rows), 24, squeeze=False,
+                        gridspec_kw=dict(wspace=0.08, hspace=0.45))
+    for r, (label, filters) in enumerate(rows):
+        for i in range(24):
+            axes[r, i].imshow(filters[i], cmap="gray"), axes[r, i].axis("off")
+        axes[r, 0].set_title(label, fontsize=8, loc="left")
     fig.suptitle(title, fontsize=9)
     save(fig, out, "conv1_filters.png")
 
 
 def trained_filters(out):
     """conv1 of the small AlexNet trained on the full Fashion-MNIST (docs/training.md), if its
-    weights were recorded; returns whether it drew them."""
+    weights were recorded, below the same net at its start (seed 0, the run's seed: the same
+    initial weights) and above what training changed; returns whether it drew them."""
     path = os.path.join(HERE, "training", "alexnet_conv1.npy")
     if not os.path.isfile(path):
         return False
     w = np.load(path, allow_pickle=False)                       # (24, 1, 5, 5)
-    filters_figure(out, w[:, 0], "conv1's 24 filters of the small AlexNet trained on the full "
-                                 "Fashion-MNIST (docs/training.md)")
+    minidl.manual_seed(0)
+    start = alexnet_small().features[0].weight.data[:, 0]
+    filters_figure(out, w[:, 0], "conv1's 24 filters (5×5) of the small AlexNet: a fresh net "
+                   "(seed 0), and after training on the full Fashion-MNIST (docs/training.md)",
+                   start=start)
     return True
 
 
