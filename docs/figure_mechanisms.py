@@ -15,8 +15,10 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 import minidl
 from minidl.autograd import format_graph, to_dot
 from minidl.kernels.conv import reference as conv
+from minidl.kernels.conv.spec import make_spec
 from minidl.kernels.lrn import reference as lrn
 from minidl.kernels.pool import reference as pool
+from minidl.kernels.pool.spec import make_spec as make_pool_spec
 from minidl.kernels.shapes import conv_output_size
 from minidl.models.googlenet import INCEPTION
 
@@ -54,7 +56,7 @@ def output_size_figure(out, W=7, K=3, S=2, P=1):
 def im2col_figure(out, window=1):
     """A 4×4 image, a 3×3 kernel (stride 1): the `window`-th receptive field and its column."""
     x = np.arange(16.0).reshape(1, 1, 4, 4)
-    col = conv.im2col(x, (3, 3), (1, 1), (0, 0), (1, 1))             # (9, 4)
+    col = conv.im2col(x, make_spec(x.shape, (1, 1, 3, 3)))          # (9, 4)
     oh, ow = divmod(window, 2)
     fig = Figure(figsize=(8, 3.8))
     a, b = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1, 1.1], wspace=0.55))
@@ -207,10 +209,10 @@ def winograd_tile_figure(out):
 def pool_figure(out):
     x = np.arange(25.0).reshape(1, 1, 5, 5) / 100
     x[0, 0, 2, 1] = 9.0
-    args = ((3, 3), (2, 2), (0, 0), False)
-    y, argmax = pool.max_pool2d_forward(x, *args)
+    args = make_pool_spec(x.shape, 3, stride=2)
+    y, argmax = pool.max_pool2d_forward(x, args)
     gy = np.array([[[[1.0, 10.0], [100.0, 1000.0]]]])
-    gx = pool.max_pool2d_backward(gy, argmax, x.shape, *args)
+    gx = pool.max_pool2d_backward(gy, argmax, x.shape, args)
     fig = Figure(figsize=(7, 3.4))
     a, b = fig.subplots(1, 2)
     a.imshow(x[0, 0], cmap="Blues")

@@ -10,9 +10,11 @@ import numpy as np
 
 import minidl
 from minidl.kernels.conv import naive, winograd_reference
+from minidl.kernels.conv.spec import make_spec
 from minidl.kernels.dropout import reference as dropout
 from minidl.kernels.lrn import reference as lrn
 from minidl.kernels.pool import reference as pool
+from minidl.kernels.pool.spec import make_spec as make_pool_spec
 
 
 def test_broadcast_gradient_is_summed_back_to_the_operand():
@@ -34,7 +36,8 @@ def test_winograd_reference_equals_the_direct_loop():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
     y = winograd_reference.winograd_conv(x, w, None, (1, 1), 1, 2)
-    np.testing.assert_allclose(y, naive.conv2d_direct(x, w, None, (1, 1), (1, 1), (1, 1), 1),
+    np.testing.assert_allclose(y, naive.conv2d_direct(x, w, None, make_spec(x.shape, w.shape,
+                                                                            padding=1)),
                                atol=1e-10)
 
 
@@ -57,10 +60,10 @@ def test_max_pool_backward_adds_the_windows_a_cell_won():
     # AlexNet's 3×3 windows 2 apart on 5×5: the centre wins all four windows
     x = np.zeros((1, 1, 5, 5))
     x[0, 0, 2, 2] = 1.0
-    args = ((3, 3), (2, 2), (0, 0), False)
-    y, argmax = pool.max_pool2d_forward(x, *args)
+    spec = make_pool_spec(x.shape, 3, stride=2)
+    y, argmax = pool.max_pool2d_forward(x, spec)
     gx = pool.max_pool2d_backward(np.array([[[[1.0, 10.0], [100.0, 1000.0]]]]), argmax, x.shape,
-                                  *args)
+                                  spec)
     assert gx[0, 0, 2, 2] == 1111.0 and gx.sum() == 1111.0
 
 
