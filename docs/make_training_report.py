@@ -1,12 +1,14 @@
 """The training record of the guide: each example net trained on the full Fashion-MNIST, its
 curves and numbers, in d2l's manner (from a recorded run, not typed).
 
-    python docs/make_training_report.py --record alexnet RUN_DIR CONSOLE_LOG EPOCHS   # keep a run
-    python docs/make_training_report.py                                          # write the page
+    python docs/make_training_report.py --record alexnet RUN_DIR CONSOLE_LOG EPOCHS  # keep a run
+    python docs/make_training_report.py                                         # the page
 
-``--record`` copies a finished (or interrupted) run's ``log.jsonl`` and its console output
-into docs/training/ (small text files), notes the epochs it was started with, and, for AlexNet, conv1's weights from its best
-checkpoint (docs/training/alexnet_conv1.npy, 600 numbers, which docs/make_figures.py draws).
+``--record NAME RUN_DIR CONSOLE_LOG EPOCHS [NOTE]`` copies a finished (or interrupted) run's
+``log.jsonl`` and its console output (with GNU ``time -v``'s report when it was stopped early)
+into docs/training/ (small text files), notes the epochs it was started with, and, for
+AlexNet, keeps conv1's weights from its best checkpoint (docs/training/alexnet_conv1.npy,
+600 numbers, which docs/make_figures.py draws).
 Without arguments it draws docs/training/<net>_curves.png and writes docs/training.md from
 whatever records are there.
 """
@@ -31,10 +33,11 @@ NETS = {  # name: (script, what it is)
 DATA = "/usr/share/datasets/fashion-mnist"
 
 
-def record(name, run_dir, console_log, epochs):
+def record(name, run_dir, console_log, epochs, note=""):
+    """Keep a run: `epochs` is what it was started with; `note` says why it stopped early."""
     os.makedirs(RECORDS, exist_ok=True)
     with open(os.path.join(RECORDS, f"{name}.json"), "w", encoding="utf-8") as f:
-        json.dump({"epochs": int(epochs)}, f)
+        json.dump({"epochs": int(epochs), "note": note}, f)
     shutil.copyfile(os.path.join(run_dir, "log.jsonl"), os.path.join(RECORDS, f"{name}.jsonl"))
     shutil.copyfile(console_log, os.path.join(RECORDS, f"{name}.log"))
     best = os.path.join(run_dir, "checkpoint_best.safetensors")
@@ -57,7 +60,14 @@ def read(name):
     with open(os.path.join(RECORDS, f"{name}.log"), encoding="utf-8") as f:
         console = f.read()
     final = re.search(r"\* final validation .*?(\d+) s;", console)
-    return epochs, iterations, console, (int(final.group(1)) if final else None)
+    if final:
+        return epochs, iterations, console, int(final.group(1))
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)",
+                     console)                  # GNU time -v, when the run was stopped early
+    if wall:
+        h, m, sec = wall.groups()
+        return epochs, iterations, console, -(int(h or 0) * 3600 + int(m) * 60 + float(sec))
+    return epochs, iterations, console, None
 
 
 def curves(name, epochs, iterations):
@@ -83,7 +93,8 @@ def curves(name, epochs, iterations):
 def section(name, epochs, iterations, total_s):
     script, what = NETS[name]
     with open(os.path.join(RECORDS, f"{name}.json"), encoding="utf-8") as f:
-        asked = json.load(f)["epochs"]
+        meta = json.load(f)
+    asked, note = meta["epochs"], meta.get("note", "")
     if not epochs:
         return f"## {name}\n\nNo epoch finished in the recorded run.\n"
     best = max(epochs, key=lambda ep: ep["val_acc1"])
@@ -97,8 +108,10 @@ def section(name, epochs, iterations, total_s):
              f"**Test top-1 {last['val_acc1']:.2f}%** after {len(epochs)} epochs (best "
              f"{best['val_acc1']:.2f}% after epoch {best['epoch']}; top-5 "
              f"{last['val_acc5']:.2f}%). Time: "
-             + (f"{total_s / 60:.0f} min in all" if total_s else
-                f"the run was stopped after epoch {len(epochs)} of {asked}")
+             + (f"{total_s / 60:.0f} min in all" if total_s and total_s > 0 else
+                f"the run was stopped after epoch {len(epochs)} of {asked}"
+                + (f" ({note})" if note else "")
+                + (f", {-total_s / 60:.0f} min wall-clock in all" if total_s else ""))
              + f", {train_s / 60:.0f} min of it training ({60000 * len(epochs) / train_s:.0f} "
              f"images/s on average).", "",
              f"![{name}: loss and accuracy per epoch](training/{name}_curves.png)", "",
@@ -114,7 +127,7 @@ def section(name, epochs, iterations, total_s):
 
 def main(argv):
     if argv[:1] == ["--record"]:
-        record(*argv[1:5])
+        record(*argv[1:6])
         return
     parts = []
     for name in NETS:
