@@ -28,7 +28,8 @@ NETS = {  # name: (script, what it is)
                                     "dropout; 0.54M weights)"),
     "vgg11": ("train_vgg.py -a vgg11", "the small VGG-11, configuration A (0.91M weights)"),
     "googlenet": ("train_googlenet.py", "the small GoogLeNet with its two auxiliary classifiers "
-                                        "(0.46M weights)"),
+                                        "(0.46M weights; its training loss includes theirs, "
+                                        "weighted 0.3 each)"),
 }
 DATA = "/usr/share/datasets/fashion-mnist"
 
