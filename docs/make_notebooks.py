@@ -37,13 +37,19 @@ def chapters():
 def notebook(markdown_path):
     """The chapter as an nbformat notebook: jupytext's Markdown reader, plus the setup cell."""
     import jupytext
-    from nbformat.v4 import new_code_cell
+    from nbformat.v4 import new_code_cell, new_markdown_cell
 
     with open(markdown_path, encoding="utf-8") as f:
         text = f.read()
     # pictures: from docs/notebooks/ the figures are one folder up
     text = re.sub(r"\]\((figures|training)/", r"](../\1/", text)
     nb = jupytext.reads(text, fmt="md")
+    # jupytext makes a ```bash block a %%bash cell; the chapters run only their python blocks,
+    # so a shell command stays text to read (as in the chapter)
+    for i, cell in enumerate(nb.cells):
+        magic = re.match(r"%%(\w+)\n", cell.source) if cell.cell_type == "code" else None
+        if magic:
+            nb.cells[i] = new_markdown_cell(f"```{magic.group(1)}\n{cell.source[magic.end():]}\n```")
     nb.cells.insert(0, new_code_cell(SETUP))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}

@@ -18,9 +18,9 @@ ASSIGNMENTS = {
     "custom-op.md": ["numba"],
 }
 # pages without a build: the data chapter (its exercise is to read the tests and predict them),
-# papers.md (the papers' tables, a reference) and the visualisation chapter (issue 20's other
-# part, written beside this one)
-NO_ASSIGNMENT = {"data.md", "papers.md", "visualize.md"}
+# papers.md (the papers' tables, a reference), the visualisation chapter and the architecture
+# page (written beside this work; their exercises are their own)
+NO_ASSIGNMENT = {"data.md", "papers.md", "visualize.md", "architecture.md"}
 
 _CASES = "python -m pytest tests/docs/test_exercise_cases.py -q -k "
 
