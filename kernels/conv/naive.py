@@ -1,4 +1,4 @@
-"""2-D convolution straight from its definition: six nested loops, no im2col, no trick.
+"""2-D convolution straight from its definition: five nested loops, no im2col, no trick.
 
 Shapes: x (N, C, H, W), w (OC, C // groups, KH, KW), b (OC,) or None -> y (N, OC, OH, OW),
 OH = (H + 2*ph - dh*(KH - 1) - 1) // sh + 1 (and OW likewise).
