@@ -41,5 +41,8 @@ setup(
         # the guide's chapters as Jupyter notebooks (docs/make_notebooks.py) and the test that
         # runs two of them; jupytext brings nbformat
         "notebooks": ["jupytext", "nbclient", "ipykernel"],
+        # benchmarks/run.py --peers: JAX (jit, XLA on the CPU) and tinygrad (TinyJit); tinygrad's
+        # CPU device compiles its kernels with clang (Debian: apt-get install clang)
+        "peers": ["jax[cpu]", "tinygrad"],
     },
 )

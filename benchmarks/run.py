@@ -3,6 +3,7 @@
     python benchmarks/run.py            # the full suite, under 15 minutes on 2 cores
     python benchmarks/run.py --quick    # fewer repeats, no profile: under 2 minutes
     python benchmarks/run.py --out /tmp/r.md --sections nets,ops
+    python benchmarks/run.py --peers    # and JAX, tinygrad (pip install 'minidl[peers]')
 
 Writes benchmarks/RESULTS.md: the machine (CPU, cores, BLAS and which of its kernels ran, Numba's
 threading layer), the versions, every figure as median (min–max) over several runs after a
@@ -33,12 +34,14 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 CLEAN_FLAG = "MINIDL_BENCH_REEXEC"   # set in the child: the environment is already clean
-SECTIONS = ("references", "nets", "contention", "conv", "ops", "memory", "cache", "profile")
+SECTIONS = ("references", "nets", "peers", "contention", "conv", "ops", "memory", "cache",
+            "profile")   # peers: only with --peers or when named in --sections
 SECTION_FUNCTIONS = {"references": lambda f: f.references, "nets": lambda f: f.net_figures,
                      "conv": lambda f: f.conv_figures, "ops": lambda f: f.op_figures,
                      "memory": lambda f: f.memory_figures, "cache": lambda f: f.cache_figures,
                      "contention": lambda f: __import__("contention").contention_figures,
-                     "profile": lambda f: f.profile_figures}
+                     "profile": lambda f: f.profile_figures,
+                     "peers": lambda f: __import__("peer_figures").peer_figures}
 
 
 class Config:
@@ -115,14 +118,24 @@ def parse(argv=None):
                     help=f"comma-separated subset of {','.join(SECTIONS)} (default: all; "
                          "--quick leaves out profile)")
     ap.add_argument("--no-torch", action="store_true", help="minidl only")
+    ap.add_argument("--peers", nargs="?", const="jax,tinygrad", default=None,
+                    help="add the peers section: JAX (jit) and tinygrad (TinyJit) training steps "
+                         "against minidl's, each in its own process (those installed); "
+                         "--peers=jax for one of them")
     ap.add_argument("--budget", type=float, default=None,
                     help="seconds after which disturbed runs are no longer rerun "
                          "(default: 80 quick, 600 full, 0 smoke)")
     args = ap.parse_args(argv)
     args.mode = "quick" if args.quick else "smoke" if args.smoke else "full"
     if args.sections is None:
-        args.sections = ",".join(s for s in SECTIONS if args.mode != "quick" or s != "profile")
+        args.sections = ",".join(s for s in SECTIONS if (args.mode != "quick" or s != "profile")
+                                 and s != "peers")
     args.sections = [s for s in args.sections.split(",") if s]
+    if args.peers and "peers" not in args.sections:
+        args.sections.append("peers")
+    args.peers = [p for p in (args.peers or "jax,tinygrad").split(",") if p]
+    if set(args.peers) - {"jax", "tinygrad"}:
+        ap.error(f"--peers: choose among jax,tinygrad, got {args.peers}")
     unknown = set(args.sections) - set(SECTIONS)
     if unknown:
         ap.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
@@ -146,6 +159,7 @@ def main(argv=None):
     seconds = args.budget if args.budget is not None else \
         {"quick": 80, "full": 600, "smoke": 0}[args.mode]
     cfg = Config(args.mode, use_torch, Budget(seconds))
+    cfg.peers = args.peers
     sections = []
     with tempfile.TemporaryDirectory(prefix="minidl-bench-") as tmp, \
             Worker("minidl") as cfg.minidl, \

@@ -24,6 +24,8 @@ import sys
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = ("jax", "tinygrad")   # the optional peers (`peers/`), each in a worker of its own
+PEER_ENV = {"jax": {"JAX_PLATFORMS": "cpu"}, "tinygrad": {"DEV": "CPU"}}   # the CPU, always
 
 
 class WorkerError(RuntimeError):
@@ -31,12 +33,13 @@ class WorkerError(RuntimeError):
 
 
 class Worker:
-    """framework: "minidl" or "torch"; env: extra environment variables for the process;
-    label: its name in the tables (default: the framework's); conv_algo: the minidl worker
-    runs everything inside ``minidl.kernels.use(conv_algo=conv_algo)``."""
+    """framework: "minidl", "torch" or a peer ("jax", "tinygrad"); env: extra environment
+    variables for the process; label: its name in the tables (default: the framework's);
+    conv_algo: the minidl worker runs everything inside
+    ``minidl.kernels.use(conv_algo=conv_algo)``."""
 
     def __init__(self, framework, torch_threads=None, env=None, label=None, conv_algo=None):
-        env = dict(os.environ, **(env or {}))
+        env = dict(os.environ, **PEER_ENV.get(framework, {}), **(env or {}))
         if torch_threads:
             env["BENCH_TORCH_THREADS"] = str(torch_threads)
         if framework == "minidl":   # OpenBLAS's idle threads sleep at once (kernels/threads.py)
@@ -109,6 +112,15 @@ def _info(framework):
     if framework == "torch":
         import torch
         return {"PyTorch": f"{torch.__version__} ({torch.get_num_threads()} threads)"}
+    if framework == "jax":
+        import jax
+        return {"JAX": f"{jax.__version__} (XLA on {jax.devices()[0].platform}, "
+                       f"{jax.device_count()} device)"}
+    if framework == "tinygrad":
+        from importlib.metadata import version
+        from tinygrad.helpers import NUM_CPU_THREADS
+        return {"tinygrad": f"{version('tinygrad')} (CPU device, clang, "
+                            f"{NUM_CPU_THREADS.value} threads)"}
     import numba
     import numpy as np
     from minidl.kernels.threads import configure
@@ -126,6 +138,9 @@ def serve(framework, conv_algo=None):
         kernels = importlib.import_module("minidl.kernels")
         with kernels.use(conv_algo=conv_algo):
             return _serve(framework)
+    if framework in PEERS:
+        importlib.import_module(framework)
+        return _serve(framework)
     import torch
     torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", os.cpu_count() or 1)))
     return _serve(framework)
@@ -158,6 +173,8 @@ def _serve(framework):
                 reply = {"sample": {"seconds": s.seconds, "others": s.others, "clean": s.clean}}
             elif cmd == "logits":
                 reply = {"logits": figures[msg["key"]].logits().tolist()}
+            elif cmd == "updates":   # one SGD step's weight updates, sampled (peers/check.py)
+                reply = {"updates": figures[msg["key"]].updates()}
             elif cmd == "free":
                 figures.pop(msg["key"], None)
                 gc.collect()

@@ -5,7 +5,9 @@ A spec is a tuple a worker process receives (see `workers.py`):
     ("gemm", n)                           NumPy float32 n×n matmul (the GEMM-rate yardstick)
     ("copy", mib)                         NumPy copy of mib MiB (the bandwidth yardstick)
     ("net", arch, batch, kind, weights)   a training step or an inference pass (`nets.py`);
-                                          weights: an .npz of minidl's state dict, or None
+                                          weights: an .npz of minidl's state dict, or None;
+                                          in the peers' workers (jax, tinygrad) a training
+                                          step of `peers/`'s net from those weights
     ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward, by the
                                           algorithm the dispatch picks (the worker's conv_algo)
     ("conv-gemms", N, C, OC, k, s, p, g, size, first)   minidl: only that layer's GEMMs
@@ -16,6 +18,8 @@ A spec is a tuple a worker process receives (see `workers.py`):
 minidl's side calls its kernels as the autograd nodes do; PyTorch's side calls
 ``torch.nn.functional`` with autograd. Inputs come from the same seeds on both sides.
 """
+import os
+
 import numpy as np
 
 import layer_ops
@@ -33,6 +37,8 @@ def build(framework, spec):
         dst = np.empty_like(src)
         return lambda: np.copyto(dst, src)
     if kind == "net":
+        if framework in ("jax", "tinygrad"):
+            return _peer_net(framework, *spec[1:])
         return _net(framework, *spec[1:])
     if kind == "conv":
         return (_minidl_conv if framework == "minidl" else _torch_conv)(*spec[1:])
@@ -61,9 +67,13 @@ def _net(framework, arch, n, kind, weights):
         build = _build_minidl if framework == "minidl" else _build_torch
         _built[key] = build(arch, weights), x, y
     net, x, y = _built[key]
+    if framework == "minidl" and weights and not os.path.exists(weights):
+        # the weights the net holds now (a net reused from an earlier figure has trained)
+        np.savez(weights, **{k: v.numpy() for k, v in net.state_dict().items()})
     if framework == "minidl":
         fn = nets.minidl_train_step(net, x, y) if kind == "train" else nets.minidl_inference(net, x)
         fn.logits = lambda: _logits_minidl(net, x[:2])
+        fn.updates = lambda: _updates_minidl(net, x, y)
     else:
         fn = nets.torch_train_step(net, x, y) if kind == "train" else nets.torch_inference(net, x)
         fn.logits = lambda: _logits_torch(net, x[:2])
@@ -73,10 +83,31 @@ def _net(framework, arch, n, kind, weights):
 def _build_minidl(arch, weights):
     import minidl
     minidl.manual_seed(0)
-    net = nets.minidl_net(arch)
-    if weights:
-        np.savez(weights, **{k: v.numpy() for k, v in net.state_dict().items()})
-    return net
+    return nets.minidl_net(arch)
+
+
+def _updates_minidl(net, x, y):
+    from peers import check
+    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    return check.digest(before, *check.minidl_updated_weights(net, x, y))
+
+
+def _peer_net(framework, arch_name, n, kind, weights):
+    """A peer's training step of `arch_name` from minidl's weights (the .npz minidl's worker
+    wrote); .logits() and .updates() for the checks before timing."""
+    import importlib
+    from peers import arch, check
+    if kind != "train" or not weights:
+        raise ValueError(f"{framework}: the peers time training steps from minidl's weights; "
+                         f"got kind={kind!r}, weights={weights!r}")
+    with np.load(weights) as f:
+        state = {k: f[k] for k in f.files}
+    x, y = nets.batch(n)
+    net = importlib.import_module(f"peers.{framework}_nets").Net(arch.layers(arch_name), state)
+    fn = net.train_step(x, y)
+    fn.logits = lambda: net.logits(x[:2])
+    fn.updates = lambda: check.digest(state, *net.updated_weights(x, y))
+    return fn
 
 
 def _build_torch(arch, weights):
