@@ -1,14 +1,23 @@
-"""The GPU figure: the AlexNet training step on CuPy against PyTorch with cuDNN.
+"""The GPU check, in one call: every kernel family on CuPy against the CPU reference, then
+the AlexNet training step on CuPy against PyTorch with cuDNN.
 
     python benchmarks/gpu.py [--batch 128] [--repeat 10] [--out benchmarks/RESULTS_GPU.md]
+    NUMBA_ENABLE_CUDASIM=1 python benchmarks/gpu.py --simulate   # the checks' logic, no GPU
 
-Target 7: minidl's step (numba.cuda kernels around cuBLAS GEMMs, on CuPy arrays) within 2x of
-PyTorch's (cuDNN, ``cudnn.benchmark`` on) on the same card, batch 128, 224×224, the paper's
-AlexNet (LRN, groups=2). Both nets hold the same weights; runs are interleaved; each timed
-call ends with a device synchronisation. One call, well under ten minutes (most of it is
-the first step compiling the numba.cuda kernels).
+1. Kernels (`gpu_kernels.py`): conv by im2col and by Winograd, ReLU, LRN, max/avg/adaptive-avg
+   pooling and dropout, forward and backward, each numba.cuda kernel on float32 CuPy arrays
+   against kernels/*/reference.py in float64 on the host (normwise error; dropout's mask
+   bit-equal). A failed check makes the script exit 1, after writing the report.
+2. The GPU target: minidl's step (numba.cuda kernels around cuBLAS GEMMs, on CuPy arrays)
+   within 2× PyTorch's (cuDNN, ``cudnn.benchmark`` on) on the same card,
+   batch 128, 224×224, the paper's AlexNet (LRN, groups=2). Both nets hold the same weights and
+   their logits are checked equal first; runs are interleaved; each timed call ends with a
+   device synchronisation. Without PyTorch's CUDA, minidl's step is timed alone.
 
-Without a GPU (or without CuPy) it says so and exits 0, writing nothing.
+One call, well under ten minutes (most of it is the first step compiling the numba.cuda
+kernels). Without a GPU (or without CuPy) it says so and exits 0, writing nothing.
+`--simulate` runs step 1 at tiny sizes in Numba's CUDA simulator on NumPy arrays (set
+NUMBA_ENABLE_CUDASIM=1 before Python starts; about a minute on 2 cores) and prints the table.
 """
 import argparse
 import os
@@ -59,7 +68,57 @@ def torch_step(net, x, y):
         torch.nn.functional.cross_entropy(tnet(xt), yt).backward()
         opt.step()
         torch.cuda.synchronize()
+    run.net = tnet
     return run
+
+
+def kernel_section(xp, size):
+    """(Section, all passed): `gpu_kernels.check_kernels` as a table."""
+    import gpu_kernels
+    from report import Section
+    rows = gpu_kernels.check_kernels(xp, size)
+    sec = Section(
+        "Kernels: numba.cuda against the NumPy reference",
+        "float32 on the device against kernels/*/reference.py in float64 on the host, from the "
+        "same numbers; error = ||device − reference|| / ||reference||, the worst output "
+        f"(backward: every gradient). Tolerance {gpu_kernels.TOL['conv']:.0e} for conv, "
+        f"{gpu_kernels.TOL['default']:.0e} for the others; dropout's mask bit-equal.",
+        ["family", "op", "shape", "forward error", "backward error", "result"],
+        [[r["family"], r["op"], r["shape"], f"{r['forward']:.1e}", f"{r['backward']:.1e}",
+          "ok" if r["ok"] else "**FAILED**"] for r in rows])
+    return sec, all(r["ok"] for r in rows)
+
+
+def same_logits(net, tnet, cupy, x):
+    """max |Δ logit| / max |logit| of minidl's and PyTorch's nets on the GPU, eval mode."""
+    import minidl
+    import numpy as np
+    import torch
+    net.eval()
+    tnet.eval()
+    try:
+        with minidl.no_grad():
+            a = net(minidl.tensor(cupy.asarray(x))).numpy()
+        with torch.no_grad():
+            b = tnet(torch.from_numpy(x).cuda()).cpu().numpy()
+    finally:   # the timed steps train (dropout on)
+        net.train()
+        tnet.train()
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-12))
+
+
+def simulate():
+    """The kernel checks at tiny sizes in Numba's CUDA simulator (NumPy arrays), printed."""
+    from numba import config
+    if not config.ENABLE_CUDASIM:
+        print("gpu.py --simulate: set NUMBA_ENABLE_CUDASIM=1 in the environment before "
+              "starting Python (Numba reads it when it is first imported)")
+        return 2
+    import numpy as np
+    from report import table
+    sec, ok = kernel_section(np, "tiny")
+    print(f"{sec.title} (CUDA simulator, tiny sizes)\n\n{table(sec.header, sec.rows)}")
+    return 0 if ok else 1
 
 
 def main(argv=None):
@@ -67,10 +126,16 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS_GPU.md"))
+    ap.add_argument("--simulate", action="store_true",
+                    help="only the kernel checks, tiny sizes, in Numba's CUDA simulator")
     args = ap.parse_args(argv)
+    if args.simulate:
+        return simulate()
     cupy, reason = gpu_or_reason()
     if cupy is None:
-        print(f"gpu.py: skipped, no GPU here: {reason}. Target 7 needs a CUDA GPU.")
+        print(f"gpu.py: skipped, no GPU here: {reason}. The kernel checks and target 7 need a "
+              "CUDA GPU (NUMBA_ENABLE_CUDASIM=1 ... --simulate checks the kernels' logic "
+              "without one).")
         return 0
 
     import nets
@@ -78,15 +143,26 @@ def main(argv=None):
     from report import Section, Target, others, render, spread
 
     start = time.monotonic()
+    print("[gpu] kernels against the reference ...", flush=True)
+    ksec, kernels_ok = kernel_section(cupy, "full")
+    print(f"[gpu] kernels: {'all ok' if kernels_ok else 'FAILED'}", flush=True)
     x, y = nets.batch(args.batch)
     net, mstep = minidl_step(cupy, x, y)
     fns = {"minidl": mstep}
+    notes = []
     try:
         import torch
         if torch.cuda.is_available():
             fns["torch"] = torch_step(net, x, y)
+            diff = same_logits(net, fns["torch"].net, cupy, x[:2])
+            if not diff < 1e-3:
+                raise RuntimeError(f"gpu.py: minidl's and PyTorch's logits differ by {diff:.1e}"
+                                   " (relative): the nets are not the same function")
+            notes.append(f"minidl's and PyTorch's logits agree to {diff:.1e} (max |Δ| / max "
+                         "|logit|) before timing.")
     except ImportError:
         torch = None
+    print("[gpu] AlexNet step ...", flush=True)
     kw = dict(repeat=args.repeat, warmup=2, min_run=0.0, attempts=2)
     ts = compare(fns, **kw) if len(fns) > 1 else [time_figure("minidl", mstep, **kw)]
 
@@ -108,13 +184,14 @@ def main(argv=None):
     else:
         row += ["–", "–", "≤ 2", others(*ts)]
     sec.rows.append(row)
-    text = render("minidl GPU benchmark", machine, [sec],
+    sec.notes += notes
+    text = render("minidl GPU benchmark", machine, [ksec, sec],
                   [f"{(time.monotonic() - start) / 60:.1f} minutes. Times in milliseconds, "
                    "median (min–max) after two warm-up steps.", ""])
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)
     print(text)
-    return 0
+    return 0 if kernels_ok else 1
 
 
 if __name__ == "__main__":
