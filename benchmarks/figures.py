@@ -408,11 +408,19 @@ def cache_figures(cfg):
 
 
 def profile_figures(cfg):
-    n, steps = cfg.alexnet_batch, cfg.profile_steps
-    out = cfg.minidl.call("profile", args=["alexnet", n, steps])
+    """One section per net of the suite (AlexNet, then VGG-16): where its step's time goes."""
+    return [_profile(cfg, arch) for arch in cfg.nets]
+
+
+PROFILE_NAMES = {"alexnet": "AlexNet", "vgg16": "VGG-16"}
+
+
+def _profile(cfg, arch):
+    n, steps = (cfg.alexnet_batch if arch == "alexnet" else cfg.vgg_batch), cfg.profile_steps
+    out = cfg.minidl.call("profile", args=[arch, n, steps])
     rows, total = out["rows"], out["total"]
     sec = Section(
-        f"Profile: where the AlexNet training step's time goes (batch {n})",
+        f"Profile: where the {PROFILE_NAMES[arch]} training step's time goes (batch {n})",
         f"minidl: {total * 1e3:.0f} ms per step under the timers (mean of {steps} steps after a "
         "warm-up); each autograd node's forward and backward, charged to its layer "
         "(`profile_step.py`). Wall-clock, so on a busy machine these grow with the others' CPU.",
@@ -422,9 +430,10 @@ def profile_figures(cfg):
             sec.rows.append([layer, op, f"{f * 1e3:.1f}", f"{b * 1e3:.1f}" if b else "–",
                              f"{100 * (f + b) / total:.0f}%"])
     if cfg.torch:
-        out = cfg.torch_worker.call("profile", args=["alexnet", n, steps])
+        out = cfg.torch_worker.call("profile", args=[arch, n, steps])
+        lrn = " (its LRN is avg_pool3d, pow, mul, add and div)" if arch == "alexnet" else ""
         lines = [f"PyTorch, the same step: {out['total'] * 1e3:.0f} ms under torch.profiler; self "
-                 "CPU time of its busiest ops (its LRN is avg_pool3d, pow, mul, add and div):", "",
+                 f"CPU time of its busiest ops{lrn}:", "",
                  "| aten op | ms per step | calls |", "|---|---|---|"]
         lines += [f"| {key} | {sec_ * 1e3:.1f} | {calls} |" for key, sec_, calls in out["rows"]]
         sec.notes.append("\n".join(lines))

@@ -175,7 +175,8 @@ def main(argv=None):
         for name in order:
             t = time.monotonic()
             print(f"[bench] {name} ...", flush=True)
-            sections.append(SECTION_FUNCTIONS[name](figures)(cfg))
+            result = SECTION_FUNCTIONS[name](figures)(cfg)   # a Section, or a list of them
+            sections.extend(result if isinstance(result, list) else [result])
             print(f"[bench] {name}: {time.monotonic() - t:.0f} s", flush=True)
     sections.append(Section("GPU", gpu_note(), targets=[Target(
         "7", "GPU: AlexNet training step on CuPy, batch 128", "within 2× PyTorch's cuDNN",
