@@ -29,6 +29,10 @@ read once at import, else "auto"):
     winograd  every layer Winograd can compute, directly, on the phases or in 3×3 blocks;
               the others (dilated, 1×1, 1×k, strided with another phase kernel) by im2col,
               since there is no other way to run them
+    percore   auto's choice, except that the layers auto gives to im2col run im2col with one
+              image per core and OpenBLAS on one thread (`percore_cpu.py`; CPU arrays only):
+              issue 25's candidate for AlexNet's conv1 and conv2, not yet in `auto` unless
+              PERCORE_IN_AUTO below is True (benchmarks/NOTES.md)
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
@@ -52,6 +56,10 @@ from .winograd_reference import supports
 MIN_CHANNELS = 64        # input and output channels per group (VGG conv1_1 has 3)
 MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; smaller maps
                          # waste more on the tiles that overhang an odd-sized output)
+# Issue 25: auto's im2col layers on CPU arrays by percore_cpu.py (one image per core) instead
+# of cpu.py. Measured only on a busy machine so far (benchmarks/NOTES.md: AlexNet's step 0.46×,
+# conv1/conv2 0.20-0.25× of cpu.py's time); True once a quiet machine confirms it.
+PERCORE_IN_AUTO = False
 
 
 def phase_kernel(kernel_size, stride):
@@ -60,9 +68,17 @@ def phase_kernel(kernel_size, stride):
 
 
 def choose(x_shape, spec, algo=None):
-    """'winograd', 'phases', 'blocks' or 'im2col' for this layer under `algo` (default: the
-    current ``use(conv_algo=...)``)."""
+    """'winograd', 'phases', 'blocks', 'percore' or 'im2col' for this layer under `algo`
+    (default: the current ``use(conv_algo=...)``)."""
     algo = algo or current().conv_algo
+    if algo == "percore" or (algo == "auto" and PERCORE_IN_AUTO):
+        kind = _rule(x_shape, spec, "auto")    # auto's choice, its im2col layers per core
+        return "percore" if kind == "im2col" else kind
+    return _rule(x_shape, spec, algo)
+
+
+def _rule(x_shape, spec, algo):
+    """auto's, im2col's and winograd's choice for this layer."""
     stride, dilation, kernel = spec.stride, spec.dilation, spec.kernel_size
     if algo == "im2col" or dilation != (1, 1):
         return "im2col"
@@ -97,6 +113,9 @@ def conv_kernels(x, spec, w=None):
     kind = choose(x.shape, spec)
     if kind == "im2col" or not _all_finite(x, w):
         return select("conv", x)
+    if kind == "percore":                 # a CPU kernel only; elsewhere that target's im2col
+        target = target_for(x)
+        return module("percore", target) if target == "cpu" else select("conv", x)
     winograd = module("winograd", target_for(x))
     if kind == "phases":
         return PhaseConv(winograd)
@@ -116,8 +135,8 @@ def backward_kernels(kernels, gy):
 
 def algorithm_for(layer, x_shape):
     """What the current settings run for `layer` (an nn.Conv2d, or a ConvSpec) on an input of
-    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases" or "blocks", or, under
-    ``use(conv=module)``, that module's ``__name__``."""
+    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases", "blocks" or
+    "percore", or, under ``use(conv=module)``, that module's ``__name__``."""
     own = current().modules.get("conv")
     if own is not None:
         return getattr(own, "__name__", type(own).__name__)
