@@ -63,6 +63,12 @@ def test_selected_by_minidl_conv_algo(monkeypatch):
     assert conv_kernels(*specs["conv3"]) is winograd_cpu
     monkeypatch.setenv("MINIDL_CONV_ALGO", "auto")
     assert conv_kernels(*specs["conv1"]) is not conv_percore
+    from minidl.kernels.conv import dispatch
+    monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", True)   # the switch NOTES.md describes
+    assert conv_kernels(*specs["conv1"]) is conv_percore
+    assert conv_kernels(*specs["conv3"]) is winograd_cpu
+    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
+    assert conv_kernels(*specs["conv1"]) is not conv_percore
 
 
 def test_a_net_trains_the_same_with_it(monkeypatch):
