@@ -212,6 +212,10 @@ def conv_figures(cfg):
             else:
                 row += ["–", "–", "–"]
             sec.rows.append(row + [others(*ts, *([gemms] if gemms is not None else []))])
+            if net == "AlexNet" and name in ("conv1", "conv2") and err["algo"] != "percore":
+                sec.rows.append(_percore_row(cfg, name, spec, with_torch, repeat, flops, ratios))
+    if any(k[1].endswith("percore") for k in ratios):
+        sec.targets.append(_first_convs_target(ratios))
     sec.notes.append(
         "'its GEMMs alone': the same GEMMs on the same chunk shapes, with im2col, col2im and "
         "the layout copies left out; the rest of the layer's time is those passes over memory "
@@ -226,6 +230,40 @@ def conv_figures(cfg):
             ("below: " + ", ".join(below)) if below else ""))
     sec.targets += _per_layer_conv_targets(ratios)
     return sec
+
+
+def _percore_row(cfg, name, spec, with_torch, repeat, flops, ratios):
+    """AlexNet conv1/conv2 again by kernels/conv/percore_cpu.py (one image per core), in a run
+    of its own beside PyTorch's."""
+    pspec = spec + ("percore",)
+    ts = _side_by_side(cfg, "conv", pspec, repeat) if with_torch else \
+        _minidl_only(cfg, pspec, repeat)
+    rate = flops / ts[0].median
+    row = [f"AlexNet {name}", "the same", "percore (opt-in)", "as im2col", spread(ts[0]),
+           f"{rate / 1e9:.0f}", f"{100 * rate / cfg.gemm_rate:.0f}%", "–"]
+    if with_torch:
+        ratios["AlexNet", name + " percore"] = (_ratio(*ts), "percore")
+        row += [spread(ts[1]), f"{flops / ts[1].median / 1e9:.0f}", f"{_ratio(*ts):.2f}"]
+    else:
+        row += ["–", "–", "–"]
+    return row + [others(*ts)]
+
+
+def _first_convs_target(ratios):
+    """AlexNet conv1 and conv2 ≤ 1.0× PyTorch, by the better of the dispatch's algorithm and
+    percore (which ``kernels.use(conv_algo="percore")`` selects)."""
+    parts, best = [], []
+    for layer in ("conv1", "conv2"):
+        got = [(r, a) for k, (r, a) in ratios.items() if k[0] == "AlexNet" and
+               k[1].split()[0] == layer]
+        if got:
+            parts.append(f"{layer} " + ", ".join(f"{r:.2f} ({a})" for r, a in got))
+            best.append(min(r for r, _ in got))
+    return Target("1", "AlexNet conv1 (11×11/4) and conv2 (5×5, groups 2), fwd+bwd",
+                  "each minidl/PyTorch ≤ 1.0", "; ".join(parts),
+                  bool(best) and max(best) <= 1.0,
+                  "percore is opt-in (kernels.use(conv_algo='percore') or "
+                  "MINIDL_CONV_ALGO=percore) until it is in auto", round=3)
 
 
 def _per_layer_conv_targets(ratios):

@@ -8,8 +8,9 @@ A spec is a tuple a worker process receives (see `workers.py`):
                                           weights: an .npz of minidl's state dict, or None;
                                           in the peers' workers (jax, tinygrad) a training
                                           step of `peers/`'s net from those weights
-    ("conv", N, C, OC, k, s, p, g, size, first)   one conv layer, forward + backward, by the
-                                          algorithm the dispatch picks (the worker's conv_algo)
+    ("conv", N, C, OC, k, s, p, g, size, first[, "percore"])   one conv layer, forward +
+                                          backward, by the algorithm the dispatch picks (the
+                                          worker's conv_algo) or by percore_cpu.py
     ("conv-gemms", N, C, OC, k, s, p, g, size, first)   minidl: only that layer's GEMMs
     ("op", name, shape)                   LRN, max-pool, ReLU or dropout, forward + backward
     ("conv-fft", N)                       minidl: AlexNet's conv2 by the FFT prototype,
@@ -133,9 +134,10 @@ def _logits_torch(net, x):
         return net(torch.from_numpy(x)).numpy()
 
 
-def _minidl_conv(N, C, OC, k, s, p, g, size, first):
+def _minidl_conv(N, C, OC, k, s, p, g, size, first, algo=None):
     """The kernels the autograd node picks for this layer (the worker's conv_algo, default
-    auto)."""
+    auto), or with algo="percore" kernels/conv/percore_cpu.py."""
+    from minidl.kernels.conv import percore_cpu
     from minidl.kernels.conv.dispatch import conv_kernels
     from minidl.kernels.conv.spec import make_spec
     rng = np.random.default_rng(0)
@@ -143,7 +145,7 @@ def _minidl_conv(N, C, OC, k, s, p, g, size, first):
     w = rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01
     b = np.zeros(OC, np.float32)
     args = make_spec(x.shape, w.shape, s, p, 1, g)
-    conv = conv_kernels(x, args)
+    conv = percore_cpu if algo == "percore" else conv_kernels(x, args)
     gy = rng.standard_normal(conv.conv2d_forward(x, w, b, args).shape, dtype=np.float32)
 
     def step():
@@ -178,7 +180,7 @@ def _minidl_conv_gemms(N, C, OC, k, s, p, g, size, first):
     return step
 
 
-def _torch_conv(N, C, OC, k, s, p, g, size, first):
+def _torch_conv(N, C, OC, k, s, p, g, size, first, algo=None):
     import torch
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.standard_normal((N, C, size, size), dtype=np.float32))
