@@ -18,8 +18,9 @@ other (`winograd_cpu._run`: the next image goes to the first thread that is free
 
 The serial loops are `cpu.py`'s own, compiled a second time without ``parallel`` and with
 ``nogil`` (so the threads run side by side); nothing about the arithmetic changes.
-MINIDL_CONV_ALGO=percore selects it (`dispatch.py`); benchmarks/conv_percore.py times it
-against `cpu.py` and PyTorch.
+``minidl.kernels.use(conv_algo="percore")`` (or MINIDL_CONV_ALGO=percore) selects it for the
+layers auto gives to im2col (`dispatch.py`); benchmarks/conv_percore.py times it against
+`cpu.py` and PyTorch.
 """
 import types
 

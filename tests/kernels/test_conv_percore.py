@@ -50,40 +50,42 @@ def test_float32_is_close_to_float64():
     assert np.linalg.norm(y32 - y) / np.linalg.norm(y) < 1e-6
 
 
-def test_selected_by_minidl_conv_algo(monkeypatch):
+def test_selected_by_conv_algo(monkeypatch):
     """percore: the layers auto runs by im2col (AlexNet's conv1) go to percore_cpu; those it
     runs by Winograd (AlexNet's conv3) stay there."""
-    from minidl.kernels.conv import winograd_cpu
+    from minidl import kernels
+    from minidl.kernels.conv import dispatch, winograd_cpu
     conv1 = np.zeros((1, 3, 224, 224), np.float32), (96, 3, 11, 11), 4, 2
     conv3 = np.zeros((1, 256, 13, 13), np.float32), (384, 256, 3, 3), 1, 1
     specs = {name: (x, make_spec(x.shape, w, s, p)) for name, (x, w, s, p) in
              (("conv1", conv1), ("conv3", conv3))}
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "percore")
-    assert conv_kernels(*specs["conv1"]) is conv_percore
-    assert conv_kernels(*specs["conv3"]) is winograd_cpu
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "auto")
-    assert conv_kernels(*specs["conv1"]) is not conv_percore
-    from minidl.kernels.conv import dispatch
-    monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", True)   # the switch NOTES.md describes
-    assert conv_kernels(*specs["conv1"]) is conv_percore
-    assert conv_kernels(*specs["conv3"]) is winograd_cpu
-    monkeypatch.setenv("MINIDL_CONV_ALGO", "im2col")
-    assert conv_kernels(*specs["conv1"]) is not conv_percore
+    with kernels.use(conv_algo="percore"):
+        assert conv_kernels(*specs["conv1"]) is conv_percore
+        assert conv_kernels(*specs["conv3"]) is winograd_cpu
+        assert dispatch.choose(specs["conv1"][0].shape, specs["conv1"][1]) == "percore"
+    with kernels.use(conv_algo="auto"):
+        assert conv_kernels(*specs["conv1"]) is not conv_percore
+        monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", True)   # the switch NOTES.md names
+        assert conv_kernels(*specs["conv1"]) is conv_percore
+        assert conv_kernels(*specs["conv3"]) is winograd_cpu
+    with kernels.use(conv_algo="im2col"):
+        assert conv_kernels(*specs["conv1"]) is not conv_percore
 
 
-def test_a_net_trains_the_same_with_it(monkeypatch):
+def test_a_layer_computes_the_same_with_it():
     """A conv layer's output and gradients through autograd, percore against im2col."""
     import minidl
     import minidl.functional as F
+    from minidl import kernels
     rng = np.random.default_rng(2)
     x0, w0 = rng.standard_normal((3, 4, 12, 12)), rng.standard_normal((6, 2, 5, 5))
     out = {}
     for algo in ("im2col", "percore"):
-        monkeypatch.setenv("MINIDL_CONV_ALGO", algo)
-        x = minidl.tensor(x0, requires_grad=True)
-        w = minidl.tensor(w0, requires_grad=True)
-        y = F.conv2d(x, w, stride=2, padding=2, groups=2)
-        (y * y).sum().backward()
+        with kernels.use(conv_algo=algo):
+            x = minidl.tensor(x0, requires_grad=True)
+            w = minidl.tensor(w0, requires_grad=True)
+            y = F.conv2d(x, w, stride=2, padding=2, groups=2)
+            (y * y).sum().backward()
         out[algo] = (y.detach().numpy(), x.grad.numpy(), w.grad.numpy())
     for a, b in zip(out["im2col"], out["percore"]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
