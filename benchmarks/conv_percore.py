@@ -1,7 +1,8 @@
-"""Issue 25, target 1: AlexNet's conv1 and conv2, fwd+bwd, by `kernels/conv/percore_cpu.py`
-(im2col with one image per core and one-thread OpenBLAS) against `cpu.py` and PyTorch.
+"""Issue 25, target 1: AlexNet's conv1 and conv2 (and VGG-16's conv1_1, the other layer auto
+gives to im2col), fwd+bwd, by `kernels/conv/percore_cpu.py` (im2col with one image per core
+and one-thread OpenBLAS) against `cpu.py` and PyTorch.
 
-    python benchmarks/conv_percore.py [--repeat 7] [--batch 32]
+    python benchmarks/conv_percore.py [--repeat 7] [--batch 32] [--vgg-batch 8] [--layers conv1_1]
 
 Each layer's forward + backward (no input gradient for conv1, a net's first layer), the
 framework's kernels as the autograd node calls them; the four are interleaved (a b c d a b c
@@ -19,7 +20,10 @@ import numpy as np
 from minidl.kernels.conv import cpu, percore_cpu
 from minidl.kernels.conv.winograd_cpu import _threads
 
-LAYERS = {"conv1": (3, 96, 11, 4, 2, 1, 224), "conv2": (96, 256, 5, 1, 2, 2, 27)}
+# the layers auto gives to im2col in the suite's nets: (C, OC, k, stride, padding, groups, size)
+LAYERS = {"AlexNet conv1": (3, 96, 11, 4, 2, 1, 224), "AlexNet conv2": (96, 256, 5, 1, 2, 2, 27),
+          "VGG-16 conv1_1": (3, 64, 3, 1, 1, 1, 224)}
+FIRST = ("AlexNet conv1", "VGG-16 conv1_1")   # a net's first layer: no input gradient
 
 
 def _workloads(N, C, OC, k, s, p, g, size, first):
@@ -43,7 +47,10 @@ def _workloads(N, C, OC, k, s, p, g, size, first):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=32, help="AlexNet's batch (the suite's)")
+    ap.add_argument("--vgg-batch", type=int, default=8, help="VGG-16's batch (the suite's)")
+    ap.add_argument("--layers", default="", help="comma-separated parts of layer names "
+                    "(default: all of AlexNet conv1, conv2, VGG-16 conv1_1)")
     args = ap.parse_args()
     torch = None
     try:
@@ -52,11 +59,14 @@ def main():
     except ImportError:
         pass
     for name, layer in LAYERS.items():
-        first = name == "conv1"
+        if args.layers and not any(part in name for part in args.layers.split(",")):
+            continue
+        first = name in FIRST
+        batch = args.vgg_batch if name.startswith("VGG") else args.batch
         fns = dict(zip(("cpu.py", "per-core", "per-core, whole images"),
-                       _workloads(args.batch, *layer, first)))
+                       _workloads(batch, *layer, first)))
         if torch is not None:
-            fns["PyTorch"] = _torch_step(torch, args.batch, *layer, first)
+            fns["PyTorch"] = _torch_step(torch, batch, *layer, first)
         times = {k: [] for k in fns}
         for f in fns.values():
             f()
@@ -72,7 +82,7 @@ def main():
         if "PyTorch" in med:
             ratios += (f", cpu.py/PyTorch {med['cpu.py'] / med['PyTorch']:.2f}, "
                        f"per-core/PyTorch {med['per-core'] / med['PyTorch']:.2f}")
-        print(f"{name} batch {args.batch}: {line}; {ratios}; load {os.getloadavg()[0]:.1f}",
+        print(f"{name} batch {batch}: {line}; {ratios}; load {os.getloadavg()[0]:.1f}",
               flush=True)
 
 
