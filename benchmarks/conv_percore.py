@@ -1,4 +1,4 @@
-"""Issue 25, target 1: AlexNet's conv1 and conv2 (and VGG-16's conv1_1, the other layer auto
+"""AlexNet's conv1 and conv2 (and VGG-16's conv1_1, the other layer auto
 gives to im2col), fwd+bwd, by `kernels/conv/percore_cpu.py` (im2col with one image per core
 and one-thread OpenBLAS) against `cpu.py` and PyTorch.
 
@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from minidl.kernels.conv import cpu, percore_cpu
-from minidl.kernels.conv.winograd_cpu import _threads
+from minidl.kernels.threads import cpu_threads
 
 # the layers auto gives to im2col in the suite's nets: (C, OC, k, stride, padding, groups, size)
 LAYERS = {"AlexNet conv1": (3, 96, 11, 4, 2, 1, 224), "AlexNet conv2": (96, 256, 5, 1, 2, 2, 27),
@@ -55,7 +55,7 @@ def main():
     torch = None
     try:
         import torch
-        torch.set_num_threads(_threads())
+        torch.set_num_threads(cpu_threads())
     except ImportError:
         pass
     for name, layer in LAYERS.items():

@@ -24,7 +24,7 @@ from workers import PEERS, Worker
 NAMES = {"alexnet": "AlexNet (paper: LRN, groups=2)", "vgg16": "VGG-16"}
 LABELS = {"minidl": "minidl", "torch": "PyTorch", "jax": "JAX (jit, XLA)",
           "tinygrad": "tinygrad (TinyJit)"}
-GOAL = 1.0   # issue 25, target 3: minidl's step ≤ 1.0× every peer's
+GOAL = 1.0   # the target: minidl's step ≤ 1.0× every peer's
 
 
 def missing(peer):

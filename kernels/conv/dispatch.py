@@ -31,7 +31,7 @@ read once at import, else "auto"):
               since there is no other way to run them
     percore   auto's choice, except that the layers auto gives to im2col run im2col with one
               image per core and OpenBLAS on one thread (`percore_cpu.py`; CPU arrays only):
-              issue 25's candidate for AlexNet's conv1 and conv2, not yet in `auto` unless
+              the candidate for AlexNet's conv1 and conv2, not yet in `auto` unless
               PERCORE_IN_AUTO below is True (benchmarks/NOTES.md)
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
@@ -46,7 +46,7 @@ im2col is just as right), made only when a Winograd path was chosen.
 """
 import numpy as np
 
-from .. import current, module, select, target_for
+from .. import MODULES, current, module, select, target_for
 from .rewrites.blocks import BlockConv
 from .rewrites.phases import PhaseConv
 from .winograd_reference import supports
@@ -56,7 +56,7 @@ from .winograd_reference import supports
 MIN_CHANNELS = 64        # input and output channels per group (VGG conv1_1 has 3)
 MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; smaller maps
                          # waste more on the tiles that overhang an odd-sized output)
-# Issue 25: auto's im2col layers on CPU arrays by percore_cpu.py (one image per core) instead
+# auto's im2col layers on CPU arrays by percore_cpu.py (one image per core) instead
 # of cpu.py. Measured only on a busy machine so far (benchmarks/NOTES.md: AlexNet's step 0.46×,
 # conv1/conv2 0.20-0.25× of cpu.py's time); True once a quiet machine confirms it.
 PERCORE_IN_AUTO = False
@@ -111,11 +111,11 @@ def conv_kernels(x, spec, w=None):
     if own is not None:
         return own
     kind = choose(x.shape, spec)
+    if kind == "percore":   # im2col's arithmetic (no non-finite check); a CPU kernel only,
+        target = target_for(x)               # elsewhere that target's im2col
+        return module("percore", target) if target == "cpu" else select("conv", x)
     if kind == "im2col" or not _all_finite(x, w):
         return select("conv", x)
-    if kind == "percore":                 # a CPU kernel only; elsewhere that target's im2col
-        target = target_for(x)
-        return module("percore", target) if target == "cpu" else select("conv", x)
     winograd = module("winograd", target_for(x))
     if kind == "phases":
         return PhaseConv(winograd)
@@ -128,7 +128,8 @@ def backward_kernels(kernels, gy):
     """The kernels that run a backward whose forward ran `kernels`: im2col instead of a
     Winograd path when the output gradient holds ±Inf or NaN (see the module docstring)."""
     im2col = select("conv", gy)
-    if kernels is im2col or current().modules.get("conv") is kernels or _all_finite(gy):
+    if kernels is im2col or current().modules.get("conv") is kernels or \
+            getattr(kernels, "__name__", None) == MODULES["percore", "cpu"] or _all_finite(gy):
         return kernels
     return im2col
 

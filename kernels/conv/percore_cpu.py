@@ -7,7 +7,7 @@ and wait for each other at its end. AlexNet's conv1 (K = 363, OC = 96) and conv2
 OC/groups = 128) have GEMMs too short in K and M for OpenBLAS to split well (55-72% of the
 SGEMM rate), and every fork and join waits for the slowest core, which on a machine shared
 with other processes is the one they took. Here each core takes whole images, one after the
-other (`winograd_cpu._run`: the next image goes to the first thread that is free):
+other (`threads.run_chunks`: the next image goes to the first thread that is free):
 
 * an image's output rows in bands whose column buffer (`BAND_BYTES`) stays in the core's cache:
   a serial im2col of the band, then its GEMMs on one thread, written straight into y[n];
@@ -27,8 +27,8 @@ import types
 import numpy as np
 from numba import njit
 
+from ..threads import run_chunks, workspace
 from . import cpu
-from .winograd_cpu import _run
 
 BAND_BYTES = 1 << 20   # a band's column buffer, at most (one output row when a row is larger)
 
@@ -84,7 +84,7 @@ def conv2d_forward(x, w, b, spec, band_bytes=None):
     def work(t, n0, n1):
         for n in range(n0, n1):
             for a, z in bands:
-                col = cpu._workspace("percore-col", (C * KH * KW, (z - a) * OW), x.dtype)
+                col = workspace("percore-col", (C * KH * KW, (z - a) * OW), x.dtype)
                 _im2col_rows(x, n * OH + a, n * OH + z, spec, col)
                 for g in range(groups):
                     np.matmul(wg[g], col[g * K:(g + 1) * K],
@@ -92,7 +92,7 @@ def conv2d_forward(x, w, b, spec, band_bytes=None):
                 if b is not None:
                     _add_bias(y, n, a * OW, z * OW, b)
 
-    _run(work, _images(N))
+    run_chunks(work, _images(N))
     return y.reshape(N, OC, OH, OW)
 
 
@@ -116,11 +116,11 @@ def conv2d_backward(gy, x, w, spec, needs, band_bytes=None):
 
     def work(t, n0, n1):
         # keyed by t too: one pool thread may run two t's one after the other
-        gwt = cpu._workspace(f"percore-gw{t}", (groups, K, OCg), w.dtype) if need_w else None
-        part = cpu._workspace("percore-part", (K, OCg), w.dtype) if need_w else None
+        gwt = workspace(f"percore-gw{t}", (groups, K, OCg), w.dtype) if need_w else None
+        part = workspace("percore-part", (K, OCg), w.dtype) if need_w else None
         for n in range(n0, n1):      # an image's bands stay on one thread: their col2im's
             for a, z in bands:       # overlap in gx[n]
-                col = cpu._workspace("percore-col", (C * KH * KW, (z - a) * OW), x.dtype)
+                col = workspace("percore-col", (C * KH * KW, (z - a) * OW), x.dtype)
                 _im2col_rows(x, n * OH + a, n * OH + z, spec, col)
                 for g in range(groups):
                     gyr = gy3[n, g * OCg:(g + 1) * OCg, a * OW:z * OW]
@@ -138,7 +138,7 @@ def conv2d_backward(gy, x, w, spec, needs, band_bytes=None):
                     _col2im_rows(col, n * OH + a, n * OH + z, spec, gx)
         return gwt
 
-    sums = [s for s in _run(work, _images(N), dynamic=False) if s is not None]
+    sums = [s for s in run_chunks(work, _images(N), dynamic=False) if s is not None]
     gw = None
     if need_w:
         total = sums[0].copy()
