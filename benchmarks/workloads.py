@@ -62,14 +62,14 @@ def _net(framework, arch, n, kind, weights):
     """A training step or inference pass of `arch`; the inference and training figures of one
     arch share the net (built once: VGG-16's 138M weights take seconds to draw and to pass)."""
     key = (framework, arch, n)
-    if key not in _built:
+    fresh = framework == "minidl" and weights and not os.path.exists(weights)
+    if key not in _built or fresh:   # new weights to write: from a net no figure has trained
         _built.clear()
         x, y = nets.batch(n)
         build = _build_minidl if framework == "minidl" else _build_torch
         _built[key] = build(arch, weights), x, y
     net, x, y = _built[key]
-    if framework == "minidl" and weights and not os.path.exists(weights):
-        # the weights the net holds now (a net reused from an earlier figure has trained)
+    if fresh:
         np.savez(weights, **{k: v.numpy() for k, v in net.state_dict().items()})
     if framework == "minidl":
         fn = nets.minidl_train_step(net, x, y) if kind == "train" else nets.minidl_inference(net, x)

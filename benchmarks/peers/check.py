@@ -12,7 +12,12 @@ the weight decay and little of the backward pass.
 import numpy as np
 
 SAMPLES = 2048
-LOGIT_TOL, UPDATE_TOL = 1e-3, 1e-3
+# logits; all parameters' updates and gradients together (normwise); each parameter alone.
+# Per parameter the bound is loose: with the paper's init conv1's gradient is ~1000× smaller
+# than fc8's, a long float32 sum with cancellation, and two correct float32 frameworks differ
+# by ~1e-2 there (measured: JAX against minidl 1.2e-2, AlexNet, batch 1); a wrong gradient
+# is off by O(1). Together, the parameters must agree to float32 accuracy.
+LOGIT_TOL, UPDATE_TOL, PARAM_TOL = 1e-3, 1e-3, 5e-2
 
 
 def digest(before, after, grads, samples=SAMPLES):
@@ -37,6 +42,18 @@ def update_error(a, b):
         err = float(np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-30))
         if err >= worst[0]:
             worst = (err, name)
+    return worst
+
+
+def total_error(a, b):
+    """||a - b|| / ||b|| over all entries of two digests at once, updates and gradients apart:
+    the worse of the two."""
+    worst = 0.0
+    for kind in ("update ", "grad "):
+        keys = [k for k in b if k.startswith(kind)]
+        x = np.concatenate([np.asarray(a[k], np.float64) for k in keys])
+        y = np.concatenate([np.asarray(b[k], np.float64) for k in keys])
+        worst = max(worst, float(np.linalg.norm(x - y) / max(np.linalg.norm(y), 1e-30)))
     return worst
 
 
