@@ -31,7 +31,8 @@ from .ops._util import ShapeError, result_type
 from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
 from .factories import (arange, empty, empty_like, eye, full, full_like, linspace, ones,
-                        ones_like, rand, rand_like, randn, randn_like, zeros, zeros_like)
+                        ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros,
+                        zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load
 from .saving import save
@@ -48,5 +49,9 @@ int32 = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(bool)
+# PyTorch's spellings ``torch.bool`` and ``torch.int`` (int32); set last, as they shadow the
+# builtins inside this module's namespace only
+bool = bool_  # noqa: A001
+int = int32  # noqa: A001
 
 __version__ = "0.1.0"

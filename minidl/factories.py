@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .backend import CPU, Device, xp_for
+from .ops._util import ShapeError
 from .random import get_generator
 from .tensor import DEFAULT_DTYPE, Tensor
 
@@ -134,6 +135,26 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     dtype = _floating(dtype, "randn")
     a = get_generator(generator).np.standard_normal(_shape(sizes, size))
     return _make(a, dtype, device, requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+             requires_grad=False):
+    """Integers uniform on [low, high) of shape `size` (int64 by default), PyTorch's
+    ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:                 # randint(high, size): the second positional is the size
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    if not low < high:
+        raise ShapeError(f"randint: expected low < high, got low={low}, high={high}")
+    a = get_generator(generator).np.integers(low, high, _shape((size,)))
+    return _make(a, np.dtype(np.int64) if dtype is None else dtype, device, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    a = get_generator(generator).np.permutation(int(n))
+    return _make(a, np.dtype(np.int64) if dtype is None else dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):

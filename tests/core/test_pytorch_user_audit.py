@@ -1,0 +1,69 @@
+"""What a PyTorch user types, checked against PyTorch itself: dtype spellings, the random
+factories and in-place fills that ``manual_seed`` governs."""
+import numpy as np
+import pytest
+
+import minidl
+
+torch = pytest.importorskip("torch")
+
+
+def test_bool_and_int_dtypes_are_torchs():
+    assert minidl.bool == minidl.bool_
+    assert minidl.int == minidl.int32 and torch.int == torch.int32
+    x = np.array([1.5, -2.0, 0.0], dtype=np.float32)
+    m = minidl.tensor(x).to(minidl.bool)
+    t = torch.tensor(x).to(torch.bool)
+    np.testing.assert_array_equal(m.numpy(), t.numpy())
+    assert repr(minidl.tensor([1, 2], dtype=minidl.int)) == \
+        repr(torch.tensor([1, 2], dtype=torch.int)).replace("torch", "minidl")
+    assert (minidl.zeros(2) > 0).dtype == minidl.bool
+
+
+@pytest.mark.parametrize("args", [(10, (3,)), (2, 5, (2, 2)), (-3, 4, [5])])
+def test_randint_signature_range_and_dtype_as_torch(args):
+    t = torch.randint(*args)
+    m = minidl.randint(*args)
+    assert m.shape == tuple(t.shape) and str(m.dtype) == str(t.dtype).replace("torch.", "")
+    low, high = (0, args[0]) if len(args) == 2 else args[:2]
+    assert m.numpy().min() >= low and m.numpy().max() < high
+    with pytest.raises(RuntimeError):
+        torch.randint(5, 5, (2,))
+    with pytest.raises(RuntimeError, match="low < high"):
+        minidl.randint(5, 5, (2,))
+
+
+def test_randperm_is_a_permutation_with_torchs_dtype():
+    m, t = minidl.randperm(7), torch.randperm(7)
+    assert sorted(m.numpy().tolist()) == sorted(t.numpy().tolist()) == list(range(7))
+    assert str(m.dtype) == str(t.dtype).replace("torch.", "")
+
+
+def test_manual_seed_governs_randint_randperm_and_inplace_fills():
+    def draws():
+        minidl.manual_seed(11)
+        return [minidl.randint(0, 100, (6,)).numpy(), minidl.randperm(9).numpy(),
+                minidl.empty(5).normal_(0, 0.01).numpy(), minidl.empty(5).uniform_(-1, 1).numpy()]
+    first, second = draws(), draws()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    g = minidl.Generator().manual_seed(3)
+    minidl.manual_seed(11)
+    assert not np.array_equal(minidl.randperm(9, generator=g).numpy(), first[1]) or \
+        not np.array_equal(minidl.randint(0, 100, (6,), generator=g).numpy(), first[0])
+
+
+@pytest.mark.parametrize("lib", [torch, minidl], ids=["torch", "minidl"])
+def test_inplace_normal_uniform_follow_torchs_rules(lib):
+    w = lib.empty(2000, dtype=lib.float64)
+    assert w.normal_(1.0, 0.5) is w
+    assert abs(float(w.mean()) - 1.0) < 0.05 and abs(float(w.std()) - 0.5) < 0.05
+    u = lib.zeros(2000).uniform_(-2, -1)
+    assert float(u.min()) >= -2 and float(u.max()) < -1
+    assert float(lib.zeros(100).uniform_(**{"from": 3, "to": 4}).min()) >= 3
+    p = lib.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        p.normal_()
+    with lib.no_grad():
+        p.uniform_(0, 1)
+    assert p.requires_grad and float(p.detach().min()) >= 0
