@@ -38,6 +38,7 @@ from .serialization import CheckpointError, load
 from .saving import save
 from . import checkpoint, functional, nn, optim  # noqa: E402  (need the names above)
 from . import utils  # noqa: E402,F401  (minidl.utils.data: PyTorch's path to minidl.data)
+from . import onnx  # noqa: E402,F401  (minidl.onnx.export after `import minidl`, as torch)
 
 float16 = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
