@@ -67,3 +67,16 @@ def test_inplace_normal_uniform_follow_torchs_rules(lib):
     with lib.no_grad():
         p.uniform_(0, 1)
     assert p.requires_grad and float(p.detach().min()) >= 0
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".pth"])
+def test_save_to_a_file_opened_under_a_torch_name_writes_torchs_format(tmp_path, suffix):
+    path = tmp_path / f"net{suffix}"
+    sd = {"w": minidl.tensor(np.arange(6, dtype=np.float32).reshape(2, 3)), "epoch": 3}
+    with open(path, "wb") as f:
+        minidl.save(sd, f)
+    got = torch.load(path, weights_only=True)
+    assert got["epoch"] == 3
+    np.testing.assert_array_equal(got["w"].numpy(), sd["w"].numpy())
+    back = minidl.load(path)
+    np.testing.assert_array_equal(back["w"].numpy(), sd["w"].numpy())
