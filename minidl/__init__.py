@@ -30,9 +30,9 @@ from .ops import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, chunk,  # n
 from .ops._util import ShapeError, result_type
 from .random import Generator, default_generator, manual_seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
-from .factories import (arange, empty, empty_like, eye, full, full_like, linspace, ones,
-                        ones_like, rand, rand_like, randint, randn, randn_like, randperm, zeros,
-                        zeros_like)
+from .factories import (arange, as_tensor, empty, empty_like, eye, full, full_like, linspace,
+                        ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                        zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load
 from .saving import save

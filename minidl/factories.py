@@ -137,6 +137,25 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     return _make(a, dtype, device, requires_grad)
 
 
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor, **without a copy** where it can (PyTorch's ``as_tensor``): a Tensor
+    of that dtype and device is returned as is, a NumPy (or CuPy) array of that dtype is shared
+    (writes show through); anything else is copied as ``tensor(data, dtype, device)``."""
+    from .tensor import tensor
+    want = None if dtype is None else np.dtype(dtype)
+    if isinstance(data, Tensor):
+        if (want is None or data.dtype == want) and (device is None or
+                                                       Device(device) == data.device):
+            return data
+        return data.to(dtype=want, device=device)
+    if (hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")) \
+            and getattr(data, "ndim", None) is not None:
+        t = Tensor(data) if want is None or data.dtype == want else None
+        if t is not None and (device is None or Device(device) == t.device):
+            return t
+    return tensor(data, dtype=dtype, device=device)
+
+
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
              requires_grad=False):
     """Integers uniform on [low, high) of shape `size` (int64 by default), PyTorch's

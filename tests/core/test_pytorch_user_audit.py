@@ -80,3 +80,19 @@ def test_save_to_a_file_opened_under_a_torch_name_writes_torchs_format(tmp_path,
     np.testing.assert_array_equal(got["w"].numpy(), sd["w"].numpy())
     back = minidl.load(path)
     np.testing.assert_array_equal(back["w"].numpy(), sd["w"].numpy())
+
+
+@pytest.mark.parametrize("lib", [torch, minidl], ids=["torch", "minidl"])
+def test_as_tensor_shares_where_it_can(lib):
+    a = np.zeros(3)                                   # float64: kept, and shared
+    t = lib.as_tensor(a, device="cpu")
+    a[0] = 5
+    assert float(t[0]) == 5 and str(t.dtype).endswith("float64")
+    b = np.zeros(3, np.float32)
+    u = lib.as_tensor(b, dtype=lib.float64)           # another dtype: a copy
+    b[0] = 5
+    assert float(u[0]) == 0 and str(u.dtype).endswith("float64")
+    x = lib.ones(2)
+    assert lib.as_tensor(x) is x and lib.as_tensor(x, dtype=lib.float32, device="cpu") is x
+    assert str(lib.as_tensor([1, 2]).dtype).endswith("int64")
+    assert str(lib.as_tensor([1.0, 2.0]).dtype).endswith("float32")
