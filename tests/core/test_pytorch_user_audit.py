@@ -96,3 +96,20 @@ def test_as_tensor_shares_where_it_can(lib):
     assert lib.as_tensor(x) is x and lib.as_tensor(x, dtype=lib.float32, device="cpu") is x
     assert str(lib.as_tensor([1, 2]).dtype).endswith("int64")
     assert str(lib.as_tensor([1.0, 2.0]).dtype).endswith("float32")
+
+
+def test_torch_utils_data_submodule_paths_import_the_same_objects():
+    """``from torch.utils.data.dataloader import default_collate`` and the like, in a fresh
+    interpreter (the import order is the point), give minidl.data's own objects."""
+    import subprocess
+    import sys
+    lines = ["from {m}.utils.data.dataloader import default_collate, DataLoader",
+             "from {m}.utils.data.dataset import TensorDataset, Dataset",
+             "from {m}.utils.data.sampler import RandomSampler, SequentialSampler"]
+    exec("; ".join(line.format(m="torch") for line in lines), {})   # PyTorch has these paths
+    code = "; ".join(line.format(m="minidl") for line in lines) + (
+        "; import minidl.data as d"
+        "; assert DataLoader is d.DataLoader and TensorDataset is d.TensorDataset"
+        "; assert default_collate is d.default_collate and RandomSampler is d.RandomSampler")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
