@@ -113,3 +113,19 @@ def test_torch_utils_data_submodule_paths_import_the_same_objects():
         "; assert default_collate is d.default_collate and RandomSampler is d.RandomSampler")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("lib", [torch, minidl], ids=["torch", "minidl"])
+def test_assigning_a_tensor_to_data_swaps_the_values(lib):
+    """``p.data = t`` (PyTorch's way to replace a parameter's values): forward, backward and an
+    optimizer step then work on the new values, and the parameter stays a parameter."""
+    layer = lib.nn.Linear(2, 2)
+    with lib.no_grad():
+        layer.bias.zero_()
+    layer.weight.data = lib.ones(2, 2)
+    layer(lib.ones(1, 2)).sum().backward()
+    lib.optim.SGD(layer.parameters(), lr=0.1).step()
+    np.testing.assert_allclose(layer.weight.detach().numpy(), np.full((2, 2), 0.9), rtol=1e-6)
+    assert layer.weight.requires_grad and isinstance(layer.weight, lib.nn.Parameter)
+    layer.weight.data = lib.zeros(3, 2)
+    assert tuple(layer.weight.shape) == (3, 2)
