@@ -28,7 +28,7 @@ from .ops import (all, any, argsort, ceil, cos, cumsum, exp2, expm1, floor, gath
 from .ops import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, chunk,  # noqa: F401
                   flip, nonzero, split, unbind)
 from .ops._util import ShapeError, result_type
-from .random import Generator, default_generator, manual_seed
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
 from .factories import (arange, as_tensor, empty, empty_like, eye, full, full_like, linspace,
                         ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,

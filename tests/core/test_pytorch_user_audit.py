@@ -129,3 +129,37 @@ def test_assigning_a_tensor_to_data_swaps_the_values(lib):
     assert layer.weight.requires_grad and isinstance(layer.weight, lib.nn.Parameter)
     layer.weight.data = lib.zeros(3, 2)
     assert tuple(layer.weight.shape) == (3, 2)
+
+
+class _SeedOfWorker:
+    """A dataset whose items are ``initial_seed() - worker id`` where they are fetched."""
+
+    def __init__(self, lib, get_worker_info):
+        self.lib, self.info = lib, get_worker_info
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return self.lib.tensor((self.lib.initial_seed() - self.info().id) % 2 ** 31)
+
+
+def _worker_bases(lib, data):
+    lib.manual_seed(7)
+    loader = data.DataLoader(_SeedOfWorker(lib, data.get_worker_info), batch_size=1,
+                             num_workers=2)
+    return {int(v) for b in loader for v in b.reshape(-1).tolist()}
+
+
+def test_initial_seed_and_seed_as_torch():
+    import minidl.utils.data as data
+    minidl.manual_seed(123)
+    torch.manual_seed(123)
+    assert minidl.initial_seed() == torch.initial_seed() == 123
+    s = minidl.seed()
+    assert minidl.initial_seed() == s and isinstance(s, type(torch.seed()))
+    # in a worker, initial_seed() is the loader's base seed + the worker's id (as PyTorch's),
+    # and the base is the same after the same manual_seed
+    for lib, lib_data in ((minidl, data), (torch, torch.utils.data)):
+        first = _worker_bases(lib, lib_data)
+        assert len(first) == 1 and first == _worker_bases(lib, lib_data)
