@@ -163,3 +163,36 @@ def test_initial_seed_and_seed_as_torch():
     for lib, lib_data in ((minidl, data), (torch, torch.utils.data)):
         first = _worker_bases(lib, lib_data)
         assert len(first) == 1 and first == _worker_bases(lib, lib_data)
+
+
+def _two_input_module(lib):
+    class Two(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(4, 3)
+
+        def forward(self, a, b, c=None):
+            return self.lin(a) * b
+    return Two()
+
+
+def test_full_backward_hook_grad_input_entries_as_torch():
+    """A tensor argument without grad: zeros once another argument requires grad, None when
+    none does; a non-tensor argument: None (PyTorch 2.x's BackwardHookFunction)."""
+    seen = {}
+    for lib in (minidl, torch):
+        m = _two_input_module(lib)
+        with lib.no_grad():
+            m.lin.weight.copy_(lib.tensor(np.arange(12, dtype=np.float32).reshape(3, 4) / 10))
+            m.lin.bias.zero_()
+        log = seen[lib.__name__] = []
+        m.register_full_backward_hook(lambda mod, gi, go, log=log: log.append(
+            [None if g is None else g.detach().numpy().copy() for g in gi]))
+        m(lib.ones(2, 4), lib.ones(2, 3, requires_grad=True)).sum().backward()
+        m(lib.ones(2, 4), lib.ones(2, 3, requires_grad=True), 3).sum().backward()
+    for got, want in zip(seen["minidl"], seen["torch"]):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert (g is None) == (w is None)
+            if g is not None:
+                np.testing.assert_allclose(g, w, rtol=1e-6)
