@@ -58,3 +58,42 @@ def test_preserve_only_on_an_eval_model():
     with pytest.raises(minidl.onnx.ExportError, match="training"):
         minidl.onnx.export(m.train(), x, io.BytesIO(), training=torch.onnx.TrainingMode.PRESERVE)
     minidl.onnx.export(m.eval(), x, io.BytesIO(), training=torch.onnx.TrainingMode.PRESERVE)
+
+
+def _functional_net(lib):
+    """PyTorch's tutorial style: layers called as functions in forward."""
+    F = lib.nn.functional
+
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = lib.nn.Conv2d(1, 6, 5)
+            self.w2 = lib.nn.Parameter(lib.zeros(8, 3, 3, 3))   # grouped conv, as F.conv2d
+            self.b2 = lib.nn.Parameter(lib.zeros(8))
+            self.fc = lib.nn.Linear(8 * 2 * 2, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2, ceil_mode=True)          # 24 -> 12
+            x = F.local_response_norm(x, 3, alpha=1e-2, beta=0.75, k=2.0)
+            x = F.conv2d(x, self.w2, self.b2, stride=1, padding=1, groups=2)   # 6 -> 8 maps
+            x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)   # 12 -> 6
+            x = F.adaptive_avg_pool2d(x, (2, 2))                                # 6 -> 2
+            x = F.dropout(lib.flatten(x, 1), 0.5, training=self.training)
+            return F.log_softmax(self.fc(x), dim=1)
+    return Net()
+
+
+def test_functional_layers_in_forward_export_and_match_torch():
+    m, t = _functional_net(minidl), _functional_net(torch)
+    rng = np.random.default_rng(0)
+    state = {k: rng.standard_normal(tuple(v.shape)).astype(np.float32) * 0.3
+             for k, v in t.state_dict().items()}
+    m.load_state_dict({k: minidl.tensor(v) for k, v in state.items()})
+    t.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    buf = io.BytesIO()
+    minidl.onnx.export(m, (minidl.randn(1, 1, 28, 28),), buf, input_names=["x"],
+                       output_names=["y"], dynamic_axes={"x": {0: "n"}, "y": {0: "n"}})
+    x = rng.standard_normal((3, 1, 28, 28)).astype(np.float32)
+    got = ort.InferenceSession(buf.getvalue()).run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, t.eval()(torch.tensor(x)).detach().numpy(), rtol=1e-4,
+                               atol=1e-5)
