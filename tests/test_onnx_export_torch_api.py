@@ -97,3 +97,26 @@ def test_functional_layers_in_forward_export_and_match_torch():
     got = ort.InferenceSession(buf.getvalue()).run(None, {"x": x})[0]
     np.testing.assert_allclose(got, t.eval()(torch.tensor(x)).detach().numpy(), rtol=1e-4,
                                atol=1e-5)
+
+
+def _scaled(lib):
+    class Scaled(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(4, 3)
+
+        def forward(self, x):
+            y = self.lin(x / 3) * 2.5
+            return y / 4 + 0.5 * y, 3 / y * 0.5
+    return Scaled()
+
+
+def test_multiplying_and_dividing_by_a_number_exports_as_torch_computes():
+    m, t = _scaled(minidl), _scaled(torch)
+    t.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in m.state_dict().items()})
+    buf = io.BytesIO()
+    minidl.onnx.export(m, minidl.randn(2, 4), buf, dynamic_axes={"input": [0]})
+    x = np.random.default_rng(3).standard_normal((5, 4)).astype(np.float32)
+    got = ort.InferenceSession(buf.getvalue()).run(None, {"input": x})
+    for g, w in zip(got, t(torch.tensor(x))):
+        np.testing.assert_allclose(g, w.detach().numpy(), rtol=1e-5, atol=1e-6)

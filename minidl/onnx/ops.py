@@ -259,6 +259,12 @@ def cat(g, fn, names, inputs, out):
 
 def _binary(op):
     def convert(g, fn, names, inputs, out):
+        scalars = getattr(fn, "scalars", None)   # Mul and Div keep a Python-number operand
+        if len(names) == 1 and scalars is not None and sum(v is not None for v in scalars) == 1:
+            dtype = np.dtype(out.dtype)
+            ins = [names[0] if v is None else g.const(np.asarray(v, dtype), "scalar")
+                   for v in scalars]
+            return g.node(op, ins)
         _need(fn, names, 2)
         return g.node(op, names)
     return convert
