@@ -28,15 +28,17 @@ from .ops import (all, any, argsort, ceil, cos, cumsum, exp2, expm1, floor, gath
 from .ops import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, chunk,  # noqa: F401
                   flip, nonzero, split, unbind)
 from .ops._util import ShapeError, result_type
-from .random import Generator, default_generator, manual_seed
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import Tensor, from_numpy, is_tensor, tensor
-from .factories import (arange, empty, empty_like, eye, full, full_like, linspace, ones,
-                        ones_like, rand, rand_like, randn, randn_like, zeros, zeros_like)
+from .factories import (arange, as_tensor, empty, empty_like, eye, full, full_like, linspace,
+                        ones, ones_like, rand, rand_like, randint, randn, randn_like, randperm,
+                        zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import CheckpointError, load
 from .saving import save
 from . import checkpoint, functional, nn, optim  # noqa: E402  (need the names above)
 from . import utils  # noqa: E402,F401  (minidl.utils.data: PyTorch's path to minidl.data)
+from . import onnx  # noqa: E402,F401  (minidl.onnx.export after `import minidl`, as torch)
 
 float16 = np.dtype(np.float16)
 float32 = float = np.dtype(np.float32)
@@ -48,5 +50,9 @@ int32 = np.dtype(np.int32)
 int64 = long = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(bool)
+# PyTorch's spellings ``torch.bool`` and ``torch.int`` (int32); set last, as they shadow the
+# builtins inside this module's namespace only
+bool = bool_  # noqa: A001
+int = int32  # noqa: A001
 
 __version__ = "0.1.0"

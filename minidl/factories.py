@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .backend import CPU, Device, xp_for
+from .ops._util import ShapeError
 from .random import get_generator
 from .tensor import DEFAULT_DTYPE, Tensor
 
@@ -134,6 +135,45 @@ def randn(*sizes, size=None, generator=None, dtype=None, device=None, requires_g
     dtype = _floating(dtype, "randn")
     a = get_generator(generator).np.standard_normal(_shape(sizes, size))
     return _make(a, dtype, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor, **without a copy** where it can (PyTorch's ``as_tensor``): a Tensor
+    of that dtype and device is returned as is, a NumPy (or CuPy) array of that dtype is shared
+    (writes show through); anything else is copied as ``tensor(data, dtype, device)``."""
+    from .tensor import tensor
+    want = None if dtype is None else np.dtype(dtype)
+    if isinstance(data, Tensor):
+        if (want is None or data.dtype == want) and (device is None or
+                                                       Device(device) == data.device):
+            return data
+        return data.to(dtype=want, device=device)
+    if (hasattr(data, "__array_interface__") or hasattr(data, "__cuda_array_interface__")) \
+            and getattr(data, "ndim", None) is not None:
+        t = Tensor(data) if want is None or data.dtype == want else None
+        if t is not None and (device is None or Device(device) == t.device):
+            return t
+    return tensor(data, dtype=dtype, device=device)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+             requires_grad=False):
+    """Integers uniform on [low, high) of shape `size` (int64 by default), PyTorch's
+    ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:                 # randint(high, size): the second positional is the size
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    if not low < high:
+        raise ShapeError(f"randint: expected low < high, got low={low}, high={high}")
+    a = get_generator(generator).np.integers(low, high, _shape((size,)))
+    return _make(a, np.dtype(np.int64) if dtype is None else dtype, device, requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of ``0 .. n-1`` (int64 by default)."""
+    a = get_generator(generator).np.permutation(int(n))
+    return _make(a, np.dtype(np.int64) if dtype is None else dtype, device, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):

@@ -49,5 +49,21 @@ def manual_seed(seed):
     return default_generator.manual_seed(seed)
 
 
+def initial_seed():
+    """The seed of the default generator (PyTorch's ``torch.initial_seed()``); inside a
+    DataLoader worker, that worker's seed (``get_worker_info().seed``), as PyTorch's."""
+    import sys
+    workers = sys.modules.get("minidl.data.workers")   # loaded whenever a worker runs
+    info = workers.get_worker_info() if workers is not None else None
+    return info.seed if info is not None else default_generator.initial_seed()
+
+
+def seed():
+    """Seed the default generator from the OS's entropy; return that seed (``torch.seed()``)."""
+    value = int(np.random.SeedSequence().entropy) % 2 ** 63
+    default_generator.manual_seed(value)
+    return value
+
+
 def get_generator(generator=None):
     return default_generator if generator is None else generator

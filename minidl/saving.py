@@ -3,7 +3,8 @@
     minidl.save(sd, "net.pth")          PyTorch's zip format (``minidl.torch_writer``):
                                         PyTorch reads it with weights_only=True
     minidl.save(sd, "net.safetensors")  safetensors (``minidl.serialization``), as is any other
-                                        name and any file object
+                                        name and any file object not opened under a .pt/.pth
+                                        name (a BytesIO)
 
 ``minidl.load`` reads both, without pickle.
 """
@@ -15,8 +16,8 @@ def save(obj, f, metadata=None):
     """Write `obj` (a state dict, or a checkpoint: nested dicts, lists, tuples, numbers,
     strings, None and tensors) to `f`, atomically when `f` is a file name.
 
-    A name ending in ``.pt`` or ``.pth`` gets PyTorch's zip format; anything else (another
-    name, an open binary file) gets safetensors, whose header may carry `metadata` (str ->
+    A name ending in ``.pt`` or ``.pth`` (or a file opened under one) gets PyTorch's zip
+    format; anything else (another name, a BytesIO) gets safetensors, whose header may carry `metadata` (str ->
     str), which PyTorch's format has no place for.
     """
     if is_torch_name(f):

@@ -56,6 +56,17 @@ class Tensor:
 
     # -- what a tensor is -------------------------------------------------------------------
     @property
+    def data(self):
+        """The NumPy (or CuPy) array holding the values (PyTorch's ``.data`` is a Tensor)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # ``p.data = other_tensor`` (PyTorch's way to swap a parameter's values) stores the
+        # other tensor's array, not the Tensor itself (which would fail later, in the optimizer)
+        self._data = value.data if isinstance(value, Tensor) else value
+
+    @property
     def shape(self):
         return tuple(self.data.shape)
 

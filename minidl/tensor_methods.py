@@ -290,6 +290,30 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    """Fill self in place with N(mean, std²) draws from `generator` (default: the global one
+    that ``minidl.manual_seed`` seeds), as PyTorch's ``w.data.normal_(0, 0.01)``."""
+    from .random import get_generator
+    self._check_inplace("normal_()")
+    values = get_generator(generator).np.normal(mean, std, self.shape)
+    self.data[...] = self.xp.asarray(values, dtype=self.dtype)
+    return self
+
+
+def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
+    """Fill self in place with U[from, to) draws (PyTorch's ``uniform_(from=0, to=1)``; the
+    keyword ``from`` is accepted too)."""
+    from .random import get_generator
+    unknown = set(kwargs) - {"from"}
+    if unknown:
+        raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(unknown)}")
+    from_ = kwargs.get("from", from_)
+    self._check_inplace("uniform_()")
+    values = get_generator(generator).np.uniform(from_, to, self.shape)
+    self.data[...] = self.xp.asarray(values, dtype=self.dtype)
+    return self
+
+
 def __format__(self, format_spec):
     """A 0-d tensor formats as its number (``f"{loss:.4f}"``); others only with an empty spec."""
     if self.ndim == 0:
@@ -299,7 +323,8 @@ def __format__(self, format_spec):
 
 SPECIAL = [to, cpu, cuda, astype, type_as, clamp_, softmax, log_softmax, flip, __invert__,
            bitwise_not, t, expand_as, contiguous, is_contiguous, is_floating_point, stride,
-           view_as, new_zeros, new_ones, new_empty, new_full, new_tensor, __format__]
+           view_as, new_zeros, new_ones, new_empty, new_full, new_tensor, normal_, uniform_,
+           __format__]
 PROPERTIES = [T, mT]
 
 

@@ -58,7 +58,10 @@ _UNTYPED = {np.dtype(np.uint16): "uint16", np.dtype(np.uint32): "uint32",
 
 
 def is_torch_name(path):
-    """Whether ``minidl.save`` writes PyTorch's format to `path` (a name ending .pt/.pth)."""
+    """Whether ``minidl.save`` writes PyTorch's format to `path`: a name ending .pt/.pth, or a
+    file opened under such a name (``open("net.pt", "wb")``)."""
+    if hasattr(path, "write"):
+        path = getattr(path, "name", None)
     return (isinstance(path, (str, os.PathLike))
             and os.fspath(path).lower().endswith(TORCH_SUFFIXES))
 

@@ -16,6 +16,7 @@ __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Par
            "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss",
            "BCEWithLogitsLoss", "Sigmoid", "Softmax", "LogSoftmax", "init", "StateDictError", "IncompatibleKeys"]
 from . import parallel  # noqa: E402  (DistributedDataParallel; needs the names above)
+from . import utils  # noqa: E402,F401  (clip_grad_norm_, as torch.nn.utils)
 
 # PyTorch's path: ``import minidl.nn.functional as F`` is ``minidl.functional``, the same module
 import sys as _sys  # noqa: E402

@@ -6,7 +6,8 @@ with PyTorch's semantics.
 
 ``grad_output``: the gradients w.r.t. the module's outputs (a tuple, one entry per output
 tensor); ``grad_input``: w.r.t. its **positional** arguments (a tuple as long as the positional
-arguments; None for a non-tensor argument and for a tensor that does not require grad).
+arguments; None for a non-tensor argument; for a tensor that does not require grad, zeros when
+another argument requires grad and None when none does, as PyTorch's).
 
 How, in a graph of one-output nodes: a module call with backward hooks wraps its inputs and its
 outputs in two extra nodes, as PyTorch's ``BackwardHook`` wraps them in ``BackwardHookFunction``:
@@ -114,6 +115,9 @@ class BackwardHook:
         if not (index and is_grad_enabled()):
             return args
         self.input_index = index
+        # PyTorch gives zeros (not None) for the other tensor arguments once one requires grad
+        self.input_zeros = {i: (a.shape, a.dtype, a.xp) for i, a in enumerate(args)
+                            if isinstance(a, Tensor) and i not in index}
         wrapped = _wrap([args[i] for i in index], self._on_grad_input)
         args = list(args)
         for i, t in zip(index, wrapped):
@@ -163,7 +167,10 @@ class BackwardHook:
                      for i, g in zip(self.output_index, grads))
 
     def _on_grad_input(self, grads):
-        grad_inputs = self._spread(grads, self.input_index, self.n_args)
+        grad_inputs = list(self._spread(grads, self.input_index, self.n_args))
+        for i, (shape, dtype, xp) in self.input_zeros.items():
+            grad_inputs[i] = Tensor._make(xp.zeros(shape, dtype))
+        grad_inputs = tuple(grad_inputs)
         grad_outputs = self.grad_outputs if self.grad_outputs is not None else ()
         for hook in self.hooks:
             result = hook(self.module, grad_inputs, grad_outputs)

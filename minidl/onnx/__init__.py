@@ -72,8 +72,13 @@ class Graph:
         return self.const(np.array(values, np.int64), hint)
 
 
-def export(model, args, f, *, export_params=True, verbose=False, input_names=None,
-           output_names=None, opset_version=None, dynamic_axes=None, do_constant_folding=True):
+def export(model, args, f, *, kwargs=None, export_params=True, verbose=False, input_names=None,
+           output_names=None, opset_version=None, dynamic_axes=None, do_constant_folding=True,
+           dynamo=True, external_data=True, optimize=True, training=None,
+           keep_initializers_as_inputs=False, operator_export_type=None, custom_opsets=None,
+           export_modules_as_functions=False, autograd_inlining=True, dynamic_shapes=None,
+           report=False, verify=False, profile=False, dump_exported_program=False,
+           artifacts_dir="."):
     """Write `model`'s forward on `args` (a tensor or a tuple of them) to `f` (a path or a
     binary file object) as an ONNX model; return the ``onnx.ModelProto``.
 
@@ -82,7 +87,18 @@ def export(model, args, f, *, export_params=True, verbose=False, input_names=Non
     open, ``{"input": {0: "batch"}}`` or ``{"input": [0]}``; `opset_version` defaults to 17
     (at least 11). `verbose` prints the graph; `do_constant_folding` is accepted (nothing is
     left to fold: the weights are initializers already).
+
+    PyTorch's other keywords are accepted where their default (or what they choose between
+    PyTorch's exporters: `dynamo`, `optimize`, `external_data`, `autograd_inlining`) gives
+    this same file: `training` may be ``TrainingMode.EVAL`` (or ``PRESERVE`` on an eval-mode
+    model); anything else (`kwargs`, `dynamic_shapes`, `verify`, `report`, ...) is refused.
     """
+    _check_torch_options(model, training, dict(
+        kwargs=(kwargs, None), keep_initializers_as_inputs=(keep_initializers_as_inputs, False),
+        custom_opsets=(custom_opsets, None), dynamic_shapes=(dynamic_shapes, None),
+        export_modules_as_functions=(export_modules_as_functions, False),
+        report=(report, False), verify=(verify, False), profile=(profile, False),
+        dump_exported_program=(dump_exported_program, False)), operator_export_type)
     onnx = _onnx()
     opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
     if opset < 11:
@@ -123,6 +139,24 @@ def export(model, args, f, *, export_params=True, verbose=False, input_names=Non
     else:
         onnx.save(proto, os.fspath(f))
     return proto
+
+
+def _check_torch_options(model, training, options, operator_export_type):
+    """Refuse PyTorch's exporter options that would ask for something this exporter cannot do."""
+    mode = getattr(training, "name", training)   # torch.onnx.TrainingMode.EVAL -> "EVAL"
+    if mode in ("PRESERVE", 1) and any(m.training for m in model.modules()):
+        mode = "TRAINING"
+    if mode not in (None, False, 0, "EVAL", "PRESERVE", 1):
+        raise ExportError(f"minidl.onnx.export: training={training!r} is not supported: the "
+                          "export records an eval-mode forward (TrainingMode.EVAL)")
+    op_type = getattr(operator_export_type, "name", operator_export_type)
+    if op_type not in (None, 0, "ONNX"):
+        raise ExportError(f"minidl.onnx.export: operator_export_type={operator_export_type!r} is "
+                          "not supported; only plain ONNX operators are written")
+    for name, (value, default) in options.items():
+        if value is not default and value != default and not (name == "kwargs" and value == {}):
+            raise ExportError(f"minidl.onnx.export: {name}={value!r} is not supported by "
+                              f"minidl's exporter (leave it {default!r})")
 
 
 def _names(given, n, default):

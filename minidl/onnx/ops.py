@@ -22,6 +22,7 @@ Conventions that differ between PyTorch and ONNX, handled here:
 """
 import copy
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -258,6 +259,12 @@ def cat(g, fn, names, inputs, out):
 
 def _binary(op):
     def convert(g, fn, names, inputs, out):
+        scalars = getattr(fn, "scalars", None)   # Mul and Div keep a Python-number operand
+        if len(names) == 1 and scalars is not None and sum(v is not None for v in scalars) == 1:
+            dtype = np.dtype(out.dtype)
+            ins = [names[0] if v is None else g.const(np.asarray(v, dtype), "scalar")
+                   for v in scalars]
+            return g.node(op, ins)
         _need(fn, names, 2)
         return g.node(op, names)
     return convert
@@ -282,9 +289,51 @@ def softmax_fn(g, fn, names, inputs, out, op="Softmax"):
     return _softmax(g, op, names[0], axis, len(_shape(inputs[0])))
 
 
+# the functional layers called in a forward (``F.max_pool2d(x, 2)``, as PyTorch's tutorials
+# write them): their autograd nodes carry the settings, handed to the module conversions above
+
+def _pool_fn(convert):
+    def fn_convert(g, fn, names, inputs, out):
+        _need(fn, names, 1)
+        spec = fn.args[1]
+        m = SimpleNamespace(kernel_size=(spec.KH, spec.KW), stride=tuple(spec.stride),
+                            padding=tuple(spec.padding), ceil_mode=spec.ceil_mode,
+                            count_include_pad=spec.count_include_pad)
+        return convert(g, m, names, inputs, out)
+    return fn_convert
+
+
+def adaptive_avg_pool2d_fn(g, fn, names, inputs, out):
+    _need(fn, names, 1)
+    m = SimpleNamespace(output_size=fn.args[1])
+    return adaptive_avg_pool2d(g, m, names, inputs, out, "adaptive_avg_pool2d")
+
+
+def local_response_norm_fn(g, fn, names, inputs, out):
+    """The node computes ``x / (k + a * sum x^2) ** beta`` with its own ``a`` (PyTorch's
+    alpha / size already divided): the paper's convention, with that ``a``."""
+    _need(fn, names, 1)
+    size, a, beta, k = fn.args
+    m = SimpleNamespace(size=size, alpha=a, beta=beta, k=k, alpha_convention="sum")
+    return local_response_norm(g, m, names, inputs, out)
+
+
+def conv2d_fn(g, fn, names, inputs, out):
+    spec = fn.spec
+    if len(names) != 2 + bool(fn.has_bias):
+        raise ExportError("minidl.onnx.export: F.conv2d with a weight or bias not computed "
+                          "from the inputs or parameters is not supported")
+    ph, pw = _pair(spec.padding)
+    return g.node("Conv", names, kernel_shape=[spec.KH, spec.KW], strides=list(spec.stride),
+                  pads=[ph, pw, ph, pw], dilations=list(_pair(spec.dilation)),
+                  group=int(spec.groups))
+
+
 FUNCTIONS = {"ReLU": _op_unary("Relu"), "Reshape": reshape, "Cat": cat, "Add": _binary("Add"),
              "Sub": _binary("Sub"), "Mul": _binary("Mul"), "Div": _binary("Div"),
              "MatMul": _binary("MatMul"), "Linear": linear_fn, "Tanh": _op_unary("Tanh"),
              "Sigmoid": _op_unary("Sigmoid"), "Softmax": softmax_fn,
              "LogSoftmax": lambda g, fn, n, i, o: softmax_fn(g, fn, n, i, o, op="LogSoftmax"),
-             "Clone": _op_unary("Identity")}
+             "Clone": _op_unary("Identity"), "MaxPool2d": _pool_fn(max_pool2d),
+             "AvgPool2d": _pool_fn(avg_pool2d), "AdaptiveAvgPool2d": adaptive_avg_pool2d_fn,
+             "LocalResponseNorm": local_response_norm_fn, "Conv2d": conv2d_fn}

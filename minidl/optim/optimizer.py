@@ -82,6 +82,17 @@ class Optimizer:
         if params is None:
             raise ValueError("a parameter group needs a 'params' entry")
         params = [params] if isinstance(params, Tensor) else list(params)
+        # model.named_parameters() (PyTorch >= 2.6): (name, tensor) pairs; the names are kept
+        # as the group's "param_names" (in its state dict too)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError("all optimizer params should be with/without names. Some param "
+                                 "names are missing")
+            params = [p[1] for p in params]
+            group["param_names"] = names
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError("all optimizer param groups should be with/without names.")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__} can only optimize Tensors, "
@@ -205,6 +216,8 @@ class Optimizer:
         groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             new = {k: v for k, v in saved.items() if k != "params"}
+            if "param_names" in group and "param_names" not in new:
+                new["param_names"] = group["param_names"]
             for k, default in self._optional_options.items():
                 new.setdefault(k, default)
             new["params"] = group["params"]

@@ -7,9 +7,10 @@
     # then: tensorboard --logdir runs
 
 The same class, path and methods as ``torch.utils.tensorboard``: ``add_scalar``,
-``add_scalars``, ``add_image``, ``add_images``, ``add_histogram``, ``add_text``, ``flush``,
-``close``, and ``with``. The event files are written by tensorboardX, a maintained writer of
-TensorBoard's format that needs neither TensorFlow nor PyTorch: ``pip install
+``add_scalars``, ``add_image``, ``add_images``, ``add_histogram``, ``add_text``,
+``add_figure``, ``add_hparams``, ``flush``, ``close``, and ``with``. The event files are
+written by tensorboardX, a maintained writer of TensorBoard's format that needs neither
+TensorFlow nor PyTorch: ``pip install
 'minidl[tensorboard]'``. Values may be minidl Tensors (on the CPU or a GPU), NumPy arrays or
 Python numbers; tensors are handed over as NumPy arrays.
 """
@@ -72,7 +73,11 @@ class SummaryWriter:
     def get_logdir(self):
         return self.log_dir
 
-    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None):
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
+                   double_precision=False):
+        """One point of curve `tag`. `new_style` and `double_precision` (PyTorch's choice of
+        storing the point as a tensor summary) are accepted; the point is always stored as
+        TensorBoard's classic float scalar, which TensorBoard draws the same way."""
         self._writer.add_scalar(tag, _scalar(scalar_value, tag), global_step, walltime)
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
@@ -99,6 +104,25 @@ class SummaryWriter:
 
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         self._writer.add_text(tag, str(text_string), global_step, walltime)
+
+    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
+        """A matplotlib figure (or a list of them) rendered as an image."""
+        self._writer.add_figure(tag, figure, global_step, close, walltime)
+
+    def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None,
+                    global_step=None):
+        """One run's hyperparameters and final metrics for TensorBoard's HParams tab, written
+        (as PyTorch's) to the sub-run `run_name` (default: the current time)."""
+        if hparam_domain_discrete is not None:
+            raise NotImplementedError("SummaryWriter.add_hparams: hparam_domain_discrete is not "
+                                      "supported by minidl's writer (tensorboardX); leave it None")
+        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+            raise TypeError("SummaryWriter.add_hparams: hparam_dict and metric_dict should be "
+                            f"dicts, got {type(hparam_dict).__name__} and "
+                            f"{type(metric_dict).__name__}")
+        metrics = {k: _scalar(v, k) for k, v in metric_dict.items()}
+        self._writer.add_hparams(dict(hparam_dict), metrics, name=run_name,
+                                 global_step=global_step)
 
     def flush(self):
         """Write what is queued to disk now."""
