@@ -68,19 +68,20 @@ def _pair(v):
 
 
 def conv_spec(w_shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1, *,
-              x_shape=None, b_shape=None):
+              x_shape=None, b_shape=None, name=None):
     """The checked ConvSpec of a convolution with weight `w_shape` (OC, C // groups, KH, KW).
 
     stride, padding, dilation: (h, w) pairs of ints (``kernels.shapes.pair`` makes them).
     With `x_shape` (N, C, H, W) the input is checked against the weight and OH, OW are filled
     in; without, OH = OW = 0 (a static spec). `b_shape`, when given, must be (OC,).
-    Raises minidl's ShapeError (a ValueError) naming the layer and both shapes.
+    Raises minidl's ShapeError (a ValueError) naming the layer and both shapes: `name` (an
+    ``nn.Conv2d`` passes its own, ``Conv2d(3→64, k=11)``), else ``spec.name``.
     """
     if x_shape is not None and len(x_shape) != 4:
-        raise ShapeError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+        raise ShapeError(f"{name or 'conv2d'}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
                          f"shape {tuple(x_shape)}")
     if len(w_shape) != 4:
-        raise ShapeError(f"conv2d: expected a 4-D weight (OC, C/groups, KH, KW), got shape "
+        raise ShapeError(f"{name or 'conv2d'}: expected a 4-D weight (OC, C/groups, KH, KW), got shape "
                          f"{tuple(w_shape)}")
     stride, padding, dilation, groups = _pair(stride), _pair(padding), _pair(dilation), int(groups)
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
@@ -90,7 +91,7 @@ def conv_spec(w_shape, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1,
         raise ShapeError(f"conv2d: groups must be >= 1, got {groups}")
     OC, Cg, KH, KW = (int(n) for n in w_shape)
     spec = ConvSpec(Cg * groups, OC, KH, KW, stride, padding, dilation, groups)
-    name = spec.name
+    name = name or spec.name
     if OC % groups:
         raise ShapeError(f"{name}: {OC} output channels are not divisible by groups={groups}")
     if b_shape is not None and tuple(b_shape) != (OC,):

@@ -31,6 +31,7 @@ State-dict keys follow torchvision's layout: ``features.{0,4,8,10,12}`` are conv
 """
 from .. import nn
 from ..ops import cat, chunk, flatten
+from ._check import check_trunk
 from ._init import check_scheme, init_weights, scaled, weight_layers
 from .heads import ClassifierMixin
 from .pretrained import check_weights, load_weights
@@ -137,6 +138,7 @@ class AlexNet(ClassifierMixin, nn.Module):
             init_weights(self.conv_layers() + self.fc_layers(), init, output=fc8)
 
     def forward(self, x):
+        check_trunk(self.features, x.shape)   # a too-small image fails here, naming the layer
         h, w = x.shape[-2:]
         x = self.features(x)
         if x.shape[1:] != self.feature_shape:
@@ -229,6 +231,7 @@ class AlexNetTorchvision(ClassifierMixin, nn.Module):
             init_weights(weight_layers(self), init, output=self.classifier[6])
 
     def forward(self, x):
+        check_trunk(self.features, x.shape)   # a too-small image fails here, naming the layer
         x = self.avgpool(self.features(x))
         return self.classifier(flatten(x, 1))
 

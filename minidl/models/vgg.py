@@ -27,6 +27,7 @@ State-dict keys are torchvision's (``features.N``, ``avgpool`` without parameter
 from .. import nn
 from ..autograd import no_grad
 from ..ops import flatten
+from ._check import check_trunk
 from ._init import check_scheme, init_weights, scaled, weight_layers
 from .heads import ClassifierMixin
 from .pretrained import check_weights, load_weights
@@ -106,6 +107,7 @@ class VGG(ClassifierMixin, nn.Module):
         init_weights(weight_layers(self), init, output=self.fc_layers()[-1])
 
     def forward(self, x):
+        check_trunk(self.features, x.shape)   # a too-small image fails here, naming the layer
         x = self.avgpool(self.features(x))
         return self.classifier(flatten(x, 1))
 

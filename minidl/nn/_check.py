@@ -1,27 +1,10 @@
-"""Checks shared by the layers: constructor arguments, and inputs (errors name the layer and
-both shapes or dtypes)."""
+"""Checks of the layers' constructor arguments, naming the layer. (Inputs are checked once, by
+the ops layer, which each module hands its name: ``ops.conv._conv2d(..., name)``.)"""
 import math
 import numbers
 
 from ..kernels.shapes import pair
 from ..ops._util import ShapeError
-
-_LAYOUTS = {3: "(C, H, W)", 4: "(N, C, H, W)"}
-
-
-def check_input(layer, x, ndim=None, channels=None, channel_dim=1, what="channels"):
-    """`ndim`: an int or a tuple of allowed ranks; `channels`: the size of `channel_dim`."""
-    shape = tuple(x.shape)
-    if ndim is not None:
-        allowed = ndim if isinstance(ndim, tuple) else (ndim,)
-        if len(shape) not in allowed:
-            expected = " or ".join(f"{n}-D {_LAYOUTS.get(n, '')}".rstrip() for n in allowed)
-            raise ShapeError(f"{layer}: expected a {expected} input, got shape {shape}")
-    if channels is not None and (len(shape) <= abs(channel_dim) - (channel_dim < 0) or
-                                 shape[channel_dim] != channels):
-        got = shape[channel_dim] if len(shape) > abs(channel_dim) - (channel_dim < 0) else None
-        raise ShapeError(f"{layer}: input has {got} {what}, expected {channels} "
-                         f"(input shape {shape})")
 
 
 def positive_pair(v, name):

@@ -1,13 +1,13 @@
 """``Conv2d``: 2-D convolution over an (N, C, H, W) input, with groups (AlexNet's two GPUs)."""
 import math
 
-from .. import functional as F
 from ..factories import empty
 from ..kernels.conv.spec import conv_spec
 from ..kernels.shapes import as_int, pair
 from ..ops._util import ShapeError
+from ..ops.conv import _conv2d
 from . import init
-from ._check import check_input, positive_pair
+from ._check import positive_pair
 from .module import Module
 from .parameter import Parameter
 
@@ -87,10 +87,9 @@ class Conv2d(Module):
         return f"Conv2d({self.in_channels}→{self.out_channels}, k={self.kernel_size[0]}{g})"
 
     def forward(self, x):
-        check_input(self._name(), x, ndim=(3, 4), channels=self.in_channels,
-                    channel_dim=x.ndim - 3)
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        # the op checks the input (rank, channels, size, dtype), naming this layer
+        return _conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                       self.groups, self._name())
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

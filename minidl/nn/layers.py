@@ -7,17 +7,16 @@ layers compute out of place either way: the result is the same, only memory diff
 functions ``F.relu`` and ``F.dropout`` do honour ``inplace=True``, writing into an input that is
 outside the graph.)
 """
-import numbers
-
 from .. import functional as F
 from ..kernels.shapes import pair
 from ..ops import flatten
 from ..ops._util import ShapeError
-from ._check import check_input, count, positive_pair, real
+from ..ops.dropout import check_p
+from ..ops.lrn import _local_response_norm
+from ..ops.pool import _adaptive_avg_pool2d, _avg_pool2d, _max_pool2d
+from ._check import count, positive_pair, real
 from .activation import ReLU, Tanh  # noqa: F401  (moved to activation.py; this path still works)
 from .module import Module
-
-_IMAGE = (3, 4)          # pooling takes (C, H, W) or (N, C, H, W), as PyTorch's layers do
 
 
 class LocalResponseNorm(Module):
@@ -46,10 +45,8 @@ class LocalResponseNorm(Module):
         self.k = real(k, f"{name}: k")
 
     def forward(self, x):
-        if x.ndim < 3:
-            raise ShapeError(f"LocalResponseNorm(size={self.size}): expected an input (N, C, *) "
-                             f"with at least 3 dimensions, got shape {tuple(x.shape)}")
-        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+        return _local_response_norm(x, self.size, self.alpha, self.beta, self.k,
+                                    f"LocalResponseNorm(size={self.size})")
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
@@ -86,10 +83,12 @@ class MaxPool2d(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
+    def _name(self):
+        return f"MaxPool2d(kernel_size={self.kernel_size})"
+
     def forward(self, x):
-        check_input(f"MaxPool2d(kernel_size={self.kernel_size})", x, ndim=_IMAGE)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return _max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                           self.ceil_mode, self.return_indices, self._name())
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -111,10 +110,12 @@ class AvgPool2d(Module):
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
         self.divisor_override = divisor_override
 
+    def _name(self):
+        return f"AvgPool2d(kernel_size={self.kernel_size})"
+
     def forward(self, x):
-        check_input(f"AvgPool2d(kernel_size={self.kernel_size})", x, ndim=_IMAGE)
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
+        return _avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                           self.count_include_pad, None, self._name())
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -134,8 +135,7 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = output_size
 
     def forward(self, x):
-        check_input(f"AdaptiveAvgPool2d({self.output_size})", x, ndim=_IMAGE)
-        return F.adaptive_avg_pool2d(x, self.output_size)
+        return _adaptive_avg_pool2d(x, self.output_size, f"AdaptiveAvgPool2d({self.output_size})")
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
@@ -151,11 +151,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False, *, generator=None):
         super().__init__()
-        if not isinstance(p, numbers.Real) or isinstance(p, bool):
-            raise TypeError(f"Dropout: p must be a number in [0, 1], got {type(p).__name__} "
-                            f"{p!r}")
-        if not 0 <= p <= 1:
-            raise ShapeError(f"Dropout: p must be in [0, 1], got {p}")
+        check_p(p, "Dropout")
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):

@@ -1,10 +1,10 @@
 """``Linear``: y = x Wᵀ + b."""
 import math
 
-from .. import functional as F
 from ..factories import empty
 from . import init
-from ._check import check_input, count
+from ..ops.linalg import _linear
+from ._check import count
 from .module import Module
 from .parameter import Parameter
 
@@ -35,13 +35,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        check_input(f"Linear({self.in_features}→{self.out_features})", x,
-                    channels=self.in_features, channel_dim=-1, what="features")
-        if x.dtype != self.weight.dtype:
-            raise TypeError(f"Linear({self.in_features}→{self.out_features}): input dtype "
-                            f"{x.dtype} does not match the weight's dtype {self.weight.dtype} "
-                            f"(cast one, e.g. x.float() or layer.double())")
-        return F.linear(x, self.weight, self.bias)
+        # the op checks the input (features, dtype), naming this layer
+        return _linear(x, self.weight, self.bias, f"Linear({self.in_features}→{self.out_features})")
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

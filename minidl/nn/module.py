@@ -39,35 +39,6 @@ def _is_floating(array):
     return array.dtype.kind in "fc"
 
 
-def _name_the_module(e, module):
-    """Put the failing module's path in the model in front of the message of `e`, a shape
-    error on its way up through ``Module.__call__``: ``features.3 MaxPool2d: max_pool2d: ...``.
-
-    The innermost module records itself; each enclosing module's call finds the name of the
-    one below among its children and rewrites the message from the original, so the path
-    appears once, whole, relative to the outermost module called. Only plain one-message
-    errors are touched (a UnicodeDecodeError, say, has other arguments).
-    """
-    if not (len(e.args) == 1 and isinstance(e.args[0], str)):
-        return
-    where = getattr(e, "_minidl_where", None)
-    if where is None:          # raised right here: the innermost module
-        e._minidl_where = [module, [], type(module).__name__, e.args[0]]
-        return
-    below, path, kind, message = where
-    if below is None or below is module:     # given up on, or a module calling itself
-        return
-    name = next((n for n, m in module._modules.items() if m is below), None)
-    if name is None:           # not a direct child: a grandchild called directly, or none
-        name = next((n for n, m in module.named_modules() if m is below and n), None)
-    if name is None:
-        where[0] = None        # called from outside this module's tree: stop here
-        return
-    path.insert(0, name)
-    where[0] = module
-    e.args = (f"{'.'.join(path)} {kind}: {message}",)
-
-
 class Module(StateDictMixin):
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -246,15 +217,10 @@ class Module(StateDictMixin):
 
     def __call__(self, *args, **kwargs):
         # this runs for every layer of every step: the hook dicts are instance attributes (found
-        # without __getattr__), and the try costs nothing until something raises
-        try:
-            if (self._forward_pre_hooks or self._forward_hooks
-                    or backward_hooks.has_hooks(self)):
-                return self._call_with_hooks(args, kwargs)
-            return self.forward(*args, **kwargs)
-        except ValueError as e:   # minidl's shape errors are ValueErrors (ShapeError too)
-            _name_the_module(e, self)
-            raise
+        # without __getattr__). Errors pass through untouched: each op names its layer.
+        if self._forward_pre_hooks or self._forward_hooks or backward_hooks.has_hooks(self):
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
         """PyTorch's order and return-value rules (see the ``register_*`` methods)."""

@@ -21,19 +21,20 @@ from ..tensor import Tensor
 from ._util import FLOATS, ShapeError
 
 
-def _check_dtypes(x, w, b):
+def _check_dtypes(x, w, b, name):
     if x.dtype not in FLOATS or w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
-        raise TypeError(f"conv2d: input, weight and bias must share one float dtype (float32 or "
+        raise TypeError(f"{name}: input, weight and bias must share one float dtype (float32 or "
                         f"float64), got input {x.dtype}, weight {w.dtype}"
                         + (f", bias {b.dtype}" if b is not None else ""))
 
 
 class Conv2d(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups, name):
+        """`name`: how errors name the layer (None: the spec's ``conv2d(C→OC, ...)``)."""
         spec = conv_spec(weight.shape, stride, padding, dilation, groups, x_shape=x.shape,
-                         b_shape=None if bias is None else bias.shape)
-        _check_dtypes(x, weight, bias)
+                         b_shape=None if bias is None else bias.shape, name=name)
+        _check_dtypes(x, weight, bias, name or "conv2d")
         ctx.spec = spec
         ctx.has_bias = bias is not None
         ctx.save_for_backward(x, weight)
@@ -51,11 +52,11 @@ class Conv2d(Function):
             return (xp.zeros_like(x) if need_x else None,
                     xp.zeros_like(weight) if need_w else None,
                     xp.zeros(weight.shape[0], dtype=gy.dtype) if need_b else None,
-                    None, None, None, None)
+                    None, None, None, None, None)
         kernels = backward_kernels(ctx.kernels, gy)
         gx, gw, gb = kernels.conv2d_backward(gy, x, weight, ctx.spec,
                                              (need_x, need_w, need_b and ctx.has_bias))
-        return gx, gw, gb, None, None, None, None
+        return gx, gw, gb, None, None, None, None, None
 
 
 def _same_padding(weight_shape, stride, dilation):
@@ -79,6 +80,12 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     window's extra cell is padded on the bottom/right). groups splits the channels into
     independent convolutions (AlexNet's two-GPU layers are groups=2).
     """
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv2d(input, weight, bias, stride, padding, dilation, groups, name=None):
+    """``conv2d`` whose errors name the layer `name` (``nn.Conv2d`` passes its own); every
+    check of a convolution's arguments and input is here or in ``conv_spec``."""
     stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
     unbatched = isinstance(input, Tensor) and input.ndim == 3
     if unbatched:
@@ -96,5 +103,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                              f"or an int or pair of ints")
     else:
         padding = pair(padding, "padding")
-    y = Conv2d.apply(input, weight, bias, stride, padding, dilation, as_int(groups, "groups"))
+    y = Conv2d.apply(input, weight, bias, stride, padding, dilation, as_int(groups, "groups"),
+                     name)
     return y.squeeze(0) if unbatched else y

@@ -10,6 +10,8 @@ Randomness: each call draws one 64-bit key from a ``minidl.Generator`` (the defa
 index) into the mask (``minidl.kernels.dropout.reference`` explains the hash), so a seeded run
 reproduces its masks, and the CPU and CUDA kernels give the same mask for the same key.
 """
+import numbers
+
 import numpy as np
 
 from ..autograd import Function
@@ -44,10 +46,18 @@ def dropout(input, p=0.5, training=True, inplace=False, *, generator=None):
     return out
 
 
-def _dropout(input, p, training, generator):
+def check_p(p, name="dropout"):
+    """`p`, the probability of dropping an element, checked for ``F.dropout`` (each call) and
+    ``nn.Dropout`` (its constructor): a number (TypeError otherwise) in [0, 1]."""
+    if not isinstance(p, numbers.Real) or isinstance(p, bool):
+        raise TypeError(f"{name}: p must be a number in [0, 1], got {type(p).__name__} {p!r}")
     if not 0 <= p <= 1:
-        raise ShapeError(f"dropout: p is the probability of dropping an element and must be in "
-                         f"[0, 1], got {p}")
+        raise ShapeError(f"{name}: p must be in [0, 1] (p is the probability of dropping an "
+                         f"element), got {p}")
+
+
+def _dropout(input, p, training, generator):
+    check_p(p)
     if input.dtype not in FLOATS:
         raise TypeError(f"dropout: expected a float32 or float64 input, got {input.dtype}")
     if not training or p == 0:

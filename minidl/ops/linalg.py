@@ -63,21 +63,31 @@ class Linear(Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
+    def forward(ctx, x, weight, bias, name="linear"):
+        """`name`: how errors name the layer (``nn.Linear`` passes its own)."""
         if (x.dtype != weight.dtype or x.dtype.kind != "f"
                 or (bias is not None and bias.dtype != x.dtype)):
-            raise TypeError(f"linear: input, weight and bias must share one float dtype, got "
-                            f"input {x.dtype}, weight {weight.dtype}"
-                            + (f", bias {bias.dtype}" if bias is not None else ""))
+            got = (f"input {x.dtype}, weight {weight.dtype}"
+                   + (f", bias {bias.dtype}" if bias is not None else ""))
+            if x.dtype != weight.dtype:
+                raise TypeError(f"{name}: input dtype {x.dtype} does not match the weight's "
+                                f"dtype {weight.dtype} (input, weight and bias must share one "
+                                f"float dtype, got {got}; cast one, e.g. x.float() or "
+                                f"layer.double())")
+            raise TypeError(f"{name}: input, weight and bias must share one float dtype, got "
+                            f"{got}")
         if weight.ndim == 1:
             return Linear._forward_vector(ctx, x, weight, bias)
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ShapeError(f"linear: input of shape {tuple(x.shape)} needs weight of shape "
-                             f"(out, {x.shape[-1] if x.ndim else '?'}), got {tuple(weight.shape)}")
+            got = x.shape[-1] if x.ndim else "?"
+            expected = weight.shape[1] if weight.ndim == 2 else "?"
+            raise ShapeError(f"{name}: input has {got} features, expected {expected} (input "
+                             f"shape {tuple(x.shape)} needs weight of shape (out, {got}), got "
+                             f"{tuple(weight.shape)})")
         if bias is not None and bias.shape != (weight.shape[0],):
-            raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), "
+            raise ShapeError(f"{name}: bias must have shape ({weight.shape[0]},), "
                              f"got {tuple(bias.shape)}")
-        nx, nw, _ = ctx.needs_input_grad
+        nx, nw, _ = ctx.needs_input_grad[:3]
         ctx.vector = False
         ctx.save_for_backward(x if nw else None, weight if nx else None)
         y = x @ weight.T
@@ -93,7 +103,7 @@ class Linear(Function):
         if bias is not None and bias.shape != ():
             raise ShapeError(f"linear: with a 1-D weight the bias must be 0-d, got shape "
                              f"{tuple(bias.shape)}")
-        nx, nw, _ = ctx.needs_input_grad
+        nx, nw, _ = ctx.needs_input_grad[:3]
         ctx.vector = True
         ctx.save_for_backward(x if nw else None, weight if nx else None)
         xp = get_array_module(x)
@@ -105,19 +115,19 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        nx, nw, nb = ctx.needs_input_grad
+        nx, nw, nb = ctx.needs_input_grad[:3]
         if ctx.vector:  # y (...,) = x (..., in) @ weight (in,)
             gx = (g[..., None] * weight) if nx else None
             rows = math.prod(g.shape)
             gw = (g.reshape(rows) @ x.reshape(rows, x.shape[-1])) if nw else None
             gb = g.sum() if nb else None
-            return gx, gw, (None if gb is None else get_array_module(g).asarray(gb))
+            return gx, gw, (None if gb is None else get_array_module(g).asarray(gb)), None
         rows = math.prod(g.shape[:-1])        # spelled out: -1 fails on an empty batch
         g2 = g.reshape(rows, g.shape[-1])
         gx = (g @ weight) if nx else None
         gw = (g2.T @ x.reshape(rows, x.shape[-1])) if nw else None
         gb = g2.sum(axis=0) if nb else None
-        return gx, gw, gb
+        return gx, gw, gb, None
 
 
 # -- the functions (PyTorch names and argument checks); each calls one Function above ---------
@@ -141,8 +151,13 @@ def matmul(a, b):
 
 def linear(input, weight, bias=None):
     """y = input @ weightᵀ + bias, weight (out_features, in_features) as in PyTorch."""
+    return _linear(input, weight, bias)
+
+
+def _linear(input, weight, bias, name="linear"):
+    """``linear`` whose errors name the layer `name` (``nn.Linear`` passes its own)."""
     try:
-        return Linear.apply(input, weight, bias)
+        return Linear.apply(input, weight, bias, name)
     except ShapeError:
         raise
     except ValueError as e:

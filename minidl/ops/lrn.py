@@ -32,12 +32,6 @@ class LocalResponseNorm(Function):
 
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
-        if x.ndim < 3:
-            raise ShapeError(f"local_response_norm: expected an input (N, C, ...) with at least "
-                             f"3 dimensions, got shape {tuple(x.shape)}")
-        if x.dtype not in FLOATS:
-            raise TypeError(f"local_response_norm: expected a float32 or float64 input, "
-                            f"got {x.dtype}")
         ctx.args = (size, alpha, beta, k)
         ctx.save_for_backward(x)                          # backward recomputes the scale
         if x.size == 0:                                   # empty batch: an empty result
@@ -69,11 +63,22 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     The paper's constants (n=5, alpha=1e-4 on the plain sum, beta=0.75, k=2) in this convention:
     ``local_response_norm(x, 5, alpha=5e-4, beta=0.75, k=2.0)`` (alpha times size).
     """
+    return _local_response_norm(input, size, alpha, beta, k)
+
+
+def _local_response_norm(input, size, alpha, beta, k, name="local_response_norm"):
+    """``local_response_norm`` whose errors name the layer `name` (``nn.LocalResponseNorm``
+    passes its own): every check of LRN's input and arguments is here."""
+    if input.ndim < 3:
+        raise ShapeError(f"{name}: expected an input (N, C, *) with at least 3 dimensions, got "
+                         f"shape {tuple(input.shape)}")
+    if input.dtype not in FLOATS:
+        raise TypeError(f"{name}: expected a float32 or float64 input, got {input.dtype}")
     if int(size) != size or size < 1:
-        raise ShapeError(f"local_response_norm: size must be a positive int, got {size!r}")
+        raise ShapeError(f"{name}: size must be a positive int, got {size!r}")
     if k <= 0 or alpha < 0:
         # keeps the base k + alpha * sum positive, so its power is defined
-        raise ShapeError(f"local_response_norm: need k > 0 and alpha >= 0, got k={k}, "
+        raise ShapeError(f"{name}: need k > 0 and alpha >= 0, got k={k}, "
                          f"alpha={alpha}")
     size = int(size)
     # the kernels take the paper's alpha (on the plain sum): see the module docstring

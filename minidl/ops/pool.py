@@ -44,10 +44,11 @@ def _batched(input):
 
 class MaxPool2d(Function):
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, indices_out):
-        """`indices_out`: None, or a list that receives the argmax array (return_indices)."""
-        _check_input("max_pool2d", x)
-        spec = pool_spec(x.shape, kernel_size, stride, padding, ceil_mode, op="max_pool2d")
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, indices_out, name):
+        """`indices_out`: None, or a list that receives the argmax array (return_indices);
+        `name`: how errors name the layer."""
+        _check_input(name, x)
+        spec = pool_spec(x.shape, kernel_size, stride, padding, ceil_mode, op=name)
         ctx.args = (x.shape, spec)
         y, argmax = select("pool", x).max_pool2d_forward(x, spec)
         ctx.save_for_backward(argmax)          # int32 winners: the input need not be kept
@@ -59,33 +60,33 @@ class MaxPool2d(Function):
     def backward(ctx, gy):
         (argmax,) = ctx.saved_tensors
         gx = select("pool", gy).max_pool2d_backward(gy, argmax, *ctx.args)
-        return gx, None, None, None, None, None
+        return gx, None, None, None, None, None, None
 
 
 class AvgPool2d(Function):
     @staticmethod
-    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad):
-        _check_input("avg_pool2d", x)
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad, name):
+        _check_input(name, x)
         spec = pool_spec(x.shape, kernel_size, stride, padding, ceil_mode, count_include_pad,
-                         op="avg_pool2d")
+                         op=name)
         ctx.args = (x.shape, spec)
         return select("pool", x).avg_pool2d_forward(x, spec)
 
     @staticmethod
     def backward(ctx, gy):
-        return (select("pool", gy).avg_pool2d_backward(gy, *ctx.args),) + (None,) * 5
+        return (select("pool", gy).avg_pool2d_backward(gy, *ctx.args),) + (None,) * 6
 
 
 class AdaptiveAvgPool2d(Function):
     @staticmethod
-    def forward(ctx, x, output_size):
-        _check_input("adaptive_avg_pool2d", x)
+    def forward(ctx, x, output_size, name):
+        _check_input(name, x)
         ctx.args = (x.shape, output_size)
         return select("pool", x).adaptive_avg_pool2d_forward(x, output_size)
 
     @staticmethod
     def backward(ctx, gy):
-        return select("pool", gy).adaptive_avg_pool2d_backward(gy, *ctx.args), None
+        return select("pool", gy).adaptive_avg_pool2d_backward(gy, *ctx.args), None, None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -98,13 +99,19 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return_indices=True also returns the int64 indices of the winners, each the flat index
     h * W + w in its input plane (PyTorch's convention). Only dilation=1 is implemented.
     """
+    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                name="max_pool2d"):
+    """``max_pool2d`` whose errors name the layer `name` (``nn.MaxPool2d`` passes its own)."""
     kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
     if dilation != 1 and pair(dilation, "dilation") != (1, 1):
-        raise ShapeError(f"max_pool2d: dilation={dilation!r} is not implemented (minidl's "
+        raise ShapeError(f"{name}: dilation={dilation!r} is not implemented (minidl's "
                          f"pooling kernels scan contiguous windows); only dilation=1 is")
     x, unbatched = _batched(input)
     sink = [] if return_indices else None
-    y = MaxPool2d.apply(x, kernel_size, stride, padding, bool(ceil_mode), sink)
+    y = MaxPool2d.apply(x, kernel_size, stride, padding, bool(ceil_mode), sink, name)
     if unbatched:
         y = y.squeeze(0)
     if not return_indices:
@@ -120,13 +127,20 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW). PyTorch's argument order;
     divisor_override is not implemented (only None).
     """
+    return _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override, name="avg_pool2d"):
+    """``avg_pool2d`` whose errors name the layer `name` (``nn.AvgPool2d`` passes its own)."""
     kernel_size, stride, padding = _window_args(kernel_size, stride, padding)
     if divisor_override is not None:
-        raise ShapeError(f"avg_pool2d: divisor_override={divisor_override!r} is not "
+        raise ShapeError(f"{name}: divisor_override={divisor_override!r} is not "
                          f"implemented; only None is")
     x, unbatched = _batched(input)
     y = AvgPool2d.apply(x, kernel_size, stride, padding, bool(ceil_mode),
-                        bool(count_include_pad))
+                        bool(count_include_pad), name)
     return y.squeeze(0) if unbatched else y
 
 
@@ -136,18 +150,24 @@ def adaptive_avg_pool2d(input, output_size):
     (N, C, H, W) or (C, H, W) -> (N, C, OH, OW) or (C, OH, OW).
     adaptive_avg_pool2d(x, 1) is global average pooling (GoogLeNet's last pooling layer).
     """
+    return _adaptive_avg_pool2d(input, output_size)
+
+
+def _adaptive_avg_pool2d(input, output_size, name="adaptive_avg_pool2d"):
+    """``adaptive_avg_pool2d`` whose errors name the layer `name` (``nn.AdaptiveAvgPool2d``
+    passes its own)."""
     if input.ndim not in (3, 4):
-        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
+        raise ShapeError(f"{name}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) "
                          f"input, got shape {tuple(input.shape)}")
     if not isinstance(output_size, (tuple, list)):
         output_size = (output_size, output_size)
     if len(output_size) != 2:
-        raise ShapeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, "
+        raise ShapeError(f"{name}: output_size must be an int or a pair, "
                          f"got {output_size!r}")
     size = tuple(input.shape[i - 2] if o is None else as_int(o, "output_size")
                  for i, o in enumerate(output_size))
     if min(size) < 1:
-        raise ShapeError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
+        raise ShapeError(f"{name}: output_size must be positive, got {output_size}")
     x, unbatched = _batched(input)
-    y = AdaptiveAvgPool2d.apply(x, size)
+    y = AdaptiveAvgPool2d.apply(x, size, name)
     return y.squeeze(0) if unbatched else y

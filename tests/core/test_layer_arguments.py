@@ -1,5 +1,6 @@
 """Bad layer arguments fail where they are made, naming the layer; shape errors during forward
-name the failing module's path in the model.
+name the failing layer, and an image too small for AlexNet or VGG names the layer's path in the
+model, checked before the forward runs.
 
 PyTorch accepts most of these arguments at construction and fails at the first forward
 (``stride should not be zero``); minidl is stricter and fails in the constructor. Where PyTorch
@@ -71,7 +72,8 @@ def assert_names_pool5(model, x):
     with pytest.raises(ValueError) as info:
         model(x)
     message = str(info.value)
-    assert message.startswith("features.14 MaxPool2d: max_pool2d: kernel 3×3 is larger")
+    assert message.startswith("features.14 MaxPool2d(kernel_size=3): kernel 3×3 is larger than "
+                              "the padded input 2×2")
     assert message.count("features.14") == 1
 
 
@@ -87,27 +89,35 @@ def test_paper_alexnet_on_64_pixels_names_the_layer():
     assert_names_pool5(alexnet(num_classes=10), minidl.zeros(1, 3, 64, 64))
 
 
-def test_nested_paths_and_a_layer_called_alone():
+def test_the_trunk_check_names_a_conv_by_its_path_too():
+    with pytest.raises(ValueError, match=r"^features\.0 Conv2d\(1→24, k=5\): input has 3 "
+                                         r"channels, expected 1"):
+        alexnet_small(10, 1, 28)(minidl.zeros(1, 3, 28, 28))
+
+
+def test_a_layer_in_a_model_names_itself():
     inner = nn.Sequential(nn.Linear(5, 3))
     net = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten(), nn.Sequential(inner))
-    with pytest.raises(ValueError, match=r"^3\.0\.0 Linear: Linear\(5→3\): input has 288"):
+    with pytest.raises(ValueError, match=r"^Linear\(5→3\): input has 288 features, expected 5"):
         net(minidl.zeros(2, 1, 8, 8))
-    with pytest.raises(ValueError, match=r"^0 Conv2d: Conv2d\(1→8, k=3\): input has 3 channels"):
+    with pytest.raises(ValueError, match=r"^Conv2d\(1→8, k=3\): input has 3 channels"):
         net(minidl.zeros(2, 3, 8, 8))
-    # the same model again: the message is built afresh, not prefixed twice
-    with pytest.raises(ValueError, match=r"^0 Conv2d: Conv2d"):
-        net(minidl.zeros(2, 3, 8, 8))
-    # a layer called by itself keeps its own message
     with pytest.raises(ValueError, match=r"^Linear\(5→3\): input has 4"):
         inner[0](minidl.zeros(2, 4))
 
 
-def test_only_plain_value_errors_are_rewritten():
+def test_errors_pass_through_modules_untouched():
+    class Raises(nn.Module):
+        def forward(self, x):
+            raise ValueError("mine")
+
     class Decodes(nn.Module):
         def forward(self, x):
             b"\xff".decode("utf-8")
 
-    net = nn.Sequential(Decodes())
+    with pytest.raises(ValueError) as info:
+        nn.Sequential(nn.Sequential(Raises()))(minidl.zeros(1))
+    assert info.value.args == ("mine",)
     with pytest.raises(UnicodeDecodeError) as info:
-        net(minidl.zeros(1))
+        nn.Sequential(Decodes())(minidl.zeros(1))
     assert info.value.reason == "invalid start byte"
