@@ -15,7 +15,8 @@ from . import ops
 from .ops._util import ShapeError, wrap_int
 from .ops.elementwise import Cast, Clone
 from .ops.shape import ToDevice
-from .tensor import Tensor, _to_args
+from .tensor import Tensor
+from .to_args import to_args
 
 # method name -> op: ``t.name(*args, **kwargs)`` is ``op(t, *args, **kwargs)``
 METHODS = {
@@ -142,7 +143,7 @@ def to(self, *args, **kwargs):
     ``to(device, dtype)``, ``to(other_tensor)`` (its device and dtype), and the keywords
     ``device=``, ``dtype=``, ``non_blocking=`` (ignored), ``copy=``.
     """
-    device, dtype, copy = _to_args(args, kwargs)
+    device, dtype, copy = to_args(args, kwargs)
     out = self
     if dtype is not None and dtype != self.dtype:
         out = Cast.apply(out, dtype)
