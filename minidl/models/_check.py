@@ -9,14 +9,19 @@ fit by its path in the model:
     features.14 MaxPool2d(kernel_size=3): kernel 3×3 is larger than the padded input 2×2 ...
 
 The walk stops quietly at a layer it cannot follow (a 'same'-padded conv, a layer of another
-kind); that layer's and the later layers' own checks then apply when they run.
+kind); that layer's and the later layers' own checks then apply when they run. A walk that
+passed is remembered per trunk for its layers and the input's (C, H, W), so a training loop
+pays for it once per image size, not at every step.
 """
+import weakref
+
 from .. import nn
 from ..kernels.conv.spec import conv_spec
 from ..kernels.pool.spec import pool_spec
 from ..ops.pool import _window_args
 
 _SAME_SHAPE = (nn.ReLU, nn.LocalResponseNorm, nn.Identity, nn.Dropout)
+_passed = weakref.WeakKeyDictionary()     # trunk -> {(its layers' ids, input (C, H, W))}
 
 
 def check_trunk(features, x_shape, prefix="features"):
@@ -27,6 +32,17 @@ def check_trunk(features, x_shape, prefix="features"):
         shape = (1,) + shape
     if len(shape) != 4:
         return                       # the first layer's own check names the rank
+    key = (tuple(map(id, features._modules.values())), shape[1:])
+    seen = _passed.setdefault(features, set())
+    if key in seen:
+        return
+    _walk(features, shape, prefix)
+    if len(seen) > 64:
+        seen.clear()
+    seen.add(key)
+
+
+def _walk(features, shape, prefix):
     for name, layer in features.named_children():
         where = f"{prefix}.{name} "
         if isinstance(layer, nn.Conv2d):

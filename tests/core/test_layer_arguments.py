@@ -95,6 +95,13 @@ def test_the_trunk_check_names_a_conv_by_its_path_too():
         alexnet_small(10, 1, 28)(minidl.zeros(1, 3, 28, 28))
 
 
+def test_the_trunk_check_remembers_sizes_that_fit_only():
+    net = alexnet_small(10, 1, 28)
+    assert net(minidl.zeros(2, 1, 28, 28)).shape == (2, 10)      # walked once, remembered
+    assert_names_pool5(net, minidl.zeros(1, 1, 12, 12))            # a new size is walked again
+    assert_names_pool5(net, minidl.zeros(1, 1, 12, 12))            # and a failing one each time
+
+
 def test_a_layer_in_a_model_names_itself():
     inner = nn.Sequential(nn.Linear(5, 3))
     net = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten(), nn.Sequential(inner))
