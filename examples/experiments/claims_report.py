@@ -16,7 +16,7 @@ CHANCE = 0.1
 
 def failed(rec):
     """Diverged, or its final eval-mode training error never left chance (10 classes)."""
-    return bool(rec["final"].get("diverged")) or rec["final"]["train_err"] > 1 - 1.5 * CHANCE
+    return bool(rec["final"].get("diverged")) or rec["final"]["train_err"] > 1 - 1.2 * CHANCE
 
 
 class Index:

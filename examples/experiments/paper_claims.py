@@ -43,7 +43,7 @@ FULL = dict(train_per_class=1000, val_per_class=500, test_per_class=None, subset
             c1_lrs=[0.003, 0.01, 0.03, 0.1], c1_batch=128, c1_epochs=15, c1_sweep_seed=100,
             c1_thresholds=[0.25, 0.12], c1_per_epoch=10, c4_threshold=0.15, c8_threshold=0.5,
             protocol="issue-22 full")
-QUICK = dict(FULL, train_per_class=30, val_per_class=10, test_per_class=20, subset=100,
+QUICK = dict(FULL, train_per_class=20, val_per_class=10, test_per_class=20, subset=50,
              max_epochs=2, patience=1, drops=1, seeds=[0, 1], c1_lrs=[0.01, 0.03],
              c1_epochs=2, c1_per_epoch=2, protocol="issue-22 quick")
 ORDER = [1, 2, 4, 3, 6, 5, 7, 8, 10]       # the full run's order: cheap and shared runs first

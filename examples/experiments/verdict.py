@@ -20,9 +20,9 @@ a two-sided paired t test at 5%, Holm-Bonferroni across every contrast of one re
 "No better" contrasts (the paper says the arms do not differ) are two one-sided tests (TOST)
 against a stated margin δ: H0 |mu| >= δ. Its p value, max of the two one-sided p values, joins
 the Holm family; rejected: reproduced (equivalent within ±δ). Otherwise: not reproduced when the
-95% interval lies wholly beyond +δ or -δ on the "better" side (the arm is better by more than
-δ), reproduced when wholly beyond on the "worse" side (it is no better: it is worse),
-inconclusive otherwise.
+95% interval lies wholly beyond δ on the side that contradicts the claim (for "A-LRN is no
+better than A": A-LRN better by more than δ), reproduced when wholly beyond on the other side
+(it is no better: it is worse), inconclusive otherwise.
 
 Failed runs (diverged, or the final eval-mode training error never left chance) are taken out of
 a contrast with their pair and reported apart; they are never averaged in.
@@ -167,18 +167,19 @@ def holm(pvalues, alpha=ALPHA):
 
 class Contrast:
     """One contrast's spec: `sign` +1 (the paper's difference is positive in these units) or 0
-    (a "no better" claim, with `margin`; `better` -1 says which side of the difference is the
-    arm being better); `paper_size` the paper's effect in these units (positive), None when the
-    paper gives none (then "excluded" cannot be said)."""
+    (a "no better" / "no worse" claim, with `margin`; `against` -1 or +1 says which side of the
+    difference contradicts the claim: for "A-LRN is no better than A" on d = err(A-LRN) -
+    err(A), the negative side); `paper_size` the paper's effect in these units (positive), None
+    when the paper gives none (then "excluded" cannot be said)."""
 
-    def __init__(self, label, sign=+1, paper_size=None, margin=None, better=-1):
+    def __init__(self, label, sign=+1, paper_size=None, margin=None, against=-1):
         if sign not in (+1, 0):
             raise ValueError(f"Contrast {label!r}: sign must be +1 or 0 (write the difference "
                              f"so the paper's direction is positive), got {sign}")
         if sign == 0 and not (margin and margin > 0):
             raise ValueError(f"Contrast {label!r}: a 'no better' contrast needs a margin > 0")
         self.label, self.sign, self.paper_size = label, sign, paper_size
-        self.margin, self.better = margin, better
+        self.margin, self.against = margin, against
 
 
 def decide(contrasts, diffs):
@@ -198,10 +199,10 @@ def decide(contrasts, diffs):
             res["p_holm"], sig = adjusted[k], rejected[k]
             if c.sign == 0:
                 res["tost_p"] = ps[k]
-                beyond_better = (s.hi < -c.margin) if c.better < 0 else (s.lo > c.margin)
-                beyond_worse = (s.lo > c.margin) if c.better < 0 else (s.hi < -c.margin)
-                res["word"] = ("reproduced" if sig or beyond_worse else
-                               "not reproduced" if beyond_better else "inconclusive")
+                beyond_against = (s.hi < -c.margin) if c.against < 0 else (s.lo > c.margin)
+                beyond_for = (s.lo > c.margin) if c.against < 0 else (s.hi < -c.margin)
+                res["word"] = ("reproduced" if sig or beyond_for else
+                               "not reproduced" if beyond_against else "inconclusive")
             elif sig:
                 res["word"] = "reproduced" if s.mean > 0 else "not reproduced"
             elif c.paper_size is not None and s.hi < c.paper_size:
@@ -224,8 +225,9 @@ RULE_TEXT = (
     "or natural images larger than 28×28 (the reason is given per claim); no run is spent on "
     "it. A \"no better\" claim is an equivalence test (TOST, two one-sided t tests at 5%) with "
     "the stated margin δ; its p value joins the Holm family; equivalence shown: reproduced; "
-    "interval wholly beyond δ on the 'better' side: not reproduced; wholly beyond on the "
-    "'worse' side: reproduced (no better); else inconclusive. A failed run (diverged, or its "
+    "interval wholly beyond δ on the side that contradicts the claim: not reproduced; wholly "
+    "beyond on the other side: reproduced (e.g. no better because worse); else inconclusive. "
+    "A failed run (diverged, or its "
     "final eval-mode training error never left chance) is listed apart and its seed leaves "
     "that contrast; it is never averaged in. The rule is `examples/experiments/verdict.py`, "
     "with its own unit tests, and was fixed before the runs.")

@@ -85,7 +85,7 @@ def test_holm_can_take_a_lone_significant_result_back():
 
 
 def test_tost_no_better_claims():
-    eq = V.Contrast("A-LRN - A", 0, margin=1.0)          # better = -1: a negative d is better
+    eq = V.Contrast("A-LRN - A", 0, margin=1.0)   # against -1: A-LRN better (d < 0) contradicts
     tight = [0.1, -0.1, 0.05, 0.0, -0.05]
     wide = [3.0, -3.0, 2.0, -2.0, 0.0]
     better = [-3.0, -3.2, -2.9, -3.1, -3.0]
