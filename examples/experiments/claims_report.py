@@ -14,6 +14,11 @@ from runner import fmt, mean_std, provenance
 CHANCE = 0.1
 
 
+def verdict_cell(res):
+    """The verdict in bold; a contrast with no finished seed yet is *awaiting runs*."""
+    return "*awaiting runs*" if res["summary"].n == 0 else f"**{res['word']}**"
+
+
 def failed(rec):
     """Diverged, or its final eval-mode training error never left chance (10 classes)."""
     return bool(rec["final"].get("diverged")) or rec["final"]["train_err"] > 1 - 1.2 * CHANCE
@@ -100,6 +105,13 @@ def show(summary, unit):
         return (f"{math.exp(summary.mean):.2f}× [{math.exp(summary.lo):.2f}, "
                 f"{math.exp(summary.hi):.2f}] ({summary.n})")
     return V.fmt_ci(summary, 100.0)
+
+
+def detectable(summary, unit):
+    d = summary.mde()
+    if not math.isfinite(d):
+        return "—"
+    return f"{math.exp(d):.2f}×" if unit == "ratio" else f"{100 * d:.2f}"
 
 
 def decide_all(index, claims):
@@ -223,6 +235,14 @@ def data_lines(recs):
     vers = sorted({(r["versions"]["minidl"], r["versions"]["numpy"], r["versions"]["numba"])
                    for r in recs})
     stamps = sorted(r["finished"] for r in recs)
+    plateau = [r for r in recs if r["schedule"].get("kind") == "plateau"]
+    capped = [r for r in plateau if r["history"] and not r["history"][-1].get("plateau_stop")]
+    if plateau:
+        L.append(f"- Plateaus: {len(plateau) - len(capped)} of {len(plateau)} runs under the "
+                 "plateau schedule stopped at their last plateau; "
+                 + (f"{len(capped)} reached the epoch cap first ("
+                    + ", ".join(sorted({f"{r['claim']} {r['arm']}" for r in capped})) + ")."
+                    if capped else "none reached the epoch cap first."))
     L.append(f"- Compute: {len(recs)} runs, {secs / 3600:.2f} h of wall-clock run time in all "
              f"(Numba threads per run: {', '.join(threads)}; a 2-core machine shared with "
              f"other jobs), finished between {stamps[0]} and {stamps[-1]}.")
@@ -273,20 +293,26 @@ def write_report(records, cfg, claims, out_dir, command):
     w("## Verdict rule\n")
     w(V.RULE_TEXT + " " + CENSOR_RULE + "\n")
     w("## Summary\n")
-    w("| claim | contrast | paper | here: mean [95% CI] (seeds) | p | p (Holm) | verdict |")
-    w("|---|---|---|---|---|---|---|")
+    w("| claim | contrast | paper | here: mean [95% CI] (seeds) | p | p (Holm) | detectable "
+      "(80%) | verdict |")
+    w("|---|---|---|---|---|---|---|---|")
     for claim, spec, res, used, out in decided:
         w(f"| {claim} | {spec['label']} | {spec['paper']} | {show(res['summary'], spec['unit'])}"
           f"{f'; {len(out)} seed(s) out (failed run, or neither reached)' if out else ''}"
           f"{'; censored: %d slow, %d fast' % res['censored'] if any(res['censored']) else ''} | "
           f"{V.fmt_p(res['tost_p'] if res['tost_p'] is not None else res['p'])} | "
-          f"{V.fmt_p(res['p_holm'])} | **{res['word']}** |")
+          f"{V.fmt_p(res['p_holm'])} | {detectable(res['summary'], spec['unit'])} | "
+          f"{verdict_cell(res)} |")
     for claim in claims:
         for what, why in CLAIMS[claim].get("not_testable", []):
-            w(f"| {claim} | {what} | — | no run | — | — | **not testable here** |")
+            w(f"| {claim} | {what} | — | no run | — | — | — | **not testable here** |")
     w("")
     w("Differences are in points of error (×100) unless marked ×, a ratio (computed on logs, "
-      "its interval transformed back). For a no-better contrast the p column is TOST's.\n")
+      "its interval transformed back). For a no-better contrast the p column is TOST's. "
+      "*Detectable (80%)*: the smallest true difference these seeds would find significant "
+      "(5%, two-sided, before Holm) four times in five, given the spread seen: the power. "
+      "Where it exceeds the paper's effect, more seeds are needed to decide; the seeds that "
+      "would bring it to the paper's size scale as (detectable ÷ paper)² × seeds.\n")
     for claim in claims:
         spec = CLAIMS[claim]
         S = [f"## Claim {claim}: {spec['title']}\n", f"**Paper.** {spec['paper']}\n"]
@@ -306,7 +332,7 @@ def write_report(records, cfg, claims, out_dir, command):
             for c, sp, res, used, out in decided:
                 if c == claim:
                     S.append(f"| {sp['label']} | {sp['paper']} | {show(res['summary'], sp['unit'])}"
-                             f" | **{res['word']}** |")
+                             f" | {verdict_cell(res)} |")
             png = f"claim{claim}.png"
             plot_claim(claim, spec, index, os.path.join(folder, png))
             S.append(f"\n![claim {claim}](reproduction/{png})\n")

@@ -13,7 +13,7 @@ from verdict import Contrast
 PLATEAU = ("SGD, momentum 0.9, weight decay 5e-4, batch 64, lr 0.01 divided by 10 when the "
            "validation error (eval mode, 5,000 held-out training images, each epoch) has not "
            "improved for 2 epochs, at most twice; the run stops at the third such plateau or "
-           "after 30 epochs")
+           "after 20 epochs")
 PAPER_SGD = ("SGD, momentum 0.9, weight decay 5e-4, batch 128, lr 0.01 divided by 10 when the "
              "validation error stopped improving, three times; about 90 epochs")
 DATA_ROW = ("data", "ImageNet: 1.2M colour photos, 224×224×3",
@@ -91,7 +91,7 @@ CLAIMS = {
                "layers replaced by `nn.Identity`"), DATA_ROW,
               ("training", PAPER_SGD, PLATEAU), ("judged on", "top-1 error", "test error"),
               SEEDS_ROW],
-        differences=["a net 1/4 as wide on 28×28 grey images", "batch 64, at most 30 epochs"],
+        differences=["a net 1/4 as wide on 28×28 grey images", "batch 64, at most 20 epochs (the budget)"],
         arms=[("LRN", "alexnet:plain"), ("no LRN", "claim2:no LRN")], plot="bars",
         metrics=[("test error", err(), "points"), ("train error", err("train_err"), "points")],
         contrasts=[c("no LRN − LRN test error", "alexnet:plain", "claim2:no LRN", err(),

@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # decides the plateaus; every test image (10,000).
 FULL = dict(train_per_class=1000, val_per_class=500, test_per_class=None, subset=1000,
             lr=0.01, batch_size=64, momentum=0.9, weight_decay=5e-4, width=0.25, hidden=512,
-            max_epochs=30, patience=2, drops=2, seeds=[0, 1, 2, 3, 4],
+            max_epochs=20, patience=2, drops=2, seeds=[0, 1, 2, 3, 4],
             c1_lrs=[0.003, 0.01, 0.03, 0.1], c1_batch=128, c1_epochs=15, c1_sweep_seed=100,
             c1_thresholds=[0.25, 0.12], c1_per_epoch=10, c4_threshold=0.15, c8_threshold=0.5,
             protocol="issue-22 full")

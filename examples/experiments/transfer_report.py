@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 import verdict as V
-from claims_report import data_lines
+from claims_report import data_lines, detectable, verdict_cell
 from runner import fmt, mean_std, provenance
 from transferability import CURVES, EXPERIMENT, PAPER, SPLIT_SEED, splits
 
@@ -255,13 +255,17 @@ def write_report(records, cfg, out_dir, command):
     items = [(split, f) for split in names for f in findings(t, split, cfg)]
     results = V.decide([f[3] for _, f in items], [f[4] for _, f in items])
     w("| split | finding | contrast (per seed) | paper | here: mean [95% CI] (seeds) | p | "
-      "p (Holm) | verdict |")
-    w("|---|---|---|---|---|---|---|---|")
+      "p (Holm) | detectable (80%) | verdict |")
+    w("|---|---|---|---|---|---|---|---|---|")
     for (split, f), res in zip(items, results):
         p = res["tost_p"] if res["tost_p"] is not None else res["p"]
         w(f"| {split} | {f[0]} | {f[1]} | {f[2]} | {V.fmt_ci(res['summary'], 100.0)} | "
-          f"{V.fmt_p(p)} | {V.fmt_p(res['p_holm'])} | **{res['word']}** |")
+          f"{V.fmt_p(p)} | {V.fmt_p(res['p_holm'])} | {detectable(res['summary'], 'points')} | "
+          f"{verdict_cell(res)} |")
     w("")
+    w("*Detectable (80%)*: the smallest true difference these seeds would find significant "
+      "(5%, two-sided, before Holm) four times in five, given the spread seen; where it exceeds "
+      "the paper's effect, more seeds are needed to decide.\n")
     w("The test of \"transfer boosts generalisation\" is the paper's own control, AnB+ − BnB+: "
       "both arms are fine-tuned on B for as long, so extra training cannot pass for transfer; "
       "AnB+ − baseB is shown beside it because the paper's figure draws it.")

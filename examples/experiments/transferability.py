@@ -59,7 +59,7 @@ CURVES = ["BnB", "BnB+", "AnB", "AnB+"]
 # ~645,000 each, equal); every test image of the half (5,000). ns: the ends and middle of the
 # paper's n = 1..7 (its findings need those); all seven is --ns 1,2,3,4,5,6,7.
 FULL = dict(train_per_class=2000, val_per_class=500, test_per_class=None,
-            digits_train_per_class=100, max_epochs=30, patience=2, drops=2, probe_epochs=30,
+            digits_train_per_class=100, max_epochs=20, patience=2, drops=2, probe_epochs=30,
             lr=0.01, batch_size=64, momentum=0.9, weight_decay=5e-4, width=0.25, hidden=512,
             ns=[1, 3, 5, 7], probe_ns=[5, 6, 7], seeds=[0, 1, 2, 3, 4], random_split=False,
             digits=True, protocol="issue-22 full")

@@ -136,6 +136,14 @@ class Summary:
             self.sd = self.se = self.t = self.lo = self.hi = float("nan")
             self.df, self.p = 0, 1.0
 
+    def mde(self, power=0.8):
+        """The smallest true mean difference these seeds would find significant (two-sided,
+        5%, before Holm) with probability `power`, given the observed spread:
+        (t_{0.975, n-1} + t_{power, n-1}) · se -- the usual approximation. nan below 2 seeds."""
+        if self.n < 2:
+            return float("nan")
+        return (t_ppf(1 - ALPHA / 2, self.df) + t_ppf(power, self.df)) * self.se
+
     def tost_p(self, margin):
         """p value of the two one-sided tests H0: mean <= -margin, H0: mean >= +margin."""
         if self.n < 2:

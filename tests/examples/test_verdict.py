@@ -47,6 +47,12 @@ def test_paired_interval_worked_by_hand():
     assert one.n == 1 and one.p == 1.0 and math.isnan(one.lo)
 
 
+def test_detectable_effect_by_hand():
+    s = V.Summary([1.0, 2.0, 3.0])      # se 1/sqrt 3, 2 df: t(0.975) 4.3027, t(0.8) 1.0607
+    assert math.isclose(s.mde(), (4.302652730 + 1.060660172) / math.sqrt(3), rel_tol=1e-7)
+    assert math.isnan(V.Summary([1.0]).mde())
+
+
 def test_holm_steps_down_and_stops_at_the_first_acceptance():
     rejected, adjusted = V.holm([0.01, 0.04, 0.03, 0.005])
     # sorted 0.005 <= .05/4, 0.01 <= .05/3, 0.03 > .05/2: stop (0.04 is not rejected though
