@@ -407,6 +407,7 @@ def main(argv=None):
                + (f" --claims {args.claims}" if args.claims else ""))
     if not args.report_only:
         start = time.time()
+        runner.code_commit()   # read once, now: the records name the code this process loaded
         data = Data(args.data, cfg, args.quick)
         cache = args.cache or (os.path.join(out, "reproduction", "weights") if args.quick
                                else os.path.join(ROOT, "runs", "experiments", "claims"))

@@ -326,6 +326,7 @@ def main(argv=None):
                + (" --random-split" if args.random_split else ""))
     if not args.report_only:
         start = time.time()
+        runner.code_commit()   # read once, now: the records name the code this process loaded
         root, data_desc = runner.fashion_root(args.data, args.quick)
         print(f"transferability: data {data_desc}; records in {records.path}", flush=True)
         tasks = load_tasks(cfg, root)
