@@ -135,6 +135,21 @@ def expected_runs(cfg, claim):
     return [(ref, s) for ref in refs for s in cfg["seeds"]]
 
 
+def remaining(index, togo):
+    """'N runs to go, about X h ...': each missing run at the mean run time of its arm's
+    finished runs (or of all finished runs when its arm has none)."""
+    if not index.all:
+        return f"{len(togo)} runs to go (claim 1's sweep apart); no run has finished to time them."
+    overall = np.mean([r["seconds"] for r in index.all])
+    secs = 0.0
+    for ref, _ in togo:
+        done = [r["seconds"] for r in index.arm(ref).values()]
+        secs += np.mean(done) if done else overall
+    return (f"{len(togo)} runs to go, about {secs / 3600:.1f} h of run time at the pace of the "
+            "finished runs (each at its arm's mean, or the overall mean where its arm has none "
+            "yet; the machine's load changes it).")
+
+
 def plot_claim(claim, spec, index, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -283,9 +298,11 @@ def write_report(records, cfg, claims, out_dir, command):
     waiting = [str(c) for c, word, _, _ in status if word in ("awaiting runs", "partial")]
     w("")
     if waiting:
+        togo = [(ref, s) for c in claims if CLAIMS[c]["contrasts"]
+                for ref, s in expected_runs(cfg, c) if s not in index.arm(ref)]
         w(f"**Claims {', '.join(waiting)} await runs**: their verdicts below use only the seeds "
           f"that have finished (the rule needs at least 2). Resume with `{command}` at the "
-          "commit named below.\n")
+          f"commit named below. {remaining(index, togo)}\n")
     w("## Data, compute, code\n")
     L.extend(data_lines(index.all))
     w("")

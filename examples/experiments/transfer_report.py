@@ -106,6 +106,20 @@ def findings(t, split, cfg):
     return out
 
 
+def remaining(t, missing):
+    """'About X h ...' for the missing runs at the mean run time of their arm's finished runs."""
+    if not t.all:
+        return "No run has finished to time them."
+    overall = np.mean([r["seconds"] for r in t.all])
+    secs = 0.0
+    for (arm, split, target, n), _ in missing:
+        done = [r["seconds"] for k, runs in t.runs.items() if k[0] == arm
+                for r in runs.values()]
+        secs += np.mean(done) if done else overall
+    return (f"About {secs / 3600:.1f} h of run time to go at the pace of the finished runs "
+            "(each at its arm's mean, or the overall mean; the machine's load changes it).")
+
+
 def plot(t, cfg, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -175,7 +189,7 @@ def write_report(records, cfg, out_dir, command):
          f"(resume with `{command}` at the commit named below). Missing: "
          + ", ".join(f"{a}{'' if n is None else f'(n={n})'} {sp}/{tg} seed {s}"
                      for (a, sp, tg, n), s in missing[:30])
-         + (" …" if len(missing) > 30 else "") + "\n"))
+         + (" …" if len(missing) > 30 else "") + ". " + remaining(t, missing) + "\n"))
     w("## Data, compute, code\n")
     L.extend(data_lines(t.all))
     w("")
