@@ -106,6 +106,16 @@ def findings(t, split, cfg):
     return out
 
 
+def missing_by_arm(missing):
+    """[(arm label, count)] of the missing runs, in the order the runner makes them."""
+    counts = {}
+    for (arm, split, target, n), _ in missing:
+        label = f"{arm}{'' if n is None else f'(n={n})'}" + (f" {split}" if split != "0-4|5-9"
+                                                             else "")
+        counts[label] = counts.get(label, 0) + 1
+    return list(counts.items())
+
+
 def remaining(t, missing):
     """'About X h ...' for the missing runs at the mean run time of their arm's finished runs."""
     if not t.all:
@@ -186,10 +196,9 @@ def write_report(records, cfg, out_dir, command):
     w(f"**Status: {total - len(missing)} of {total} runs have records"
       + (" — the study is complete.**\n" if not missing else
          f"; the findings below use the seeds that have finished and await the rest** "
-         f"(resume with `{command}` at the commit named below). Missing: "
-         + ", ".join(f"{a}{'' if n is None else f'(n={n})'} {sp}/{tg} seed {s}"
-                     for (a, sp, tg, n), s in missing[:30])
-         + (" …" if len(missing) > 30 else "") + ". " + remaining(t, missing) + "\n"))
+         f"(resume with `{command}` at the commit named below). Missing, by arm: "
+         + ", ".join(f"{arm} {count}" for arm, count in missing_by_arm(missing))
+         + ". " + remaining(t, missing) + "\n"))
     w("## Data, compute, code\n")
     L.extend(data_lines(t.all))
     w("")
