@@ -241,7 +241,7 @@ def data_lines(recs):
     for (name, files), rs in sets.items():
         sizes = sorted({(r["train_images"], r["test_images"], r["config"].get("val_images"))
                         for r in rs})
-        L.append(f"- Data ({len(rs)} records): {name}; files read and their SHA-256: "
+        L.append(f"- Data ({len(rs)} run{'s' * (len(rs) != 1)}): {name}; files read and their SHA-256: "
                  + ", ".join(f"`{f}` {h[:16]}…" for f, h in files) + ". Training / test / "
                  "validation images per run: " + "; ".join(f"{a:,} / {b:,} / {c:,}"
                                                           for a, b, c in sizes) + ".")
@@ -258,7 +258,7 @@ def data_lines(recs):
                  + (f"{len(capped)} reached the epoch cap first ("
                     + ", ".join(sorted({f"{r['claim']} {r['arm']}" for r in capped})) + ")."
                     if capped else "none reached the epoch cap first."))
-    L.append(f"- Compute: {len(recs)} runs, {secs / 3600:.2f} h of wall-clock run time in all "
+    L.append(f"- Compute: {len(recs)} run{'s' * (len(recs) != 1)}, {secs / 3600:.2f} h of wall-clock run time in all "
              f"(Numba threads per run: {', '.join(threads)}; a 2-core machine shared with "
              f"other jobs), finished between {stamps[0]} and {stamps[-1]}.")
     L.append("- Versions (minidl commit, NumPy, Numba): "
