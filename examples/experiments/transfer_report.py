@@ -210,7 +210,7 @@ def write_report(records, cfg, out_dir, command):
       f"| Fashion-MNIST classes 0-4 / 5-9"
       + (f" (and a fixed random split, numpy seed {SPLIT_SEED})" if cfg["random_split"] else "")
       + f"; {cfg['train_per_class']:,} training and {cfg['val_per_class']} validation images a "
-      "class in each (equal); test: " + ("all of the half's test images |"
+      "class in each (equal; not all 6,000 a class: the budget); test: " + ("all of the half's test images |"
                                          if cfg["test_per_class"] is None else
                                          f"{cfg['test_per_class']} a class |"))
     w("| net | AlexNet (8 weight layers), 224×224×3 | `alexnet_small` (width 0.25: conv "
