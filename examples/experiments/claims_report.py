@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 import verdict as V
-from claims_spec import CLAIMS, epochs_to
+from claims_spec import CLAIMS, epochs_to, last_sub_err
 from runner import fmt, mean_std, provenance
 
 CHANCE = 0.1
@@ -52,7 +52,7 @@ class Index:
             return None
         hard, easy = min(self.cfg["c1_thresholds"]), max(self.cfg["c1_thresholds"])
         return min((epochs_to(r, hard)[0], epochs_to(r, easy)[0],
-                    r["history"][-1]["train_sub_err"], lr) for lr, r in runs.items())[3]
+                    last_sub_err(r), lr) for lr, r in runs.items())[3]
 
     def arm(self, ref):
         experiment, arm = ref.split(":", 1)
@@ -224,7 +224,8 @@ def sweep_table(index, cfg):
                 e, cens = epochs_to(r, thr)
                 cells.append(("≥ " if cens else "") + f"{e:.2f}")
             S.append(f"| {act} | {lr} | {cells[0]} | {cells[1]} | "
-                     f"{100 * r['history'][-1]['train_sub_err']:.1f}% | "
+                     + ("diverged" if r["final"].get("diverged") else
+                        f"{100 * last_sub_err(r):.1f}%") + " | "
                      f"{'**yes**' if index.best_lr[act] == lr else ''} |")
     return S + [""]
 

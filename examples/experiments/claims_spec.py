@@ -32,6 +32,15 @@ def epochs_to(rec, threshold, key="train_sub_err"):
     return (rec["history"][-1]["epoch"] if rec["history"] else float("nan")), True
 
 
+def last_sub_err(rec):
+    """The last eval-mode training-subset error a run recorded; 1.0 (the worst) for a run that
+    diverged (its last record is the non-finite loss, with no such error)."""
+    if rec["history"] and rec["history"][-1].get("diverged"):
+        return 1.0
+    values = [h["train_sub_err"] for h in rec["history"] if "train_sub_err" in h]
+    return values[-1] if values else 1.0
+
+
 def err(key="test_err"):
     return lambda rec: rec["final"][key]
 

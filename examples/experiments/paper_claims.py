@@ -225,7 +225,7 @@ def claim1_best_lr(records, cfg, act, config_of):
     """The sweep's winner for `act`: fewest epochs to the harder threshold, then to 25%, then
     the lower final training error (censored runs count their length). None until every rate
     of the sweep has a record."""
-    from claims_spec import epochs_to
+    from claims_spec import epochs_to, last_sub_err
     scores = []
     for lr in cfg["c1_lrs"]:
         rec = records.get("claim1-sweep", act, config_of(lr), cfg["c1_sweep_seed"])
@@ -233,7 +233,7 @@ def claim1_best_lr(records, cfg, act, config_of):
             return None
         hard, easy = min(cfg["c1_thresholds"]), max(cfg["c1_thresholds"])
         scores.append((epochs_to(rec, hard)[0], epochs_to(rec, easy)[0],
-                       rec["history"][-1]["train_sub_err"], lr))
+                       last_sub_err(rec), lr))
     return min(scores)[3]
 
 

@@ -284,3 +284,15 @@ def test_runner_sets_thread_counts_only_before_numpy_loads(numpy_first, expected
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == expected
+
+
+def test_claim1_sweep_reads_a_diverged_run_as_the_worst():
+    import claims_spec as S
+    ok = {"history": [{"epoch": 0.5, "train_sub_err": 0.3}, {"epoch": 1.0, "train_sub_err": 0.2}],
+          "final": {"diverged": False}}
+    bad = {"history": [{"epoch": 0.5, "train_sub_err": 0.2},
+                       {"epoch": 0.6, "train_loss": float("nan"), "diverged": True}],
+           "final": {"diverged": True}}
+    assert S.last_sub_err(ok) == 0.2 and S.last_sub_err(bad) == 1.0
+    assert S.epochs_to(bad, 0.25) == (0.5, False)       # it got there before it diverged
+    assert S.epochs_to(bad, 0.1) == (0.6, True)         # never: its length, censored
