@@ -382,8 +382,8 @@ def parse_claims(text):
 
 def main(argv=None):
     import claims_report
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    # every option's default is None or False and its help says what that means
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--claims", default=None,
                    help="comma-separated claim numbers (default: all; quick: 1,2)")
     p.add_argument("--quick", action="store_true",

@@ -299,8 +299,8 @@ class Experiment:
 
 def main(argv=None):
     import transfer_report
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    # every option's default is None or False and its help says what that means
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="a few dozen images a class of the embedded Fashion-MNIST, 2 seeds, "
                         "n in {1,3,7}, 1 epoch; writes to a temporary folder unless --out")
