@@ -12,7 +12,12 @@ A *run* is (experiment, arm, config, seed). Its record is one JSON line in the e
 interrupted command skips what finished and does the rest. A line is appended (and flushed) only
 when its run has finished, so a kill mid-run loses only that run.
 
-Reports take every number from the records: ``mean_std`` and ``paired_verdict`` below.
+Every record carries, besides its config (the key), the fields a report needs to stand alone:
+``claim`` (the experiment), ``arm``, ``seed``, ``lr``, ``epochs`` (trained), ``train_images``,
+``test_images``, ``dataset`` (name and SHA-256 of every file read), ``init``, ``threshold`` (when
+used), ``momentum``, ``weight_decay``, ``schedule``, ``augment``, ``threads``, ``versions``
+(minidl commit, NumPy, Numba, Python) and the per-epoch ``history``. Reports take every number
+from the records; the verdict rule is verdict.py.
 
 Threads: the machine these were written on has 2 cores shared with other jobs, so one BLAS / Numba
 thread per process is the default (``MINIDL_EXPERIMENT_THREADS`` changes it). Import this module
@@ -87,6 +92,51 @@ def _changed(a, b):
 
 
 # -- records -------------------------------------------------------------------------------------
+# what every run's config must state (copied to the record's top level); "epochs" in the config
+# is the most a run may train, the record's "epochs" what it did
+REQUIRED = ("lr", "epochs", "train_images", "test_images", "dataset", "init", "threshold",
+            "momentum", "weight_decay", "schedule", "augment")
+
+
+def versions():
+    """The code a record was made with: minidl's commit, NumPy, Numba, Python."""
+    import platform
+    try:
+        import numba
+        nb = numba.__version__
+    except ImportError:   # pragma: no cover - numba is a dependency
+        nb = None
+    return {"minidl": code_commit(), "numpy": np.__version__, "numba": nb,
+            "python": platform.python_version()}
+
+
+def threads():
+    """The thread counts the run had: Numba's pool and the BLAS/OpenMP environment."""
+    out = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                          "NUMBA_NUM_THREADS")}
+    try:
+        import numba
+        out["numba"] = numba.get_num_threads()
+    except ImportError:   # pragma: no cover
+        pass
+    return out
+
+
+_hashes = {}
+
+
+def sha256(path):
+    """SHA-256 of a file (hex), computed once per process."""
+    path = os.path.abspath(path)
+    if path not in _hashes:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        _hashes[path] = h.hexdigest()
+    return _hashes[path]
+
+
 def run_key(experiment, arm, config, seed):
     """A stable key: the same settings give the same key in any process."""
     text = json.dumps([experiment, arm, config, seed], sort_keys=True, separators=(",", ":"))
@@ -115,15 +165,24 @@ class Records:
     def run(self, experiment, arm, config, seed, fn, log=print):
         """The record of (experiment, arm, config, seed): stored, or made now by ``fn()``.
 
-        ``fn()`` returns ``{"history": [...], "final": {...}}``; the rest is added here."""
+        ``fn()`` returns ``{"history": [...], "final": {...}}``; the rest is added here. The
+        config must hold every field of REQUIRED (the record copies them to its top level)."""
         key = run_key(experiment, arm, config, seed)
         if key in self.by_key:
             return self.by_key[key]
+        missing = [k for k in REQUIRED if k not in config]
+        if missing:
+            raise ValueError(f"Records.run({experiment}, {arm}): the config lacks {missing}")
         start = time.time()
         out = fn()
-        record = {"experiment": experiment, "arm": arm, "config": config, "seed": seed,
-                  "key": key, "history": out.get("history", []), "final": out["final"],
-                  "commit": code_commit(),
+        history = out.get("history", [])
+        record = {"experiment": experiment, "claim": experiment, "arm": arm, "config": config,
+                  "seed": seed, "key": key,
+                  **{k: config[k] for k in REQUIRED},
+                  "epochs": out.get("epochs", history[-1]["epoch"] if history else 0),
+                  "max_epochs": config["epochs"],
+                  "history": history, "final": out["final"],
+                  "commit": code_commit(), "versions": versions(), "threads": threads(),
                   "seconds": round(time.time() - start, 2),
                   "finished": datetime.datetime.now(datetime.timezone.utc)
                   .strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -134,7 +193,7 @@ class Records:
             os.fsync(f.fileno())
         self.by_key[key] = record
         summary = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                            for k, v in record["final"].items())
+                            for k, v in record["final"].items() if not isinstance(v, (list, dict)))
         log(f"[{record['finished']}] {experiment} {arm} seed {seed}: {summary} "
             f"({record['seconds']:.1f} s)", flush=True)
         return record
@@ -165,19 +224,30 @@ def fashion_root(data=None, quick=False):
                              "installed (apt-get install dataset-fashion-mnist)")
 
 
+def _idx_path(root, name):
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(root, candidate)
+        if os.path.isfile(path):
+            return path
+    raise FileNotFoundError(f"{name}[.gz] not found in {root}")
+
+
+IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte")
+
+
+def dataset_id(root, description):
+    """What a record says of its data: the description (which Fashion-MNIST), the number of
+    training and test images in the files, and the SHA-256 of each file read."""
+    files = {os.path.basename(_idx_path(root, n)): sha256(_idx_path(root, n)) for n in IDX_FILES}
+    return {"name": description, "files": files}
+
+
 def load_idx_split(root, train):
     """(images (N, 28, 28) uint8, labels (N,) int64) of one Fashion-MNIST/MNIST split."""
     stem = "train" if train else "t10k"
-
-    def find(name):
-        for candidate in (name, name + ".gz"):
-            path = os.path.join(root, candidate)
-            if os.path.isfile(path):
-                return path
-        raise FileNotFoundError(f"{name}[.gz] not found in {root}")
-
-    images = read_idx(find(f"{stem}-images-idx3-ubyte"))
-    labels = read_idx(find(f"{stem}-labels-idx1-ubyte")).astype(np.int64)
+    images = read_idx(_idx_path(root, f"{stem}-images-idx3-ubyte"))
+    labels = read_idx(_idx_path(root, f"{stem}-labels-idx1-ubyte")).astype(np.int64)
     return images, labels
 
 
@@ -208,29 +278,39 @@ def logits_of(out):
 
 
 def train(model, X, y, *, epochs, lr, seed, batch_size=64, momentum=0.9, weight_decay=5e-4,
-          lr_drop=0.75, augment=None, loss_fn=None, records_per_epoch=1, stop_below=None):
+          lr_drop=0.75, augment=None, loss_fn=None, records_per_epoch=1, stop_below=None,
+          evals=None, epoch_evals=None, plateau=None, stop=None):
     """Plain SGD on arrays. X (N, C, H, W) float32, y (N,) int64. Returns the history:
     ``records_per_epoch`` records per epoch, each the running training loss and error over its
-    stretch of batches (the error of the net as it trained, dropout on).
+    stretch of batches (the error of the net as it trained, dropout on), the learning rate, and
+    for each ``evals`` entry ``name: (X, y)`` the eval-mode error ``name`` on that set
+    (``epoch_evals``: the same, only in each epoch's last record).
 
-    lr is divided by 10 after ``lr_drop`` of the epochs; only parameters with requires_grad are
-    given to SGD (frozen ones stay as they are). ``augment(batch, rng)`` changes each batch.
-    ``stop_below``: stop once a stretch's training error is below it (time-to-threshold runs).
-    A non-finite loss stops the run (history's last record says ``diverged``).
+    Schedules: ``lr_drop`` f divides lr by 10 from epoch ceil(f · epochs) on (None: constant);
+    ``plateau = dict(on=name, patience=p, drops=k)`` instead divides it by 10 when the eval
+    error ``name`` (measured at each epoch's end) has not fallen below its best for p epochs,
+    and stops at the (k + 1)-th such plateau or after ``epochs``: the papers' "divide by 10 when
+    the validation error stops improving". Only parameters with requires_grad are given to SGD.
+    ``augment(batch, rng)`` changes each batch. ``stop_below``: stop once a stretch's running
+    training error is below it; ``stop(history)``: stop when it returns True (checked at each
+    record). A non-finite loss stops the run (history's last record says ``diverged``).
     """
     params = [p for p in model.parameters() if p.requires_grad]
     opt = SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
     rng = np.random.default_rng(seed)
     loss_fn = loss_fn or (lambda out, t: F.cross_entropy(logits_of(out), t))
+    evals = evals or {}
     history = []
     n = len(X)
     steps = math.ceil(n / batch_size)
     cuts = {round(steps * k / records_per_epoch) for k in range(1, records_per_epoch + 1)}
-    drop_epoch = math.ceil(epochs * lr_drop) if lr_drop else None
+    drop_epoch = math.ceil(epochs * lr_drop) if (lr_drop and not plateau) else None
+    best, waited, drops, current = float("inf"), 0, 0, lr
     for epoch in range(epochs):
         if drop_epoch is not None and epoch == drop_epoch:
-            for g in opt.param_groups:
-                g["lr"] = lr / 10
+            current = lr / 10
+        for g in opt.param_groups:
+            g["lr"] = current
         model.train()
         order = rng.permutation(n)
         loss_sum = err_sum = seen = 0.0
@@ -245,7 +325,7 @@ def train(model, X, y, *, epochs, lr, seed, batch_size=64, momentum=0.9, weight_
             value = float(loss.item())
             if not math.isfinite(value):
                 history.append({"epoch": round(epoch + (step + 1) / steps, 4),
-                                "train_loss": value, "train_err": float("nan"),
+                                "train_loss": value, "train_err": float("nan"), "lr": current,
                                 "diverged": True})
                 return history
             opt.zero_grad()
@@ -256,11 +336,29 @@ def train(model, X, y, *, epochs, lr, seed, batch_size=64, momentum=0.9, weight_
             err_sum += float((pred != y[idx]).sum())
             seen += len(idx)
             if step + 1 in cuts:
-                history.append({"epoch": round(epoch + (step + 1) / steps, 4),
-                                "train_loss": loss_sum / seen, "train_err": err_sum / seen})
+                h = {"epoch": round(epoch + (step + 1) / steps, 4),
+                     "train_loss": loss_sum / seen, "train_err": err_sum / seen, "lr": current}
+                last = step + 1 == steps
+                for name, (Xe, ye) in list(evals.items()) + (list((epoch_evals or {}).items())
+                                                             if last else []):
+                    h[name] = 1 - evaluate(model, Xe, ye)
+                history.append(h)
                 loss_sum = err_sum = seen = 0.0
-                if stop_below is not None and history[-1]["train_err"] < stop_below:
+                if stop_below is not None and h["train_err"] < stop_below:
                     return history
+                if stop is not None and stop(history):
+                    return history
+        if plateau:
+            value = history[-1][plateau["on"]]
+            if value < best:
+                best, waited = value, 0
+            else:
+                waited += 1
+                if waited >= plateau["patience"]:
+                    if drops >= plateau["drops"]:
+                        history[-1]["plateau_stop"] = True
+                        return history
+                    drops, waited, current = drops + 1, 0, current / 10
     return history
 
 
@@ -303,30 +401,6 @@ def fmt(mean, std, n, scale=100.0, digits=1):
     if n == 0 or not math.isfinite(mean):
         return "—"
     return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
-
-
-VERDICT_RULE = (
-    "For each claim a per-seed *paired difference* d_s is computed (the two arms share seed s: "
-    "same initial weights where shapes allow, same data order, same dropout stream). With n "
-    "seeds, mean m and sample standard deviation sd (ddof = 1), the standard error is "
-    "se = sd / √n. The verdict is **reproduced** when m has the paper's sign and |m| > 2·se, "
-    "**not reproduced** when m has the opposite sign and |m| > 2·se, and **inconclusive** "
-    "otherwise (the difference is within twice its standard error over seeds, or fewer than 2 "
-    "seeds finished). |m| > 2·se is a paired t statistic above 2 (for 3 seeds, about a "
-    "one-sided p < 0.1): a lenient bar, chosen because 3 seeds is what the time allows.")
-
-
-def paired_verdict(diffs, sign=+1):
-    """(verdict, m, se, n) for per-seed paired differences; `sign` is the paper's direction
-    (+1: the difference should be positive)."""
-    d = np.array([x for x in diffs if x is not None and math.isfinite(x)], dtype=np.float64)
-    n = len(d)
-    if n < 2:
-        return "inconclusive", float(d.mean()) if n else float("nan"), float("nan"), n
-    m, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(n))
-    if abs(m) > 2 * se and m != 0:
-        return ("reproduced" if m * sign > 0 else "not reproduced"), m, se, n
-    return "inconclusive", m, se, n
 
 
 def paired(records_a, records_b, metric):

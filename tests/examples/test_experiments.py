@@ -24,6 +24,9 @@ from minidl.data.transforms.resize import resize_bilinear  # noqa: E402
 def test_records_skip_finished_runs_and_survive_a_cut_line(tmp_path):
     path = tmp_path / "records.jsonl"
     calls = []
+    base = dict(epochs=1, train_images=10, test_images=5, dataset={"name": "x", "files": {}},
+                init="kaiming", threshold=None, momentum=0.9, weight_decay=0.0,
+                schedule={"kind": "constant"}, augment=None)
 
     def fn():
         calls.append(1)
@@ -31,38 +34,52 @@ def test_records_skip_finished_runs_and_survive_a_cut_line(tmp_path):
                 "final": {"test_top1": 0.75}}
 
     rec = runner.Records(path)
-    first = rec.run("exp", "arm", {"lr": 0.1}, 0, fn, log=lambda *a, **k: None)
-    rec.run("exp", "arm", {"lr": 0.1}, 0, fn, log=lambda *a, **k: None)
+    first = rec.run("exp", "arm", dict(base, lr=0.1), 0, fn, log=lambda *a, **k: None)
+    rec.run("exp", "arm", dict(base, lr=0.1), 0, fn, log=lambda *a, **k: None)
     assert len(calls) == 1
-    rec.run("exp", "arm", {"lr": 0.1}, 1, fn, log=lambda *a, **k: None)   # another seed: runs
-    rec.run("exp", "arm", {"lr": 0.2}, 0, fn, log=lambda *a, **k: None)   # another config: runs
+    rec.run("exp", "arm", dict(base, lr=0.1), 1, fn, log=lambda *a, **k: None)   # another seed: runs
+    rec.run("exp", "arm", dict(base, lr=0.2), 0, fn, log=lambda *a, **k: None)   # another config: runs
     assert len(calls) == 3
     with open(path, "a") as f:
         f.write('{"experiment": "exp", "arm"')                          # a run killed mid-write
     again = runner.Records(path)
     assert len(again.by_key) == 3
-    assert again.get("exp", "arm", {"lr": 0.1}, 0)["final"] == first["final"]
-    again.run("exp", "arm", {"lr": 0.1}, 0, fn, log=lambda *a, **k: None)
+    assert again.get("exp", "arm", dict(base, lr=0.1), 0)["final"] == first["final"]
+    again.run("exp", "arm", dict(base, lr=0.1), 0, fn, log=lambda *a, **k: None)
     assert len(calls) == 3
     assert len(again.select("exp", lr=0.1)) == 2
 
 
-def test_mean_std_and_the_verdict_rule():
+def test_mean_std_and_paired():
     m, s, n = runner.mean_std([0.1, 0.2, 0.3, float("nan")])
     assert (round(m, 10), round(s, 10), n) == (0.2, 0.1, 3)
     assert runner.mean_std([0.5])[1:] == (0.0, 1)
-    # mean 2, sd 0.1, se 0.0577: decisive either way
-    assert runner.paired_verdict([1.9, 2.0, 2.1], +1)[0] == "reproduced"
-    assert runner.paired_verdict([1.9, 2.0, 2.1], -1)[0] == "not reproduced"
-    # mean 0.1, sd 1: within the spread
-    assert runner.paired_verdict([-0.9, 0.1, 1.1], +1)[0] == "inconclusive"
-    assert runner.paired_verdict([5.0], +1)[0] == "inconclusive"          # one seed
-    # the boundary: |m| must exceed 2 se strictly
-    d = [1.0, 2.0, 3.0]                                                   # m 2, se 0.577
-    verdict, m, se, n = runner.paired_verdict(d, +1)
-    assert verdict == "reproduced" and math.isclose(se, 1 / math.sqrt(3)) and n == 3
     assert runner.paired([{"seed": 0, "v": 1}, {"seed": 1, "v": 2}],
                          [{"seed": 1, "v": 5}, {"seed": 2, "v": 9}], lambda r: r["v"]) == [3]
+
+
+def test_records_refuse_a_config_without_the_required_fields(tmp_path):
+    rec = runner.Records(tmp_path / "records.jsonl")
+    with pytest.raises(ValueError, match="lacks"):
+        rec.run("exp", "arm", {"lr": 0.1}, 0, lambda: {"final": {}}, log=lambda *a, **k: None)
+
+
+def test_plateau_schedule_divides_the_rate_and_stops():
+    """A validation error that never improves after epoch 0: lr / 10 after `patience` epochs,
+    at most `drops` times, then the run stops at the next plateau."""
+    minidl.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 3))
+    X = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    y = np.arange(16) % 3
+    Xv = np.zeros((6, 4), np.float32)           # the same prediction for all: error fixed
+    yv = np.array([0, 1, 2, 0, 1, 2])
+    h = runner.train(net, X, y, epochs=20, lr=0.1, seed=0, batch_size=8, lr_drop=None,
+                     epoch_evals={"val_err": (Xv, yv)}, evals={"sub": (X[:4], y[:4])},
+                     plateau=dict(on="val_err", patience=2, drops=1))
+    # val error 4/6 whatever the net: best at epoch 0; epochs 1, 2 without a new best -> lr / 10
+    # from epoch 3; epochs 3, 4 without -> the second plateau, past `drops`: stop after epoch 4
+    assert [r["lr"] for r in h] == [0.1, 0.1, 0.1, 0.01, 0.01]
+    assert h[-1].get("plateau_stop") and "val_err" in h[0] and "sub" in h[0]
 
 
 def test_train_updates_only_parameters_that_require_grad():
@@ -74,8 +91,11 @@ def test_train_updates_only_parameters_that_require_grad():
     X = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
     y = np.arange(40) % 3
     history = runner.train(net, X, y, epochs=2, lr=0.1, seed=0, batch_size=8,
-                           records_per_epoch=2)
+                           records_per_epoch=2, evals={"sub": (X[:10], y[:10])},
+                           epoch_evals={"val": (X[10:], y[10:])})
     assert [h["epoch"] for h in history] == [0.4, 1.0, 1.4, 2.0]   # 5 steps an epoch, cut after 2 and 5
+    assert all("sub" in h for h in history)
+    assert ["val" in h for h in history] == [False, True, False, True]   # epoch ends only
     assert np.array_equal(net[0].weight.data, frozen)
     assert not np.allclose(net[2].weight.data, head)
     assert 0 <= runner.evaluate(net, X, y) <= 1
@@ -145,12 +165,37 @@ def test_claim_surgery_replaces_modules_in_place():
     assert net(minidl.Tensor(np.zeros((2, 1, 28, 28), np.float32))).shape == (2, 10)
 
 
-# -- the quick modes, end to end -----------------------------------------------------------------
+# -- the quick modes, end to end (the default suite runs them: seconds each) --------------------
 def _records(path):
     return [json.loads(line) for line in open(path, encoding="utf-8")]
 
 
-@pytest.mark.slow
+FIELDS = ("claim", "arm", "seed", "lr", "epochs", "train_images", "test_images", "dataset",
+          "init", "threshold", "momentum", "weight_decay", "schedule", "augment", "threads",
+          "versions", "history")
+
+
+def _check_fields(recs):
+    for r in recs:
+        missing = [k for k in FIELDS if k not in r]
+        assert not missing, (r["arm"], missing)
+        assert len(r["dataset"]["files"]) == 4
+        assert all(len(h) == 64 for h in r["dataset"]["files"].values())    # SHA-256 hex
+        assert set(r["versions"]) >= {"minidl", "numpy", "numba"}
+        assert r["history"] and "epoch" in r["history"][0]
+
+
+def _report_only_redraws(script, out, name):
+    before = (out / name).read_text()
+    pngs = {p.name: p.read_bytes() for p in (out / name.replace(".md", "")).glob("*.png")}
+    for p in (out / name.replace(".md", "")).glob("*.png"):
+        p.unlink()
+    (out / name).write_text("")
+    run_script(script, "--quick", "--out", out, "--report-only", timeout=300)
+    assert (out / name).read_text() == before
+    assert {p.name: p.read_bytes() for p in (out / name.replace(".md", "")).glob("*.png")} == pngs
+
+
 def test_transferability_quick_writes_the_report_from_its_records(tmp_path):
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
@@ -159,49 +204,62 @@ def test_transferability_quick_writes_the_report_from_its_records(tmp_path):
     report = (tmp_path / "transfer.md").read_text()
     assert (tmp_path / "transfer" / "transfer.png").read_bytes()[:8] == PNG
     recs = _records(tmp_path / "transfer" / "records.jsonl")
+    _check_fields(recs)
     arms = {r["arm"] for r in recs}
     assert arms == {"baseA", "baseB", "BnB", "AnB", "BnB+", "AnB+", "baseD", "AnD", "probe"}
-    assert "Missing runs" not in report
-    # the numbers in the report are the records' numbers
-    base_b = [r for r in recs if r["arm"] == "baseB" and r["config"]["split"] == "0-4|5-9"][0]
-    assert f"baseB {100 * base_b['final']['test_top1']:.1f} ± 0.0" in report
-    anb = {r["config"]["n"]: r["final"]["test_top1"] for r in recs
-           if r["arm"] == "AnB" and r["config"]["split"] == "0-4|5-9"}
-    row = re.search(r"^\| AnB \| (.*) \|$", report, re.M).group(1).split(" | ")
-    assert row == [f"{100 * anb[n]:.1f} ± 0.0" for n in sorted(anb)]
-    for word in ("reproduced", "inconclusive"):
-        assert word in report
-    # a rerun resumes: nothing is trained again
+    assert "the study is complete" in report
+    # equal halves, and baseB trained by the same schedule as every arm on B
+    sizes = {(r["config"]["target"], r["train_images"]) for r in recs if r["arm"] != "probe"}
+    assert ("A", 60) in sizes and ("B", 60) in sizes
+    base_b = [r for r in recs if r["arm"] == "baseB"]
+    assert all(r["schedule"] == base_b[0]["schedule"] for r in recs
+               if r["config"]["target"] == "B" and r["arm"] != "probe")
+    # the numbers in the report are the records' numbers (runs that failed are left out)
+    import transfer_report as TR
+    anb = {}
+    for r in recs:
+        if r["arm"] == "AnB" and r["config"]["target"] == "B" and not TR.failed(r):
+            anb.setdefault(r["config"]["n"], []).append(r["final"]["test_top1"])
+    row = re.search(r"^\| AnB \| (.*) \|$", report, re.M).group(1).split(" | ")[:3]
+    assert row == [runner.fmt(*runner.mean_std(anb.get(n, []))) for n in (1, 3, 7)]
+    assert "AnB+(n) − BnB+(n)" in report and "Holm" in report
+    # a rerun resumes: nothing is trained again; --report-only redraws byte for byte
     text = run_script("experiments/transferability.py", "--quick", "--out", tmp_path, timeout=600)
     assert " seed 0: " not in text
     assert len(_records(tmp_path / "transfer" / "records.jsonl")) == len(recs)
+    _report_only_redraws("experiments/transferability.py", tmp_path, "transfer.md")
 
 
-@pytest.mark.slow
 def test_paper_claims_quick_writes_the_report_from_its_records(tmp_path):
     pytest.importorskip("matplotlib")
     text = run_script("experiments/paper_claims.py", "--quick", "--out", tmp_path, timeout=600)
     assert "wrote" in text
     report = (tmp_path / "reproduction.md").read_text()
-    for claim in (1, 9):
+    for claim in (1, 2):
         assert f"## Claim {claim}:" in report
         assert (tmp_path / "reproduction" / f"claim{claim}.png").read_bytes()[:8] == PNG
-    assert "## Claim 2:" not in report
+    assert "## Claim 3:" not in report
     recs = _records(tmp_path / "reproduction" / "records.jsonl")
+    _check_fields(recs)
     assert {(r["experiment"], r["arm"]) for r in recs} == {
-        ("claim1", "relu"), ("claim1", "tanh"), ("claim9", "fixed S"),
-        ("claim9", "scale jittering")}
-    tanh = [r for r in recs if r["arm"] == "tanh"][0]
-    row = re.search(r"^\| tanh \| 1 \| (.*) \|$", report, re.M).group(1).split(" | ")
-    assert row[1] == f"{100 * tanh['final']['test_err']:.1f} ± 0.0"
-    jit = [r for r in recs if r["arm"] == "scale jittering"][0]
-    row = re.search(r"^\| scale jittering \| 1 \| (.*) \|$", report, re.M).group(1).split(" | ")
-    assert row == [f"{100 * jit['final'][k]:.1f} ± 0.0"
-                   for k in ("single_err", "multi_crop_err", "dense_err", "multi+dense_err")]
-    assert "**inconclusive**" in report     # one seed decides nothing, by the rule
+        ("claim1-sweep", "relu"), ("claim1-sweep", "tanh"), ("claim1", "relu"),
+        ("claim1", "tanh"), ("alexnet", "plain"), ("claim2", "no LRN")}
+    assert len([r for r in recs if r["experiment"] == "claim1-sweep"]) == 4   # 2 rates × 2
+    # claim 1: constant rate, no weight decay, eval-mode training error on the subset
+    for r in recs:
+        if r["experiment"].startswith("claim1"):
+            assert r["schedule"] == {"kind": "constant"} and r["weight_decay"] == 0.0
+            assert r["threshold"] == [0.25, 0.12] and "train_sub_err" in r["history"][0]
+    import claims_report as CR
+    no_lrn = [r["final"]["test_err"] for r in recs if r["arm"] == "no LRN" and not CR.failed(r)]
+    row = re.search(r"^\| no LRN \| 2 \(\d\) \| (.*) \|$", report, re.M).group(1).split(" | ")
+    assert row[0] == runner.fmt(*runner.mean_std(no_lrn))
+    assert "| 1 | full records | 4 of 4 |" in report     # 2 arms × 2 seeds (the sweep apart)
+    assert "| 2 | full records | 4 of 4 |" in report
     text = run_script("experiments/paper_claims.py", "--quick", "--out", tmp_path, timeout=600)
     assert " seed 0: " not in text
     assert len(_records(tmp_path / "reproduction" / "records.jsonl")) == len(recs)
+    _report_only_redraws("experiments/paper_claims.py", tmp_path, "reproduction.md")
 
 
 def test_paper_claims_rejects_unknown_claims(tmp_path):
@@ -226,3 +284,15 @@ def test_runner_sets_thread_counts_only_before_numpy_loads(numpy_first, expected
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == expected
+
+
+def test_claim1_sweep_reads_a_diverged_run_as_the_worst():
+    import claims_spec as S
+    ok = {"history": [{"epoch": 0.5, "train_sub_err": 0.3}, {"epoch": 1.0, "train_sub_err": 0.2}],
+          "final": {"diverged": False}}
+    bad = {"history": [{"epoch": 0.5, "train_sub_err": 0.2},
+                       {"epoch": 0.6, "train_loss": float("nan"), "diverged": True}],
+           "final": {"diverged": True}}
+    assert S.last_sub_err(ok) == 0.2 and S.last_sub_err(bad) == 1.0
+    assert S.epochs_to(bad, 0.25) == (0.5, False)       # it got there before it diverged
+    assert S.epochs_to(bad, 0.1) == (0.6, True)         # never: its length, censored
