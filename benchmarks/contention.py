@@ -56,13 +56,13 @@ def contention_figures(cfg):
         "Numba threads unchanged): a diagnosis, not a setting minidl makes.",
         ["net", "batch", "process", "quiet ms", "one core taken ms", "slowdown",
          "others' CPU / reruns"])
-    weights = os.path.join(cfg.tmp, "weights.npz")
     diagnosis = Worker("minidl", env={"OPENBLAS_NUM_THREADS": "1"},
                        label="minidl, OpenBLAS on 1 thread") if cfg.contention_diagnosis \
         else contextlib.nullcontext()
     with diagnosis as one:
         for arch in cfg.contention_nets:
             n = cfg.alexnet_batch if arch == "alexnet" else cfg.vgg_batch
+            weights = os.path.join(cfg.tmp, f"contention-weights-{arch}.npz")   # one per net
             spec = ("net", arch, n, "train", weights if cfg.torch else None)
             key = f"{arch}-contended"
             workers = [cfg.minidl] + ([cfg.torch_worker] if cfg.torch else []) + \

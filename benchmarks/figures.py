@@ -118,13 +118,13 @@ def net_figures(cfg):
         "runs are interleaved.",
         ["net", "batch", "work", "minidl ms", "PyTorch ms", "ratio", "goal",
          "others' CPU / reruns"])
-    weights = os.path.join(cfg.tmp, "weights.npz")
     checked = set()
     for number, arch, kind, goal in NET_FIGURES:
         if arch not in cfg.nets:
             continue
         n = cfg.alexnet_batch if arch == "alexnet" else cfg.vgg_batch
-        spec = ("net", arch, n, kind, weights if cfg.torch else None)
+        weights = os.path.join(cfg.tmp, f"weights-{arch}.npz")   # one file per net: the
+        spec = ("net", arch, n, kind, weights if cfg.torch else None)   # next one's is not reused
         key = f"{arch}-{kind}"
         workers = [cfg.minidl] + ([cfg.torch_worker] if cfg.torch else [])
         for w in workers:   # minidl first: it writes the weights PyTorch's net loads
