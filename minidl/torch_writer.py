@@ -1,6 +1,6 @@
 """``minidl.save(obj, "net.pth")``: PyTorch's zip format, written without torch or pickle.
 
-``torch.load(path, weights_only=True)`` reads what this writes; so does ``minidl.load``
+PyTorch reads what this writes (weights_only=True); so does ``minidl.load``
 (``minidl.torch_format``, the reader this mirrors). The archive, as ``torch.save`` (2.x)
 lays it out, `<name>` being the file's name without its suffix (``archive`` for a file object)::
 
