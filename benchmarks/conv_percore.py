@@ -19,6 +19,7 @@ import numpy as np
 
 from minidl.kernels.conv import cpu, percore_cpu
 from minidl.kernels.threads import cpu_threads
+from workloads import _torch_conv   # the suite's PyTorch conv step (benchmarks/ is on sys.path)
 
 # the layers auto gives to im2col in the suite's nets: (C, OC, k, stride, padding, groups, size)
 LAYERS = {"AlexNet conv1": (3, 96, 11, 4, 2, 1, 224), "AlexNet conv2": (96, 256, 5, 1, 2, 2, 27),
@@ -66,7 +67,7 @@ def main():
         fns = dict(zip(("cpu.py", "per-core", "per-core, whole images"),
                        _workloads(batch, *layer, first)))
         if torch is not None:
-            fns["PyTorch"] = _torch_step(torch, batch, *layer, first)
+            fns["PyTorch"] = _torch_conv(batch, *layer, first)
         times = {k: [] for k in fns}
         for f in fns.values():
             f()
@@ -84,23 +85,6 @@ def main():
                        f"per-core/PyTorch {med['per-core'] / med['PyTorch']:.2f}")
         print(f"{name} batch {batch}: {line}; {ratios}; load {os.getloadavg()[0]:.1f}",
               flush=True)
-
-
-def _torch_step(torch, N, C, OC, k, s, p, g, size, first):
-    rng = np.random.default_rng(0)
-    x = torch.from_numpy(rng.standard_normal((N, C, size, size), dtype=np.float32))
-    w = torch.from_numpy(rng.standard_normal((OC, C // g, k, k), dtype=np.float32) * 0.01)
-    b = torch.zeros(OC, requires_grad=True)
-    x.requires_grad_(not first)
-    w.requires_grad_()
-    with torch.no_grad():
-        shape = torch.nn.functional.conv2d(x, w, None, s, p, 1, g).shape
-    gy = torch.from_numpy(rng.standard_normal(tuple(shape), dtype=np.float32))
-
-    def step():
-        x.grad = w.grad = b.grad = None
-        torch.nn.functional.conv2d(x, w, b, s, p, 1, g).backward(gy)
-    return step
 
 
 if __name__ == "__main__":
