@@ -30,9 +30,9 @@ read once at import, else "auto"):
               the others (dilated, 1×1, 1×k, strided with another phase kernel) by im2col,
               since there is no other way to run them
     percore   auto's choice, except that the layers auto gives to im2col run im2col with one
-              image per core and OpenBLAS on one thread (`percore_cpu.py`; CPU arrays only):
-              the candidate for AlexNet's conv1 and conv2, not yet in `auto` unless
-              PERCORE_IN_AUTO below is True (benchmarks/NOTES.md)
+              image per core and OpenBLAS on one thread (`percore_cpu.py`; CPU arrays
+              only). `auto` does the same for batches of at least one image per core while
+              PERCORE_IN_AUTO below is True (it is: benchmarks/NOTES.md)
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
@@ -47,6 +47,7 @@ im2col is just as right), made only when a Winograd path was chosen.
 import numpy as np
 
 from .. import MODULES, current, module, select, target_for
+from ..threads import cpu_threads
 from .rewrites.blocks import BlockConv
 from .rewrites.phases import PhaseConv
 from .winograd_reference import supports
@@ -56,10 +57,12 @@ from .winograd_reference import supports
 MIN_CHANNELS = 64        # input and output channels per group (VGG conv1_1 has 3)
 MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; smaller maps
                          # waste more on the tiles that overhang an odd-sized output)
-# auto's im2col layers on CPU arrays by percore_cpu.py (one image per core) instead
-# of cpu.py. Measured only on a busy machine so far (benchmarks/NOTES.md: AlexNet's step 0.46×,
-# conv1/conv2 0.20-0.25× of cpu.py's time); True once a quiet machine confirms it.
-PERCORE_IN_AUTO = False
+# auto's im2col layers on CPU arrays by percore_cpu.py (one image per core) instead of
+# cpu.py, when the batch has an image for every core. Measured on a quiet machine (6 December
+# 2026, benchmarks/NOTES.md), fwd+bwd at the suite's batches: AlexNet conv1 98 ms against
+# cpu.py's 187, conv2 254 against 577, VGG-16 conv1_1 67 against 123; alexnet_small's
+# training step (28×28, batch 64) 0.78× auto's time with cpu.py.
+PERCORE_IN_AUTO = True
 
 
 def phase_kernel(kernel_size, stride):
@@ -71,8 +74,12 @@ def choose(x_shape, spec, algo=None):
     """'winograd', 'phases', 'blocks', 'percore' or 'im2col' for this layer under `algo`
     (default: the current ``use(conv_algo=...)``)."""
     algo = algo or current().conv_algo
-    if algo == "percore" or (algo == "auto" and PERCORE_IN_AUTO):
-        kind = _rule(x_shape, spec, "auto")    # auto's choice, its im2col layers per core
+    # auto's choice, its im2col layers per core; auto only with an image for every core (a
+    # smaller batch would leave cores idle, where cpu.py splits each image between them)
+    per_core = algo == "percore" or (algo == "auto" and PERCORE_IN_AUTO
+                                     and x_shape[0] >= cpu_threads())
+    if per_core:
+        kind = _rule(x_shape, spec, "auto")
         return "percore" if kind == "im2col" else kind
     return _rule(x_shape, spec, algo)
 
@@ -145,4 +152,7 @@ def algorithm_for(layer, x_shape):
     if len(x_shape) == 3:
         x_shape = (1,) + x_shape
     spec = getattr(layer, "spec", layer).at(x_shape)
-    return choose(x_shape, spec)
+    kind = choose(x_shape, spec)
+    if kind == "percore" and current().target == "reference":   # a CPU kernel only; with a
+        return "im2col"                     # CuPy array ("auto" target) cuda.py's im2col runs
+    return kind

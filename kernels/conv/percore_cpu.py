@@ -9,8 +9,9 @@ SGEMM rate), and every fork and join waits for the slowest core, which on a mach
 with other processes is the one they took. Here each core takes whole images, one after the
 other (`threads.run_chunks`: the next image goes to the first thread that is free):
 
-* an image's output rows in bands whose column buffer (`BAND_BYTES`) stays in the core's cache:
-  a serial im2col of the band, then its GEMMs on one thread, written straight into y[n];
+* an image's output rows in bands whose column buffer is at most `BAND_BYTES` (in practice
+  the whole image): a serial im2col of the band, then its GEMMs on one thread, written
+  straight into y[n];
 * backward: each thread sums the weight gradient of its images into its own (K, OC/groups)
   buffers (a fixed image-to-thread assignment, so the rounding is the same from run to run),
   and col2im's its images into gx[n], which no other thread touches; the threads' sums are
@@ -30,7 +31,11 @@ from numba import njit
 from ..threads import run_chunks, workspace
 from . import cpu
 
-BAND_BYTES = 1 << 20   # a band's column buffer, at most (one output row when a row is larger)
+# A band's column buffer, at most (one output row when a row is larger). 32 MiB: in practice a
+# whole image (AlexNet conv1 4.4 MB, conv2 7 MB, VGG-16 conv1_1 5.4 MB), whose one large GEMM
+# beat 1 MiB bands that stay in cache (quiet machine, fwd+bwd: conv1 98 against 105 ms, conv2
+# 254 against 300, benchmarks/NOTES.md).
+BAND_BYTES = 32 << 20
 
 
 def _serial(fn):

@@ -52,24 +52,34 @@ def test_float32_is_close_to_float64():
 
 def test_selected_by_conv_algo(monkeypatch):
     """percore: the layers auto runs by im2col (AlexNet's conv1) go to percore_cpu; those it
-    runs by Winograd (AlexNet's conv3) stay there."""
+    runs by Winograd (AlexNet's conv3) stay there. auto does the same for a batch with an
+    image for every core while PERCORE_IN_AUTO is on; a smaller batch runs cpu.py."""
     from minidl import kernels
-    from minidl.kernels.conv import dispatch, winograd_cpu
-    conv1 = np.zeros((1, 3, 224, 224), np.float32), (96, 3, 11, 11), 4, 2
-    conv3 = np.zeros((1, 256, 13, 13), np.float32), (384, 256, 3, 3), 1, 1
+    from minidl.kernels.conv import cpu, dispatch, winograd_cpu
+    from minidl.kernels.threads import cpu_threads
+    cores = cpu_threads()
+    conv1 = np.zeros((cores, 3, 224, 224), np.float32), (96, 3, 11, 11), 4, 2
+    conv3 = np.zeros((cores, 256, 13, 13), np.float32), (384, 256, 3, 3), 1, 1
     specs = {name: (x, make_spec(x.shape, w, s, p)) for name, (x, w, s, p) in
              (("conv1", conv1), ("conv3", conv3))}
+    one = np.zeros((1, 3, 224, 224), np.float32)
     with kernels.use(conv_algo="percore"):
         assert conv_kernels(*specs["conv1"]) is conv_percore
+        assert conv_kernels(one, specs["conv1"][1]) is conv_percore   # asked for: any batch
         assert conv_kernels(*specs["conv3"]) is winograd_cpu
         assert dispatch.choose(specs["conv1"][0].shape, specs["conv1"][1]) == "percore"
     with kernels.use(conv_algo="auto"):
-        assert conv_kernels(*specs["conv1"]) is not conv_percore
         monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", True)   # the switch NOTES.md names
         assert conv_kernels(*specs["conv1"]) is conv_percore
         assert conv_kernels(*specs["conv3"]) is winograd_cpu
+        if cores > 1:
+            assert conv_kernels(one, specs["conv1"][1]) is cpu
+        monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", False)
+        assert conv_kernels(*specs["conv1"]) is cpu
     with kernels.use(conv_algo="im2col"):
-        assert conv_kernels(*specs["conv1"]) is not conv_percore
+        assert conv_kernels(*specs["conv1"]) is cpu
+    with kernels.use(conv_algo="auto", target="reference"):   # a CPU kernel only
+        assert dispatch.algorithm_for(specs["conv1"][1], conv1[0].shape) == "im2col"
 
 
 def test_a_layer_computes_the_same_with_it():
