@@ -1,0 +1,152 @@
+"""2-D convolution on the CPU by a register-blocked direct loop: no column matrix, no BLAS.
+
+Same functions and shapes as `reference.py` (the convolution it computes is `naive.py`'s loop):
+
+    conv2d_forward(x (N, C, H, W), w (OC, C//groups, KH, KW), b (OC,) or None, spec)
+        -> y (N, OC, OH, OW)
+    conv2d_backward(gy (N, OC, OH, OW), x, w, spec, (need_x, need_w, need_b)) -> (gx, gw, gb)
+
+im2col copies each receptive field into a column matrix (AlexNet's conv1: 7.6 copies of every
+input pixel) and hands BLAS a matrix product whose inner dimension is short (363 for conv1,
+1200 for conv2): OpenBLAS runs those at 55-72% of its square-matrix rate. A direct
+convolution reads the input in place and keeps its partial sums in registers, as oneDNN does:
+
+    weights repacked as wp (groups, OCg/16, Cg, KH, KW, 16)   (16 output channels side by side)
+    for each image n, group g, pair of 16-channel blocks, output row oh, tile of Q columns:
+        acc (2 × Q × 16) = 0                            # 2*Q AVX-512 registers
+        for c, kh, kw:                                  # Cg*KH*KW steps
+            acc[p, q, :] += wp[g, block p, c, kh, kw, :] * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
+        y[n, block's channels, oh, ow0:ow0+Q] = acc + b
+
+Each step is 2 vector loads, Q broadcasts and 2Q fused multiply-adds (`simd.py`'s tile_fma:
+the tile is an SSA value, so the accumulators stay in registers for the whole c, kh, kw
+loop). The input is first copied with its padding (xp: zero rows and columns around it, and
+enough extra columns that the last tile of a row may overhang), so the loop has no bounds test.
+Channel counts that are not a multiple of 32 are padded with zero weights; the padded lanes
+are computed and not stored.
+
+Backward:
+* weight gradient, the same tile turned around: gy repacked as gyb (N, groups, OCg/16, OH*OW, 16),
+      acc[p, q, :] (a block p of output channels, q = kw) += gyb[n, g, p, oh*OW + ow, :]
+                                                          * xp[n, c, oh*sh + kh*dh, ow*sw + kw*dw]
+  summed over oh, ow for each (n, c, kh); images are split into NCHUNK fixed chunks, each with
+  its own partial sum, added in chunk order at the end (the same rounding however the threads
+  ran).
+* input gradient: for stride 1 it is a forward convolution of gy (padded by (K-1)*d - p) with
+  the kernel flipped and its in/out channels swapped, run by the same forward kernel; strided
+  layers take it from `percore_cpu.py` (im2col).
+* bias gradient: `bias_cpu.py`.
+
+Parallel: Numba's prange over (image, group, block pair) in forward and over (chunk, group,
+block group) for the weight gradient: each task owns its outputs, so nothing races.
+``minidl.kernels.use(conv_algo="direct")`` selects it (`dispatch.py`);
+benchmarks/conv_direct.py times it against `cpu.py`, `percore_cpu.py` and PyTorch.
+"""
+import numpy as np
+from numba import njit
+
+from ..threads import run_chunks
+from .bias_cpu import bias_grad
+from .simd import L, tile_add, tile_fma, tile_store, tile_zero
+
+NCHUNK = 4          # image chunks of the weight gradient (fixed: the sum's order never changes)
+FORWARD_Q = (9, 11)  # output columns per forward tile (the one that wastes fewer is used)
+
+
+def _tile_shape(P, Q):
+    return ((0,) * Q,) * P
+
+
+def _forward_tile(OW, OCg):
+    """(P, Q): blocks of 16 output channels and output columns per forward tile."""
+    Q = min(FORWARD_Q, key=lambda q: (-(-OW // q) * q, -q))
+    return (2 if OCg > L else 1), Q
+
+
+def _tasks(count):
+    return [(t, t + 1) for t in range(count)]
+
+
+def _pad_input(x, ph, pw, Hp, Wp):
+    """x (N, C, H, W) -> xp (N, C, Hp, Wp) with x at [ph:ph+H, pw:pw+W] and zeros around it."""
+    N, C, H, W = x.shape
+    xp = np.zeros((N, C, Hp, Wp), x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
+    return xp
+
+
+def _pack_weights(w, groups, NB):
+    """w (OC, Cg, KH, KW) -> wp (groups, NB, Cg, KH, KW, 16), output channels padded to NB*16."""
+    OC, Cg, KH, KW = w.shape
+    OCg = OC // groups
+    wg = np.zeros((groups, NB * L, Cg, KH, KW), w.dtype)
+    wg[:, :OCg] = w.reshape(groups, OCg, Cg, KH, KW)
+    return np.ascontiguousarray(wg.reshape(groups, NB, L, Cg, KH, KW).transpose(0, 1, 3, 4, 5, 2))
+
+
+@njit(cache=True, nogil=True)
+def _forward_tiles(xp, wp, b, y, sh, sw, dh, dw, shape, t0, t1):
+    """y[n, g*OCg + oc, oh, ow] = b + Σ_c,kh,kw wp[g, oc//16, c, kh, kw, oc%16]
+    * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw]: the module docstring's loop."""
+    N, C, Hp, Wp = xp.shape
+    G, NB, Cg, KH, KW, _ = wp.shape
+    _, OC, OH, OW = y.shape
+    OCg = OC // G
+    P, Q = len(shape), len(shape[0])
+    NP, nT = NB // P, (OW + Q - 1) // Q
+    xf, wf = xp.ravel(), wp.ravel()
+    bstride = Cg * KH * KW * L                      # from one block of 16 channels to the next
+    for t in range(t0, t1):     # task t: image n, group g, block pair bp
+        n, r = t // (G * NP), t % (G * NP)
+        g, bp = r // NP, r % NP
+        buf = np.empty(P * Q * L, xp.dtype)
+        w0 = (g * NB + bp * P) * bstride
+        for oh in range(OH):
+            for tq in range(nT):
+                ow0 = tq * Q
+                acc = tile_zero(shape, xf)
+                for c in range(Cg):
+                    xc = ((n * C + g * Cg + c) * Hp + oh * sh) * Wp + ow0 * sw
+                    wc = w0 + c * KH * KW * L
+                    for kh in range(KH):
+                        xr, wr = xc + kh * dh * Wp, wc + kh * KW * L
+                        for kw in range(KW):
+                            acc = tile_fma(acc, wf, wr + kw * L, bstride, xf, xr + kw * dw, sw)
+                tile_store(acc, buf, 0, Q * L)
+                m = min(Q, OW - ow0)
+                for p in range(P):
+                    for v in range(L):
+                        oc = (bp * P + p) * L + v
+                        if oc < OCg:
+                            o = g * OCg + oc
+                            bo = b[o]
+                            for q in range(m):
+                                y[n, o, oh, ow0 + q] = buf[(p * Q + q) * L + v] + bo
+
+
+def _forward(x, w, b, groups, stride, padding, dilation, OH, OW):
+    """The direct forward for any geometry given as pairs (padding >= 0)."""
+    N, C, H, W = x.shape
+    OC, Cg, KH, KW = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    P, Q = _forward_tile(OW, OC // groups)
+    NB = -(-(OC // groups) // (P * L)) * P
+    nT = -(-OW // Q)
+    Hp = H + 2 * ph
+    Wp = max(W + 2 * pw, (nT * Q - 1) * sw + (KW - 1) * dw + 1)
+    xp = _pad_input(x, ph, pw, Hp, Wp)
+    wp = _pack_weights(w, groups, NB)
+    b = np.zeros(OC, x.dtype) if b is None else np.ascontiguousarray(b, dtype=x.dtype)
+    y = np.empty((N, OC, OH, OW), x.dtype)
+    shape = _tile_shape(P, Q)
+    run_chunks(lambda t, t0, t1: _forward_tiles(xp, wp, b, y, sh, sw, dh, dw, shape, t0, t1),
+               _tasks(N * groups * (NB // P)))
+    return y
+
+
+def conv2d_forward(x, w, b, spec):
+    """y (N, OC, OH, OW) = conv(x (N, C, H, W), w (OC, C//groups, KH, KW)) + b."""
+    x = np.ascontiguousarray(x)
+    w = np.ascontiguousarray(w, dtype=x.dtype)
+    return _forward(x, w, b, spec.groups, spec.stride, spec.padding, spec.dilation,
+                    spec.OH, spec.OW)
