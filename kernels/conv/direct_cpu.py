@@ -150,3 +150,127 @@ def conv2d_forward(x, w, b, spec):
     w = np.ascontiguousarray(w, dtype=x.dtype)
     return _forward(x, w, b, spec.groups, spec.stride, spec.padding, spec.dilation,
                     spec.OH, spec.OW)
+
+
+# -- backward ------------------------------------------------------------------------------------
+
+def _weight_tile(KW, OCg):
+    """(P, Q) of the weight-gradient tile: P blocks of 16 output channels by Q kernel columns."""
+    return (4, 5) if KW <= 5 else (2, 11)
+
+
+@njit(cache=True, nogil=True)
+def _block_channels(gy, gyb, n0, n1):
+    """gyb[n, g, blk, p, v] = gy[n, g*OCg + blk*16 + v, p] for images [n0, n1), 0 past OCg.
+
+    gy (N, OC, OH*OW), gyb (N, groups, NB, OH*OW, 16); 64 pixels at a time, so the block of
+    gyb being written (64 × 16) stays in the L1 cache while 16 rows of gy are read into it.
+    """
+    N, OC, PP = gy.shape
+    _, G, NB, _, _ = gyb.shape
+    OCg = OC // G
+    for n in range(n0, n1):
+        for g in range(G):
+            for blk in range(NB):
+                for p0 in range(0, PP, 64):
+                    p1 = min(PP, p0 + 64)
+                    for v in range(L):
+                        oc = blk * L + v
+                        if oc < OCg:
+                            for p in range(p0, p1):
+                                gyb[n, g, blk, p, v] = gy[n, g * OCg + oc, p]
+                        else:
+                            for p in range(p0, p1):
+                                gyb[n, g, blk, p, v] = 0
+
+
+@njit(cache=True, nogil=True)
+def _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw, shape, t0, t1):
+    """parts[ch, g, blk, c, kh, kw, v] = Σ over the images n of chunk ch and all oh, ow of
+    gyb[n, g, blk, oh*OW + ow, v] * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw]."""
+    N, C, Hp, Wp = xp.shape
+    _, G, NB, PP, _ = gyb.shape
+    nchunk, _, _, Cg, KH, KWp, _ = parts.shape
+    P, Q = len(shape), len(shape[0])
+    NP = NB // P
+    xf, gf, pf = xp.ravel(), gyb.ravel(), parts.ravel()
+    pstride = Cg * KH * KWp * L                   # parts: from one block to the next
+    gstride = PP * L                              # gyb: likewise
+    for t in range(t0, t1):     # task t: chunk ch of the images, group g, P blocks from bp*P
+        ch, r = t // (G * NP), t % (G * NP)
+        g, bp = r // NP, r % NP
+        out0 = ((ch * G + g) * NB + bp * P) * pstride
+        for n in range(ch * N // nchunk, (ch + 1) * N // nchunk):
+            g0 = ((n * G + g) * NB + bp * P) * gstride
+            for c in range(Cg):
+                x0 = (n * C + g * Cg + c) * Hp
+                for kh in range(KH):
+                    for kq in range(KWp // Q):
+                        acc = tile_zero(shape, xf)
+                        for oh in range(OH):
+                            xr = (x0 + oh * sh + kh * dh) * Wp + kq * Q * dw
+                            gr = g0 + oh * OW * L
+                            for ow in range(OW):
+                                acc = tile_fma(acc, gf, gr + ow * L, gstride, xf, xr + ow * sw, dw)
+                        tile_add(acc, pf, out0 + ((c * KH + kh) * KWp + kq * Q) * L, pstride)
+
+
+def _weight_grad(gy, x, w, spec):
+    N, C, H, W = x.shape
+    OC, Cg, KH, KW = w.shape
+    G, OH, OW = spec.groups, spec.OH, spec.OW
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
+    OCg = OC // G
+    P, Q = _weight_tile(KW, OCg)
+    NB = -(-OCg // (P * L)) * P
+    KWp = -(-KW // Q) * Q
+    Wp = max(W + 2 * pw, (OW - 1) * sw + (KWp - 1) * dw + 1)
+    xp = _pad_input(x, ph, pw, H + 2 * ph, Wp)
+    gyb = np.empty((N, G, NB, OH * OW, L), gy.dtype)
+    run_chunks(lambda t, n0, n1: _block_channels(gy.reshape(N, OC, OH * OW), gyb, n0, n1),
+               _tasks(N))
+    nchunk = min(NCHUNK, N)
+    parts = np.zeros((nchunk, G, NB, Cg, KH, KWp, L), gy.dtype)
+    shape = _tile_shape(P, Q)
+    run_chunks(lambda t, t0, t1: _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw,
+                                                    shape, t0, t1),
+               _tasks(nchunk * G * (NB // P)))
+    total = parts[0]
+    for part in parts[1:]:          # in chunk order, whichever thread ran which chunk
+        total += part
+    gw = total.transpose(0, 1, 5, 2, 3, 4).reshape(G, NB * L, Cg, KH, KWp)[:, :OCg, :, :, :KW]
+    return np.ascontiguousarray(gw.reshape(OC, Cg, KH, KW))
+
+
+def _input_grad(gy, x, w, spec):
+    """gx (N, C, H, W): for stride 1, the forward convolution of gy with the flipped kernel,
+    its input and output channels swapped (padding (K-1)*d - p); else percore_cpu.py's."""
+    (sh, sw), (ph, pw), (dh, dw) = spec.stride, spec.padding, spec.dilation
+    OC, Cg, KH, KW = w.shape
+    qh, qw = (KH - 1) * dh - ph, (KW - 1) * dw - pw
+    if (sh, sw) != (1, 1) or min(qh, qw) < 0:
+        from . import percore_cpu
+        return percore_cpu.conv2d_backward(gy, x, w, spec, (True, False, False))[0]
+    G = spec.groups
+    OCg = OC // G
+    wt = w.reshape(G, OCg, Cg, KH, KW)[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4)
+    wt = np.ascontiguousarray(wt).reshape(G * Cg, OCg, KH, KW)
+    N, C, H, W = x.shape
+    return _forward(gy, wt, None, G, (1, 1), (qh, qw), (dh, dw), H, W)
+
+
+def conv2d_backward(gy, x, w, spec, needs):
+    """(gx, gw, gb) for gy (N, OC, OH, OW); `needs` = (need_x, need_w, need_b), and each
+    gradient is None when its flag is False."""
+    need_x, need_w, need_b = needs
+    x = np.ascontiguousarray(x)
+    gy = np.ascontiguousarray(gy, dtype=x.dtype)
+    w = np.ascontiguousarray(w, dtype=x.dtype)
+    gb = None
+    if need_b:
+        acc = np.zeros(spec.OC, np.float64)
+        bias_grad(gy.reshape(gy.shape[0], spec.OC, -1), acc)
+        gb = acc.astype(gy.dtype)
+    gw = _weight_grad(gy, x, w, spec) if need_w else None
+    gx = _input_grad(gy, x, w, spec) if need_x else None
+    return gx, gw, gb
