@@ -1,11 +1,13 @@
 """Which algorithm computes a convolution layer: im2col + GEMM, Winograd F(2×2, 3×3),
-Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`), or
-Winograd on 3×3 blocks of a larger kernel (`blocks.py`).
+Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`),
+Winograd on 3×3 blocks of a larger kernel (`blocks.py`), im2col one image per core
+(`percore_cpu.py`), or a register-blocked direct convolution (`direct_cpu.py`).
 
     conv_kernels(x, spec)           -> the module (or object) with conv2d_forward and
                                        conv2d_backward that runs this layer
-    algorithm_for(layer, x_shape)   -> "im2col", "winograd", "phases" or "blocks": what the
-                                       current settings run for a layer (nn.Conv2d or ConvSpec)
+    algorithm_for(layer, x_shape)   -> "im2col", "winograd", "phases", "blocks", "percore" or
+                                       "direct": what the current settings run for a layer
+                                       (nn.Conv2d or ConvSpec)
 
 im2col (`reference.py`, `cpu.py`, `cuda.py`) runs every layer. Winograd (`winograd_*.py`)
 runs 3×3 kernels with stride 1 and dilation 1 in 2.25× fewer multiply-adds, plus transforms
@@ -33,6 +35,10 @@ read once at import, else "auto"):
               image per core and OpenBLAS on one thread (`percore_cpu.py`; CPU arrays only):
               the candidate for AlexNet's conv1 and conv2, not yet in `auto` unless
               PERCORE_IN_AUTO below is True (benchmarks/NOTES.md)
+    direct    auto's choice, except that the layers auto gives to im2col (1×1 ones apart,
+              which cpu.py runs as plain GEMMs with no im2col) run by the register-blocked
+              direct convolution (`direct_cpu.py`; CPU arrays only), in `auto` too when
+              DIRECT_IN_AUTO below is True (benchmarks/NOTES.md, issue 25)
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
@@ -60,6 +66,10 @@ MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; 
 # of cpu.py. Measured only on a busy machine so far (benchmarks/NOTES.md: AlexNet's step 0.46×,
 # conv1/conv2 0.20-0.25× of cpu.py's time); True once a quiet machine confirms it.
 PERCORE_IN_AUTO = False
+# auto's im2col layers on CPU arrays by direct_cpu.py (register-blocked direct convolution)
+# instead; before PERCORE_IN_AUTO when both are True. Set from benchmarks/conv_direct.py's
+# interleaved measurement of AlexNet's conv1 and conv2 (benchmarks/NOTES.md, issue 25).
+DIRECT_IN_AUTO = False
 
 
 def phase_kernel(kernel_size, stride):
@@ -68,13 +78,22 @@ def phase_kernel(kernel_size, stride):
 
 
 def choose(x_shape, spec, algo=None):
-    """'winograd', 'phases', 'blocks', 'percore' or 'im2col' for this layer under `algo`
-    (default: the current ``use(conv_algo=...)``)."""
+    """'winograd', 'phases', 'blocks', 'percore', 'direct' or 'im2col' for this layer under
+    `algo` (default: the current ``use(conv_algo=...)``)."""
     algo = algo or current().conv_algo
-    if algo == "percore" or (algo == "auto" and PERCORE_IN_AUTO):
-        kind = _rule(x_shape, spec, "auto")    # auto's choice, its im2col layers per core
-        return "percore" if kind == "im2col" else kind
+    if algo == "auto":
+        algo = "direct" if DIRECT_IN_AUTO else "percore" if PERCORE_IN_AUTO else "auto"
+    if algo in ("percore", "direct"):
+        kind = _rule(x_shape, spec, "auto")    # auto's choice, its im2col layers replaced
+        if kind != "im2col" or (algo == "direct" and _is_pointwise(spec)):
+            return kind
+        return algo
     return _rule(x_shape, spec, algo)
+
+
+def _is_pointwise(spec):
+    """1×1, stride 1, no padding: cpu.py runs these as GEMMs on x itself (no im2col)."""
+    return (spec.KH, spec.KW) == (1, 1) and spec.stride == (1, 1) and spec.padding == (0, 0)
 
 
 def _rule(x_shape, spec, algo):
@@ -111,9 +130,9 @@ def conv_kernels(x, spec, w=None):
     if own is not None:
         return own
     kind = choose(x.shape, spec)
-    if kind == "percore":   # im2col's arithmetic (no non-finite check); a CPU kernel only,
-        target = target_for(x)               # elsewhere that target's im2col
-        return module("percore", target) if target == "cpu" else select("conv", x)
+    if kind in ("percore", "direct"):   # a direct sum like im2col's (no non-finite check);
+        target = target_for(x)           # CPU kernels only, elsewhere that target's im2col
+        return module(kind, target) if target == "cpu" else select("conv", x)
     if kind == "im2col" or not _all_finite(x, w):
         return select("conv", x)
     winograd = module("winograd", target_for(x))
@@ -129,15 +148,16 @@ def backward_kernels(kernels, gy):
     Winograd path when the output gradient holds ±Inf or NaN (see the module docstring)."""
     im2col = select("conv", gy)
     if kernels is im2col or current().modules.get("conv") is kernels or \
-            getattr(kernels, "__name__", None) == MODULES["percore", "cpu"] or _all_finite(gy):
+            getattr(kernels, "__name__", None) in (MODULES["percore", "cpu"],
+                                                   MODULES["direct", "cpu"]) or _all_finite(gy):
         return kernels
     return im2col
 
 
 def algorithm_for(layer, x_shape):
     """What the current settings run for `layer` (an nn.Conv2d, or a ConvSpec) on an input of
-    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases", "blocks" or
-    "percore", or, under ``use(conv=module)``, that module's ``__name__``."""
+    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases", "blocks",
+    "percore" or "direct", or, under ``use(conv=module)``, that module's ``__name__``."""
     own = current().modules.get("conv")
     if own is not None:
         return getattr(own, "__name__", type(own).__name__)
