@@ -1,9 +1,10 @@
 """AlexNet's conv1 and conv2 by `kernels/conv/direct_cpu.py` (a register-blocked direct
 convolution) against `cpu.py` (im2col, parallel), `percore_cpu.py` (im2col, one image per
-core) and PyTorch (oneDNN), forward alone and forward + backward.
+core) and PyTorch (oneDNN), forward alone and forward + backward; VGG-16's conv1_1 too, the
+other layer auto gives to im2col.
 
-    python benchmarks/conv_direct.py [--repeat 7] [--batch 32] [--layers conv1,conv2]
-                                     [--no-cpu] [--part fwd,fwdbwd]
+    python benchmarks/conv_direct.py [--repeat 7] [--batch 32] [--vgg-batch 8] [--no-cpu]
+                                     [--layers conv1,conv2,conv1_1] [--part fwd,fwdbwd]
 
 Backward as the autograd node calls it: no input gradient for conv1 (a net's first layer),
 all three for conv2. The contenders run interleaved (a b c d a b c d ...), so every ratio
@@ -27,7 +28,8 @@ from workloads import _torch_conv  # noqa: E402  (the suite's PyTorch conv step 
 # (C, OC, k, stride, padding, groups, size, first layer)
 LAYERS = {"AlexNet conv1": (3, 96, 11, 4, 2, 1, 224, True),
           "AlexNet conv1 (64 ch)": (3, 64, 11, 4, 2, 1, 224, True),
-          "AlexNet conv2": (96, 256, 5, 1, 2, 2, 27, False)}
+          "AlexNet conv2": (96, 256, 5, 1, 2, 2, 27, False),
+          "VGG-16 conv1_1": (3, 64, 3, 1, 1, 1, 224, True)}   # auto's other im2col layer
 
 
 def _inputs(N, C, OC, k, s, p, g, size, first):
@@ -77,8 +79,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--batch", type=int, default=32, help="AlexNet's batch (the suite's)")
+    ap.add_argument("--vgg-batch", type=int, default=8, help="VGG-16's batch (the suite's)")
     ap.add_argument("--layers", default="conv1,conv2",
-                    help="comma-separated parts of layer names (default: conv1,conv2)")
+                    help="comma-separated parts of layer names (VGG-16's conv1_1 also matches "
+                         "conv1; add 64 for AlexNet conv1 with 64 channels)")
     ap.add_argument("--part", default="fwd,fwdbwd", help="fwd, fwdbwd or both")
     ap.add_argument("--no-cpu", action="store_true", help="leave cpu.py out (slow under load)")
     args = ap.parse_args()
@@ -93,7 +97,8 @@ def main():
             continue
         if "(64" in name and "64" not in args.layers:
             continue
-        x, w, b, gy, spec, needs = _inputs(args.batch, *layer)
+        batch = args.vgg_batch if name.startswith("VGG") else args.batch
+        x, w, b, gy, spec, needs = _inputs(batch, *layer)
         if torch is not None:
             _check(x, w, b, gy, spec, needs)
         for part in args.part.split(","):
@@ -103,7 +108,7 @@ def main():
                 mods["cpu.py"] = cpu
             fns = {k: _minidl(m, x, w, b, gy, spec, needs, backward) for k, m in mods.items()}
             if torch is not None:
-                fns["PyTorch"] = (_torch_conv(args.batch, *layer) if backward
+                fns["PyTorch"] = (_torch_conv(batch, *layer) if backward
                                   else _torch_forward(x, w, b, spec))
             times = {k: [] for k in fns}
             for f in fns.values():
@@ -117,7 +122,7 @@ def main():
             line = ", ".join(f"{k} {1e3 * v:.0f} ms" for k, v in med.items())
             ratios = ", ".join(f"direct/{k} {med['direct'] / v:.2f}" for k, v in med.items()
                                if k != "direct")
-            print(f"{name} batch {args.batch} {part}: {line}; {ratios}; "
+            print(f"{name} batch {batch} {part}: {line}; {ratios}; "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
 
 

@@ -51,6 +51,8 @@ from .simd import L, tile_add, tile_fma, tile_store, tile_zero
 
 NCHUNK = 4          # image chunks of the weight gradient (fixed: the sum's order never changes)
 FORWARD_Q = (9, 14)  # output columns per forward tile (the one that wastes fewer is used)
+WEIGHT_Q = (3, 5, 7, 11)   # kernel columns per weight-gradient tile
+BAND_BYTES = 256 << 10     # the weight gradient's band of gy (its rows stay in the L2 cache)
 
 
 def _tile_shape(P, Q):
@@ -169,8 +171,11 @@ def conv2d_forward(x, w, b, spec):
 # -- backward ------------------------------------------------------------------------------------
 
 def _weight_tile(KW, OCg):
-    """(P, Q) of the weight-gradient tile: P blocks of 16 output channels by Q kernel columns."""
-    return (4, 5) if KW <= 5 else (2, 11)
+    """(P, Q) of the weight-gradient tile: P blocks of 16 output channels by Q kernel columns,
+    Q the first of WEIGHT_Q that covers KW (wider kernels take several tiles), P as many
+    blocks as leave registers for the loads (P*Q + P + 1 <= 32)."""
+    Q = next((q for q in WEIGHT_Q if q >= KW), WEIGHT_Q[-1])
+    return (4 if Q <= 5 else 2), Q
 
 
 @njit(cache=True, nogil=True)
@@ -199,9 +204,12 @@ def _block_channels(gy, gyb, n0, n1):
 
 
 @njit(cache=True, nogil=True)
-def _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw, shape, t0, t1):
+def _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw, band, shape, t0, t1):
     """parts[ch, g, blk, c, kh, kw, v] = Σ over the images n of chunk ch and all oh, ow of
-    gyb[n, g, blk, oh*OW + ow, v] * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw]."""
+    gyb[n, g, blk, oh*OW + ow, v] * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw].
+
+    An image's output rows are taken `band` at a time: every (c, kh) sweeps the band's gy
+    (P blocks of 16 channels), which stays in the L2 cache from one sweep to the next."""
     N, C, Hp, Wp = xp.shape
     _, G, NB, PP, _ = gyb.shape
     nchunk, _, _, Cg, KH, KWp, _ = parts.shape
@@ -216,17 +224,20 @@ def _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw, shape, t0, t1):
         out0 = ((ch * G + g) * NB + bp * P) * pstride
         for n in range(ch * N // nchunk, (ch + 1) * N // nchunk):
             g0 = ((n * G + g) * NB + bp * P) * gstride
-            for c in range(Cg):
-                x0 = (n * C + g * Cg + c) * Hp
-                for kh in range(KH):
-                    for kq in range(KWp // Q):
-                        acc = tile_zero(shape, xf)
-                        for oh in range(OH):
-                            xr = (x0 + oh * sh + kh * dh) * Wp + kq * Q * dw
-                            gr = g0 + oh * OW * L
-                            for ow in range(OW):
-                                acc = tile_fma(acc, gf, gr + ow * L, gstride, xf, xr + ow * sw, dw)
-                        tile_add(acc, pf, out0 + ((c * KH + kh) * KWp + kq * Q) * L, pstride)
+            for oh0 in range(0, OH, band):
+                for c in range(Cg):
+                    x0 = (n * C + g * Cg + c) * Hp
+                    for kh in range(KH):
+                        for kq in range(KWp // Q):
+                            acc = tile_zero(shape, xf)
+                            for oh in range(oh0, min(OH, oh0 + band)):
+                                xr = (x0 + oh * sh + kh * dh) * Wp + kq * Q * dw
+                                gr = g0 + oh * OW * L
+                                for ow in range(OW):
+                                    acc = tile_fma(acc, gf, gr + ow * L, gstride,
+                                                   xf, xr + ow * sw, dw)
+                            tile_add(acc, pf, out0 + ((c * KH + kh) * KWp + kq * Q) * L,
+                                     pstride)
 
 
 def _weight_grad(gy, x, w, spec):
@@ -246,8 +257,9 @@ def _weight_grad(gy, x, w, spec):
     nchunk = min(NCHUNK, N)
     parts = np.zeros((nchunk, G, NB, Cg, KH, KWp, L), gy.dtype)
     shape = _tile_shape(P, Q)
+    band = max(1, BAND_BYTES // (OW * P * L * gy.itemsize))
     run_chunks(lambda t, t0, t1: _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw,
-                                                    shape, t0, t1),
+                                                    band, shape, t0, t1),
                _tasks(nchunk * G * (NB // P)))
     total = parts[0]
     for part in parts[1:]:          # in chunk order, whichever thread ran which chunk
