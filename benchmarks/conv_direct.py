@@ -5,6 +5,7 @@ other layer auto gives to im2col.
 
     python benchmarks/conv_direct.py [--repeat 7] [--batch 32] [--vgg-batch 8] [--no-cpu]
                                      [--layers conv1,conv2,conv1_1] [--part fwd,fwdbwd]
+    python benchmarks/conv_direct.py --steps alexnet,vgg16 [--repeat 7]
 
 Backward as the autograd node calls it: no input gradient for conv1 (a net's first layer),
 all three for conv2. The contenders run interleaved (a b c d a b c d ...), so every ratio
@@ -75,6 +76,32 @@ def _check(x, w, b, gy, spec, needs):
             assert err < 1e-4, f"direct_cpu's {name} differs from PyTorch's by {err:.1e}"
 
 
+def _steps(arch, batch, repeat):
+    """A whole training step of `arch` under conv_algo auto, percore and direct, interleaved
+    in one process (the same net and batch; `nets.py`'s step)."""
+    import nets
+    from minidl import kernels
+    net = nets.minidl_net(arch)
+    x, y = nets.batch(batch)
+    step = nets.minidl_train_step(net, x, y)
+    algos = ("auto", "percore", "direct")
+    times = {a: [] for a in algos}
+    for a in algos:
+        with kernels.use(conv_algo=a):
+            step()
+    for _ in range(repeat):
+        for a in algos:
+            with kernels.use(conv_algo=a):
+                t = time.perf_counter()
+                step()
+                times[a].append(time.perf_counter() - t)
+    med = {a: float(np.median(v)) for a, v in times.items()}
+    print(f"{arch} training step, batch {batch}: " +
+          ", ".join(f"{a} {1e3 * v:.0f} ms" for a, v in med.items()) +
+          f"; direct/auto {med['direct'] / med['auto']:.2f}, direct/percore "
+          f"{med['direct'] / med['percore']:.2f}; load {os.getloadavg()[0]:.1f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
@@ -85,7 +112,13 @@ def main():
                          "conv1; add 64 for AlexNet conv1 with 64 channels)")
     ap.add_argument("--part", default="fwd,fwdbwd", help="fwd, fwdbwd or both")
     ap.add_argument("--no-cpu", action="store_true", help="leave cpu.py out (slow under load)")
+    ap.add_argument("--steps", default="", help="instead: whole training steps of these "
+                    "nets (alexnet,vgg16) under conv_algo auto, percore and direct")
     args = ap.parse_args()
+    if args.steps:
+        for arch in args.steps.split(","):
+            _steps(arch, args.vgg_batch if arch.startswith("vgg") else args.batch, args.repeat)
+        return
     torch = None
     try:
         import torch

@@ -179,60 +179,61 @@ def _weight_tile(KW, OCg):
 
 
 @njit(cache=True, nogil=True)
-def _block_channels(gy, gyb, n0, n1):
-    """gyb[n, g, blk, p, v] = gy[n, g*OCg + blk*16 + v, p] for images [n0, n1), 0 past OCg.
-
-    gy (N, OC, OH*OW), gyb (N, groups, NB, OH*OW, 16); 64 pixels at a time, so the block of
-    gyb being written (64 × 16) stays in the L1 cache while 16 rows of gy are read into it.
-    """
-    N, OC, PP = gy.shape
-    _, G, NB, _, _ = gyb.shape
-    OCg = OC // G
-    for n in range(n0, n1):
-        for g in range(G):
-            for blk in range(NB):
-                for p0 in range(0, PP, 64):
-                    p1 = min(PP, p0 + 64)
-                    for v in range(L):
-                        oc = blk * L + v
-                        if oc < OCg:
-                            for p in range(p0, p1):
-                                gyb[n, g, blk, p, v] = gy[n, g * OCg + oc, p]
-                        else:
-                            for p in range(p0, p1):
-                                gyb[n, g, blk, p, v] = 0
+def _block_band(gy, n, c0, nblocks, r0, r1, gb):
+    """gb[(p*rows + r)*OW + ow, v] = gy[n, c0 + p*16 + v, r0 + r, ow] for the band's rows
+    r0 <= r0 + r < r1 (rows = len(gb) // (nblocks*OW*16)), 0 for channels past the group's
+    end (gy holds OCg of them from c0 on). 16 rows of gy go into each 16-wide row of gb."""
+    _, OC, OH, OW = gy.shape
+    rows = gb.shape[0] // (nblocks * OW)
+    for p in range(nblocks):
+        for v in range(L):
+            oc = c0 + p * L + v
+            for r in range(r1 - r0):
+                d = (p * rows + r) * OW
+                if oc < OC:
+                    for ow in range(OW):
+                        gb[d + ow, v] = gy[n, oc, r0 + r, ow]
+                else:
+                    for ow in range(OW):
+                        gb[d + ow, v] = 0
 
 
 @njit(cache=True, nogil=True)
-def _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw, band, shape, t0, t1):
+def _weight_grad_tiles(xp, gy, parts, sh, sw, dh, dw, band, shape, t0, t1):
     """parts[ch, g, blk, c, kh, kw, v] = Σ over the images n of chunk ch and all oh, ow of
-    gyb[n, g, blk, oh*OW + ow, v] * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw].
+    gy[n, g*OCg + blk*16 + v, oh, ow] * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw].
 
-    An image's output rows are taken `band` at a time: every (c, kh) sweeps the band's gy
-    (P blocks of 16 channels), which stays in the L2 cache from one sweep to the next."""
+    An image's output rows are taken `band` at a time: the band's gy, for the task's P blocks
+    of 16 channels, is first copied 16 channels side by side (`_block_band`, a buffer that
+    stays in the L2 cache), then every (c, kh) sweeps it with the register tile."""
     N, C, Hp, Wp = xp.shape
-    _, G, NB, PP, _ = gyb.shape
-    nchunk, _, _, Cg, KH, KWp, _ = parts.shape
+    _, OC, OH, OW = gy.shape
+    nchunk, G, NB, Cg, KH, KWp, _ = parts.shape
+    OCg = OC // G
     P, Q = len(shape), len(shape[0])
     NP = NB // P
-    xf, gf, pf = xp.ravel(), gyb.ravel(), parts.ravel()
+    xf, pf = xp.ravel(), parts.ravel()
+    gb = np.empty((P * band * OW, L), gy.dtype)
+    gf = gb.ravel()
     pstride = Cg * KH * KWp * L                   # parts: from one block to the next
-    gstride = PP * L                              # gyb: likewise
+    gstride = band * OW * L                       # gb: likewise
     for t in range(t0, t1):     # task t: chunk ch of the images, group g, P blocks from bp*P
         ch, r = t // (G * NP), t % (G * NP)
         g, bp = r // NP, r % NP
         out0 = ((ch * G + g) * NB + bp * P) * pstride
+        c0 = g * OCg + bp * P * L
         for n in range(ch * N // nchunk, (ch + 1) * N // nchunk):
-            g0 = ((n * G + g) * NB + bp * P) * gstride
             for oh0 in range(0, OH, band):
+                oh1 = min(OH, oh0 + band)
+                _block_band(gy[:, :(g + 1) * OCg], n, c0, P, oh0, oh1, gb)
                 for c in range(Cg):
                     x0 = (n * C + g * Cg + c) * Hp
                     for kh in range(KH):
                         for kq in range(KWp // Q):
                             acc = tile_zero(shape, xf)
-                            for oh in range(oh0, min(OH, oh0 + band)):
+                            for oh in range(oh0, oh1):
                                 xr = (x0 + oh * sh + kh * dh) * Wp + kq * Q * dw
-                                gr = g0 + oh * OW * L
+                                gr = (oh - oh0) * OW * L
                                 for ow in range(OW):
                                     acc = tile_fma(acc, gf, gr + ow * L, gstride,
                                                    xf, xr + ow * sw, dw)
@@ -251,15 +252,12 @@ def _weight_grad(gy, x, w, spec):
     KWp = -(-KW // Q) * Q
     Wp = max(W + 2 * pw, (OW - 1) * sw + (KWp - 1) * dw + 1)
     xp = _pad_input(x, ph, pw, H + 2 * ph, Wp)
-    gyb = np.empty((N, G, NB, OH * OW, L), gy.dtype)
-    run_chunks(lambda t, n0, n1: _block_channels(gy.reshape(N, OC, OH * OW), gyb, n0, n1),
-               _tasks(N))
     nchunk = min(NCHUNK, N)
     parts = np.zeros((nchunk, G, NB, Cg, KH, KWp, L), gy.dtype)
     shape = _tile_shape(P, Q)
-    band = max(1, BAND_BYTES // (OW * P * L * gy.itemsize))
-    run_chunks(lambda t, t0, t1: _weight_grad_tiles(xp, gyb, parts, OH, OW, sh, sw, dh, dw,
-                                                    band, shape, t0, t1),
+    band = max(1, min(OH, BAND_BYTES // (OW * P * L * gy.itemsize)))
+    run_chunks(lambda t, t0, t1: _weight_grad_tiles(xp, gy, parts, sh, sw, dh, dw, band,
+                                                    shape, t0, t1),
                _tasks(nchunk * G * (NB // P)))
     total = parts[0]
     for part in parts[1:]:          # in chunk order, whichever thread ran which chunk
