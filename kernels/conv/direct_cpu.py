@@ -100,8 +100,14 @@ def _forward_tiles(xp, wp, b, y, sh, sw, dh, dw, shape, t0, t1):
     P, Q = len(shape), len(shape[0])
     NP, nT = NB // P, (OW + Q - 1) // Q
     xf, wf = xp.ravel(), wp.ravel()
-    bstride = Cg * KH * KW * L                      # from one block of 16 channels to the next
-    for t in range(t0, t1):     # task t: image n, group g, block pair bp
+    K = Cg * KH * KW
+    bstride = K * L                                 # from one block of 16 channels to the next
+    offs = np.empty(K, np.int64)                    # step k = (c, kh, kw) reads x this far on
+    for c in range(Cg):
+        for kh in range(KH):
+            for kw in range(KW):
+                offs[(c * KH + kh) * KW + kw] = (c * Hp + kh * dh) * Wp + kw * dw
+    for t in range(t0, t1):     # task t: image n, group g, blocks from bp*P
         n, r = t // (G * NP), t % (G * NP)
         g, bp = r // NP, r % NP
         buf = np.empty(P * Q * L, xp.dtype)
@@ -110,13 +116,9 @@ def _forward_tiles(xp, wp, b, y, sh, sw, dh, dw, shape, t0, t1):
             for tq in range(nT):
                 ow0 = tq * Q
                 acc = tile_zero(shape, xf)
-                for c in range(Cg):
-                    xc = ((n * C + g * Cg + c) * Hp + oh * sh) * Wp + ow0 * sw
-                    wc = w0 + c * KH * KW * L
-                    for kh in range(KH):
-                        xr, wr = xc + kh * dh * Wp, wc + kh * KW * L
-                        for kw in range(KW):
-                            acc = tile_fma(acc, wf, wr + kw * L, bstride, xf, xr + kw * dw, sw)
+                x0 = ((n * C + g * Cg) * Hp + oh * sh) * Wp + ow0 * sw
+                for k in range(K):      # one loop over (c, kh, kw): no short inner loops
+                    acc = tile_fma(acc, wf, w0 + k * L, bstride, xf, x0 + offs[k], sw)
                 tile_store(acc, buf, 0, Q * L)
                 m = min(Q, OW - ow0)
                 for p in range(P):
