@@ -12,33 +12,36 @@ input pixel) and hands BLAS a matrix product whose inner dimension is short (363
 convolution reads the input in place and keeps its partial sums in registers, as oneDNN does:
 
     weights repacked as wp (groups, OCg/16, Cg, KH, KW, 16)   (16 output channels side by side)
-    for each image n, group g, pair of 16-channel blocks, output row oh, tile of Q columns:
-        acc (2 × Q × 16) = 0                            # 2*Q AVX-512 registers
-        for c, kh, kw:                                  # Cg*KH*KW steps
-            acc[p, q, :] += wp[g, block p, c, kh, kw, :] * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
+    for each image n, group g, block of 16 output channels, output row oh, tile of Q columns:
+        acc (Q × 16) = 0                                # Q AVX-512 registers
+        for k = (c, kh, kw):                            # Cg*KH*KW steps
+            acc[q, :] += wp[g, block, c, kh, kw, :] * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
         y[n, block's channels, oh, ow0:ow0+Q] = acc + b
 
-Each step is 2 vector loads, Q broadcasts and 2Q fused multiply-adds (`simd.py`'s tile_fma:
-the tile is an SSA value, so the accumulators stay in registers for the whole c, kh, kw
-loop). The input is first copied with its padding (xp: zero rows and columns around it, and
-enough extra columns that the last tile of a row may overhang), so the loop has no bounds test.
-Channel counts that are not a multiple of 32 are padded with zero weights; the padded lanes
-are computed and not stored.
+Each step is one vector load, Q broadcasts and Q fused multiply-adds (`simd.py`'s tile_fma:
+the tile is an SSA value, so the accumulators stay in registers for the whole loop over k;
+Q = 9 or 14, whichever wastes fewer columns of the row). The input is first copied with its
+padding (xp: zero rows and columns around it, and enough extra columns that the last tile of
+a row may overhang), so the loop has no bounds test. Channel counts that are not a multiple
+of 16 are padded with zero weights; the padded lanes are computed and not stored.
 
 Backward:
-* weight gradient, the same tile turned around: gy repacked as gyb (N, groups, OCg/16, OH*OW, 16),
-      acc[p, q, :] (a block p of output channels, q = kw) += gyb[n, g, p, oh*OW + ow, :]
-                                                          * xp[n, c, oh*sh + kh*dh, ow*sw + kw*dw]
-  summed over oh, ow for each (n, c, kh); images are split into NCHUNK fixed chunks, each with
-  its own partial sum, added in chunk order at the end (the same rounding however the threads
-  ran).
+* weight gradient, the same tile turned around (P blocks of 16 output channels by Q kernel
+  columns kw0 + q):
+      acc[p, q, :] += gy[n, channels of block p, oh, ow] * xp[n, c, oh*sh + kh*dh, ow*sw + (kw0 + q)*dw]
+  summed over a band of output rows for each (n, c, kh); the band's gy is first copied 16
+  channels side by side into a buffer that stays in the L2 cache. The images are split into
+  NCHUNK fixed chunks, each with its own partial sum, added in chunk order at the end (the
+  same rounding however the threads ran).
 * input gradient: for stride 1 it is a forward convolution of gy (padded by (K-1)*d - p) with
   the kernel flipped and its in/out channels swapped, run by the same forward kernel; strided
-  layers take it from `percore_cpu.py` (im2col).
+  layers (and a weight holding ±Inf or NaN) take it from `percore_cpu.py` (im2col).
 * bias gradient: `bias_cpu.py`.
 
-Parallel: Numba's prange over (image, group, block pair) in forward and over (chunk, group,
-block group) for the weight gradient: each task owns its outputs, so nothing races.
+Threads: one per core (`threads.run_chunks`), each taking the next task when it finishes one
+(forward: an (image, group, block); weight gradient: a (chunk, group, P blocks)); each task
+owns its outputs, so nothing races, and the serial kernels run without the GIL. Measured on
+AlexNet's conv1 and conv2 in benchmarks/NOTES.md (issue 25).
 ``minidl.kernels.use(conv_algo="direct")`` selects it (`dispatch.py`);
 benchmarks/conv_direct.py times it against `cpu.py`, `percore_cpu.py` and PyTorch.
 """
@@ -49,7 +52,7 @@ from ..threads import run_chunks
 from .bias_cpu import bias_grad
 from .simd import L, tile_add, tile_fma, tile_store, tile_zero
 
-NCHUNK = 4          # image chunks of the weight gradient (fixed: the sum's order never changes)
+NCHUNK = 8          # image chunks of the weight gradient (fixed: the sum's order never changes)
 FORWARD_Q = (9, 14)  # output columns per forward tile (the one that wastes fewer is used)
 WEIGHT_Q = (3, 5, 7, 11)   # kernel columns per weight-gradient tile
 BAND_BYTES = 256 << 10     # the weight gradient's band of gy (its rows stay in the L2 cache)
@@ -92,7 +95,8 @@ def _pack_weights(w, groups, NB):
 @njit(cache=True, nogil=True)
 def _forward_tiles(xp, wp, b, y, sh, sw, dh, dw, shape, t0, t1):
     """y[n, g*OCg + oc, oh, ow] = b + Σ_c,kh,kw wp[g, oc//16, c, kh, kw, oc%16]
-    * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw]: the module docstring's loop."""
+    * xp[n, g*Cg + c, oh*sh + kh*dh, ow*sw + kw*dw] (the module docstring's loop) for the
+    tasks [t0, t1): task t is image n, group g, blocks bp*P ... bp*P + P - 1."""
     N, C, Hp, Wp = xp.shape
     G, NB, Cg, KH, KW, _ = wp.shape
     _, OC, OH, OW = y.shape
