@@ -37,8 +37,10 @@ read once at import, else "auto"):
               PERCORE_IN_AUTO below is True (benchmarks/NOTES.md)
     direct    auto's choice, except that the layers auto gives to im2col (1×1 ones apart,
               which cpu.py runs as plain GEMMs with no im2col) run by the register-blocked
-              direct convolution (`direct_cpu.py`; CPU arrays only), in `auto` too when
-              DIRECT_IN_AUTO below is True (benchmarks/NOTES.md, issue 25)
+              direct convolution (`direct_cpu.py`; CPU arrays only), in `auto` too while
+              DIRECT_IN_AUTO below is True, as it is (benchmarks/NOTES.md, issue 25): on CPU
+              arrays `auto` runs Winograd's layers by Winograd, 1×1 layers by cpu.py's GEMMs
+              and every other layer by the direct loop
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
@@ -66,10 +68,12 @@ MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; 
 # of cpu.py. Measured only on a busy machine so far (benchmarks/NOTES.md: AlexNet's step 0.46×,
 # conv1/conv2 0.20-0.25× of cpu.py's time); True once a quiet machine confirms it.
 PERCORE_IN_AUTO = False
-# auto's im2col layers on CPU arrays by direct_cpu.py (register-blocked direct convolution)
-# instead; before PERCORE_IN_AUTO when both are True. Set from benchmarks/conv_direct.py's
-# interleaved measurement of AlexNet's conv1 and conv2 (benchmarks/NOTES.md, issue 25).
-DIRECT_IN_AUTO = False
+# auto's im2col layers on CPU arrays (1×1 ones apart) by direct_cpu.py (register-blocked
+# direct convolution) instead; before PERCORE_IN_AUTO when both are True. On because
+# benchmarks/conv_direct.py measured it faster than both cpu.py and percore on AlexNet's conv1
+# and conv2, fwd+bwd at batch 32, in every interleaved run (0.81-0.92× percore, 0.09-0.16×
+# cpu.py; busy 2-core machine, benchmarks/NOTES.md, issue 25). False gives im2col back.
+DIRECT_IN_AUTO = True
 
 
 def phase_kernel(kernel_size, stride):

@@ -85,6 +85,14 @@ def gradcheck_under_winograd(x, w, b, spec, kind):
             inputs)
 
 
+def auto_im2col():
+    """What ``conv_algo="auto"`` runs the layers its rule gives to im2col (1×1 ones apart):
+    "direct" while dispatch.DIRECT_IN_AUTO, "percore" while PERCORE_IN_AUTO, else "im2col"."""
+    from minidl.kernels.conv import dispatch
+    return "direct" if dispatch.DIRECT_IN_AUTO else "percore" if dispatch.PERCORE_IN_AUTO \
+        else "im2col"
+
+
 def pick(x_shape, w_shape, stride, dilation, groups):
     """What the dispatch picks for a layer of these shapes."""
     from minidl.kernels.conv import dispatch
