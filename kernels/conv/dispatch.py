@@ -38,9 +38,9 @@ read once at import, else "auto"):
     direct    auto's choice, except that the layers auto gives to im2col (1×1 ones apart,
               which cpu.py runs as plain GEMMs with no im2col) run by the register-blocked
               direct convolution (`direct_cpu.py`; CPU arrays only), in `auto` too while
-              DIRECT_IN_AUTO below is True, as it is (benchmarks/NOTES.md, issue 25): on CPU
-              arrays `auto` runs Winograd's layers by Winograd, 1×1 layers by cpu.py's GEMMs
-              and every other layer by the direct loop
+              DIRECT_IN_AUTO below is True, as it is, on a CPU with AVX-512
+              (benchmarks/NOTES.md, issue 25): there `auto` runs Winograd's layers by
+              Winograd, 1×1 layers by cpu.py's GEMMs and every other layer by the direct loop
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
@@ -52,6 +52,8 @@ NaN therefore runs by im2col: the results match PyTorch's non-finite pattern. Th
 sum over each array (a non-finite sum means a non-finite value, or a sum that overflowed, when
 im2col is just as right), made only when a Winograd path was chosen.
 """
+import functools
+
 import numpy as np
 
 from .. import MODULES, current, module, select, target_for
@@ -76,6 +78,23 @@ PERCORE_IN_AUTO = False
 DIRECT_IN_AUTO = True
 
 
+@functools.lru_cache(maxsize=None)
+def _wide_vectors():
+    """Does this CPU have AVX-512? direct_cpu.py's tiles are 16-lane vectors, one register
+    each there; with 256-bit registers a tile takes twice as many and spills out of them, so
+    `auto` keeps im2col on such machines (``use(conv_algo="direct")`` still runs it)."""
+    try:
+        from llvmlite import binding
+        return bool(binding.get_host_cpu_features().get("avx512f"))
+    except (ImportError, RuntimeError):
+        return False
+
+
+def direct_in_auto():
+    """Whether `auto` runs its im2col layers by direct_cpu.py: DIRECT_IN_AUTO on an AVX-512 CPU."""
+    return DIRECT_IN_AUTO and _wide_vectors()
+
+
 def phase_kernel(kernel_size, stride):
     """The kernel side of a strided layer's phase form: ceil(k / s) per dimension."""
     return tuple(-(-k // s) for k, s in zip(kernel_size, stride))
@@ -86,7 +105,7 @@ def choose(x_shape, spec, algo=None):
     `algo` (default: the current ``use(conv_algo=...)``)."""
     algo = algo or current().conv_algo
     if algo == "auto":
-        algo = "direct" if DIRECT_IN_AUTO else "percore" if PERCORE_IN_AUTO else "auto"
+        algo = "direct" if direct_in_auto() else "percore" if PERCORE_IN_AUTO else "auto"
     if algo in ("percore", "direct"):
         kind = _rule(x_shape, spec, "auto")    # auto's choice, its im2col layers replaced
         if kind != "im2col" or (algo == "direct" and _is_pointwise(spec)):

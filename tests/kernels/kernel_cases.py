@@ -87,9 +87,9 @@ def gradcheck_under_winograd(x, w, b, spec, kind):
 
 def auto_im2col():
     """What ``conv_algo="auto"`` runs the layers its rule gives to im2col (1×1 ones apart):
-    "direct" while dispatch.DIRECT_IN_AUTO, "percore" while PERCORE_IN_AUTO, else "im2col"."""
+    "direct" while dispatch.direct_in_auto(), "percore" while PERCORE_IN_AUTO, else "im2col"."""
     from minidl.kernels.conv import dispatch
-    return "direct" if dispatch.DIRECT_IN_AUTO else "percore" if dispatch.PERCORE_IN_AUTO \
+    return "direct" if dispatch.direct_in_auto() else "percore" if dispatch.PERCORE_IN_AUTO \
         else "im2col"
 
 

@@ -155,6 +155,9 @@ def test_selected_by_conv_algo(monkeypatch):
         assert conv_kernels(*specs["conv1"]) is cpu
         monkeypatch.setattr(dispatch, "DIRECT_IN_AUTO", True)   # the switch NOTES.md names
         monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", True)  # direct goes first
+        monkeypatch.setattr(dispatch, "_wide_vectors", lambda: False)    # no AVX-512
+        assert conv_kernels(*specs["conv1"]) is not direct_cpu
+        monkeypatch.setattr(dispatch, "_wide_vectors", lambda: True)
         assert conv_kernels(*specs["conv1"]) is direct_cpu
         assert conv_kernels(*specs["conv3"]) is winograd_cpu
     with kernels.use(conv_algo="im2col"):

@@ -131,7 +131,7 @@ def test_algorithm_for_a_layer_or_a_spec_and_in_the_summary():
     conv = nn.Conv2d(64, 64, 3, padding=1)
     assert algorithm_for(conv, (64, 56, 56)) == "winograd"
     assert algorithm_for(conv.spec, (8, 64, 56, 56)) == "winograd"
-    auto_im2col = "direct" if dispatch.DIRECT_IN_AUTO else "im2col"   # the switch's choice
+    auto_im2col = "direct" if dispatch.direct_in_auto() else "im2col"   # the switch's choice
     assert algorithm_for(conv, (64, 8, 8)) == auto_im2col           # too small to pay off
     assert algorithm_for(nn.Conv2d(3, 96, 11, stride=4), (3, 224, 224)) == auto_im2col
     with use(conv_algo="winograd"):
