@@ -180,7 +180,10 @@ def backward_kernels(kernels, gy):
 def algorithm_for(layer, x_shape):
     """What the current settings run for `layer` (an nn.Conv2d, or a ConvSpec) on an input of
     `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases", "blocks",
-    "percore" or "direct", or, under ``use(conv=module)``, that module's ``__name__``."""
+    "percore" or "direct", or, under ``use(conv=module)``, that module's ``__name__``.
+    percore and direct are CPU kernels: under ``use(target="reference"|"cuda")`` their layers
+    say "im2col", what runs there (with target "auto" the array's device decides, which a
+    shape does not tell: the answer is the CPU's)."""
     own = current().modules.get("conv")
     if own is not None:
         return getattr(own, "__name__", type(own).__name__)
@@ -188,4 +191,7 @@ def algorithm_for(layer, x_shape):
     if len(x_shape) == 3:
         x_shape = (1,) + x_shape
     spec = getattr(layer, "spec", layer).at(x_shape)
-    return choose(x_shape, spec)
+    kind = choose(x_shape, spec)
+    if kind in ("percore", "direct") and current().target in ("reference", "cuda"):
+        return "im2col"
+    return kind

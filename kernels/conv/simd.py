@@ -20,7 +20,8 @@ allocator, which LLVM cannot see through), so a loop `acc[j, v] += ...` loads an
 every accumulator on every step. A tile here is an SSA value of LLVM type [P*Q x <L x T>],
 which LLVM splits into P*Q vector registers carried around the loop: the accumulators never
 touch memory between `tile_zero` and `tile_store`. The direct convolution
-(`direct_cpu.py`) is the user.
+(`direct_cpu.py`) is the user. (Numba's on-disk cache watches only the file of the function
+it compiled: after changing this file, touch direct_cpu.py so that its kernels recompile.)
 """
 from llvmlite import ir
 from numba import types

@@ -150,6 +150,7 @@ def test_selected_by_conv_algo(monkeypatch):
         assert dispatch.algorithm_for(specs["conv2"][1], (1, 96, 27, 27)) == "direct"
         with kernels.use(target="reference"):      # CPU kernels only
             assert conv_kernels(*specs["conv1"]) is reference
+            assert dispatch.algorithm_for(specs["conv1"][1], (1, 3, 224, 224)) == "im2col"
     with kernels.use(conv_algo="auto"):
         monkeypatch.setattr(dispatch, "DIRECT_IN_AUTO", False)
         assert conv_kernels(*specs["conv1"]) is cpu
