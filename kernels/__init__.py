@@ -26,8 +26,9 @@ Which kernels run: ``use(...)``
 ``use`` is a context manager. Its settings hold for the current thread, until the block ends;
 blocks nest, an inner one changing only what it names. ``current()`` returns the settings in
 force. ``target``: "auto" (the array's device picks cpu.py or cuda.py), "reference", "cpu" or
-"cuda". ``conv_algo``: "auto" (the rule in ``conv/dispatch.py``), "im2col", "winograd" or
-"percore" (auto's im2col layers with one image per core, CPU only).
+"cuda". ``conv_algo``: "auto" (the rule in ``conv/dispatch.py``), "im2col", "winograd",
+"percore" (auto's im2col layers with one image per core, CPU only) or "direct" (auto's im2col
+layers by a register-blocked direct convolution, CPU only).
 A family's own module must have the same functions as that family's ``reference.py``; it runs
 for every array (whatever the device), and an own ``conv`` module runs every convolution layer
 (no Winograd).
@@ -46,7 +47,7 @@ from typing import Mapping, NamedTuple
 
 FAMILIES = ("conv", "relu", "lrn", "pool", "dropout")
 TARGETS = ("auto", "reference", "cpu", "cuda")
-CONV_ALGOS = ("auto", "im2col", "winograd", "percore")
+CONV_ALGOS = ("auto", "im2col", "winograd", "percore", "direct")
 
 # (family, target) -> the module, written out so a reader can find it; imported on first use
 # (a cuda.py loads numba.cuda, a cpu.py compiles or loads Numba kernels)
@@ -58,6 +59,7 @@ MODULES = {
     ("winograd", "cpu"): "minidl.kernels.conv.winograd_cpu",
     ("winograd", "cuda"): "minidl.kernels.conv.winograd_cuda",
     ("percore", "cpu"): "minidl.kernels.conv.percore_cpu",     # im2col, one image per core
+    ("direct", "cpu"): "minidl.kernels.conv.direct_cpu",       # direct, register-blocked
     ("relu", "reference"): "minidl.kernels.relu.reference",
     ("relu", "cpu"): "minidl.kernels.relu.cpu",
     ("relu", "cuda"): "minidl.kernels.relu.cuda",

@@ -1,11 +1,13 @@
 """Which algorithm computes a convolution layer: im2col + GEMM, Winograd F(2×2, 3×3),
-Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`), or
-Winograd on 3×3 blocks of a larger kernel (`blocks.py`).
+Winograd on the input's phases (a strided layer rewritten as a stride-1 one, `phases.py`),
+Winograd on 3×3 blocks of a larger kernel (`blocks.py`), im2col one image per core
+(`percore_cpu.py`), or a register-blocked direct convolution (`direct_cpu.py`).
 
     conv_kernels(x, spec)           -> the module (or object) with conv2d_forward and
                                        conv2d_backward that runs this layer
-    algorithm_for(layer, x_shape)   -> "im2col", "winograd", "phases" or "blocks": what the
-                                       current settings run for a layer (nn.Conv2d or ConvSpec)
+    algorithm_for(layer, x_shape)   -> "im2col", "winograd", "phases", "blocks", "percore" or
+                                       "direct": what the current settings run for a layer
+                                       (nn.Conv2d or ConvSpec)
 
 im2col (`reference.py`, `cpu.py`, `cuda.py`) runs every layer. Winograd (`winograd_*.py`)
 runs 3×3 kernels with stride 1 and dilation 1 in 2.25× fewer multiply-adds, plus transforms
@@ -31,8 +33,15 @@ read once at import, else "auto"):
               since there is no other way to run them
     percore   auto's choice, except that the layers auto gives to im2col run im2col with one
               image per core and OpenBLAS on one thread (`percore_cpu.py`; CPU arrays
-              only). `auto` does the same for batches of at least one image per core while
-              PERCORE_IN_AUTO below is True (it is: benchmarks/NOTES.md)
+              only). Where `auto` does not run `direct` (below), it does the same for
+              batches of at least one image per core while PERCORE_IN_AUTO below is True (it
+              is: benchmarks/NOTES.md)
+    direct    auto's choice, except that the layers auto gives to im2col (1×1 ones apart,
+              which cpu.py runs as plain GEMMs with no im2col) run by the register-blocked
+              direct convolution (`direct_cpu.py`; CPU arrays only), in `auto` too while
+              DIRECT_IN_AUTO below is True, as it is, on a CPU with AVX-512
+              (benchmarks/NOTES.md, issue 25): there `auto` runs Winograd's layers by
+              Winograd, 1×1 layers by cpu.py's GEMMs and every other layer by the direct loop
 The target follows ``minidl.kernels.select``: target "reference" gives `winograd_reference.py`,
 a CuPy array `winograd_cuda.py`. A conv module of one's own (``use(conv=...)``) runs every
 layer, whatever the algorithm.
@@ -44,6 +53,8 @@ NaN therefore runs by im2col: the results match PyTorch's non-finite pattern. Th
 sum over each array (a non-finite sum means a non-finite value, or a sum that overflowed, when
 im2col is just as right), made only when a Winograd path was chosen.
 """
+import functools
+
 import numpy as np
 
 from .. import MODULES, current, module, select, target_for
@@ -63,6 +74,29 @@ MIN_SIDE = 12            # input rows and columns (AlexNet's 13×13 still wins; 
 # cpu.py's 187, conv2 254 against 577, VGG-16 conv1_1 67 against 123; alexnet_small's
 # training step (28×28, batch 64) 0.78× auto's time with cpu.py.
 PERCORE_IN_AUTO = True
+# auto's im2col layers on CPU arrays (1×1 ones apart) by direct_cpu.py (register-blocked
+# direct convolution) instead, before PERCORE_IN_AUTO when both are True. On because
+# benchmarks/conv_direct.py measured it faster than both cpu.py and percore on AlexNet's conv1
+# and conv2, fwd+bwd at batch 32, in every interleaved run (0.81-0.92× percore, 0.09-0.16×
+# cpu.py; busy 2-core machine, benchmarks/NOTES.md, issue 25). False gives im2col back.
+DIRECT_IN_AUTO = True
+
+
+@functools.lru_cache(maxsize=None)
+def _wide_vectors():
+    """Does this CPU have AVX-512? direct_cpu.py's tiles are 16-lane vectors, one register
+    each there; with 256-bit registers a tile takes twice as many and spills out of them, so
+    `auto` keeps im2col on such machines (``use(conv_algo="direct")`` still runs it)."""
+    try:
+        from llvmlite import binding
+        return bool(binding.get_host_cpu_features().get("avx512f"))
+    except (ImportError, RuntimeError):
+        return False
+
+
+def direct_in_auto():
+    """Whether `auto` runs its im2col layers by direct_cpu.py: DIRECT_IN_AUTO on an AVX-512 CPU."""
+    return DIRECT_IN_AUTO and _wide_vectors()
 
 
 def phase_kernel(kernel_size, stride):
@@ -71,17 +105,28 @@ def phase_kernel(kernel_size, stride):
 
 
 def choose(x_shape, spec, algo=None):
-    """'winograd', 'phases', 'blocks', 'percore' or 'im2col' for this layer under `algo`
-    (default: the current ``use(conv_algo=...)``)."""
+    """'winograd', 'phases', 'blocks', 'percore', 'direct' or 'im2col' for this layer under
+    `algo` (default: the current ``use(conv_algo=...)``)."""
     algo = algo or current().conv_algo
-    # auto's choice, its im2col layers per core; auto only with an image for every core (a
-    # smaller batch would leave cores idle, where cpu.py splits each image between them)
-    per_core = algo == "percore" or (algo == "auto" and PERCORE_IN_AUTO
-                                     and x_shape[0] >= cpu_threads())
-    if per_core:
-        kind = _rule(x_shape, spec, "auto")
-        return "percore" if kind == "im2col" else kind
+    if algo == "auto":
+        # auto's im2col layers: by the direct loop on an AVX-512 CPU; else one image per core
+        # when the batch has an image for every core (a smaller batch would leave cores idle,
+        # where cpu.py splits each image between them)
+        if direct_in_auto():
+            algo = "direct"
+        elif PERCORE_IN_AUTO and x_shape[0] >= cpu_threads():
+            algo = "percore"
+    if algo in ("percore", "direct"):
+        kind = _rule(x_shape, spec, "auto")    # auto's choice, its im2col layers replaced
+        if kind != "im2col" or (algo == "direct" and _is_pointwise(spec)):
+            return kind
+        return algo
     return _rule(x_shape, spec, algo)
+
+
+def _is_pointwise(spec):
+    """1×1, stride 1, no padding: cpu.py runs these as GEMMs on x itself (no im2col)."""
+    return (spec.KH, spec.KW) == (1, 1) and spec.stride == (1, 1) and spec.padding == (0, 0)
 
 
 def _rule(x_shape, spec, algo):
@@ -118,9 +163,9 @@ def conv_kernels(x, spec, w=None):
     if own is not None:
         return own
     kind = choose(x.shape, spec)
-    if kind == "percore":   # im2col's arithmetic (no non-finite check); a CPU kernel only,
-        target = target_for(x)               # elsewhere that target's im2col
-        return module("percore", target) if target == "cpu" else select("conv", x)
+    if kind in ("percore", "direct"):   # a direct sum like im2col's (no non-finite check);
+        target = target_for(x)           # CPU kernels only, elsewhere that target's im2col
+        return module(kind, target) if target == "cpu" else select("conv", x)
     if kind == "im2col" or not _all_finite(x, w):
         return select("conv", x)
     winograd = module("winograd", target_for(x))
@@ -136,15 +181,19 @@ def backward_kernels(kernels, gy):
     Winograd path when the output gradient holds ±Inf or NaN (see the module docstring)."""
     im2col = select("conv", gy)
     if kernels is im2col or current().modules.get("conv") is kernels or \
-            getattr(kernels, "__name__", None) == MODULES["percore", "cpu"] or _all_finite(gy):
+            getattr(kernels, "__name__", None) in (MODULES["percore", "cpu"],
+                                                   MODULES["direct", "cpu"]) or _all_finite(gy):
         return kernels
     return im2col
 
 
 def algorithm_for(layer, x_shape):
     """What the current settings run for `layer` (an nn.Conv2d, or a ConvSpec) on an input of
-    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases", "blocks" or
-    "percore", or, under ``use(conv=module)``, that module's ``__name__``."""
+    `x_shape` ((N, C, H, W) or (C, H, W)): "im2col", "winograd", "phases", "blocks",
+    "percore" or "direct", or, under ``use(conv=module)``, that module's ``__name__``.
+    percore and direct are CPU kernels: under ``use(target="reference"|"cuda")`` their layers
+    say "im2col", what runs there (with target "auto" the array's device decides, which a
+    shape does not tell: the answer is the CPU's)."""
     own = current().modules.get("conv")
     if own is not None:
         return getattr(own, "__name__", type(own).__name__)
@@ -153,6 +202,6 @@ def algorithm_for(layer, x_shape):
         x_shape = (1,) + x_shape
     spec = getattr(layer, "spec", layer).at(x_shape)
     kind = choose(x_shape, spec)
-    if kind == "percore" and current().target == "reference":   # a CPU kernel only; with a
-        return "im2col"                     # CuPy array ("auto" target) cuda.py's im2col runs
+    if kind in ("percore", "direct") and current().target in ("reference", "cuda"):
+        return "im2col"
     return kind

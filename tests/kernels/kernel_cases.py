@@ -85,6 +85,17 @@ def gradcheck_under_winograd(x, w, b, spec, kind):
             inputs)
 
 
+def auto_im2col(batch=8):
+    """What ``conv_algo="auto"`` runs the layers its rule gives to im2col (1×1 ones apart) for
+    a batch of `batch` images: "direct" while dispatch.direct_in_auto(), "percore" while
+    PERCORE_IN_AUTO and the batch has an image for every core, else "im2col"."""
+    from minidl.kernels.conv import dispatch
+    from minidl.kernels.threads import cpu_threads
+    if dispatch.direct_in_auto():
+        return "direct"
+    return "percore" if dispatch.PERCORE_IN_AUTO and batch >= cpu_threads() else "im2col"
+
+
 def pick(x_shape, w_shape, stride, dilation, groups):
     """What the dispatch picks for a layer of these shapes."""
     from minidl.kernels.conv import dispatch

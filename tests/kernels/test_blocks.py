@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import minidl.kernels as kernels
 from kernel_cases import (alexnet_float32_errors, assert_close, assert_conv_equals_torch,
-                          conv2d_direct, gradcheck_under_winograd, kernels_for, pick)
+                          auto_im2col, conv2d_direct, gradcheck_under_winograd, kernels_for,
+                          pick)
 from minidl.kernels.conv import reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.rewrites import blocks
 from minidl.kernels.conv.spec import make_spec
@@ -84,8 +85,7 @@ def test_block_conv_equals_torch(case):
 
 def test_dispatch_rule():
     conv2 = ((32, 96, 27, 27), (256, 48, 5, 5), (1, 1), (1, 1), 2)
-    assert pick(*conv2) == "percore"   # auto: im2col, one image per core; blocks measured
-    #                                    1.57× slower than im2col there
+    assert pick(*conv2) == auto_im2col()     # auto: measured 1.57× slower than im2col there
     with kernels.use(conv_algo="winograd"):
         assert pick(*conv2) == "blocks"
         assert pick((8, 24, 27, 27), (64, 24, 7, 7), (1, 1), (1, 1), 1) == "blocks"

@@ -66,3 +66,18 @@ def test_an_inf_pixel_matches_pytorch():
         assert not np.isnan(y).any()
         assert np.array_equal(np.isposinf(y), np.isposinf(ref))
         assert np.array_equal(np.isneginf(y), np.isneginf(ref))
+
+
+@pytest.mark.parametrize("path", ["phases", "blocks"])    # AlexNet conv1's and conv2's kinds
+@pytest.mark.parametrize("where", ["input", "weight", "grad"])
+@pytest.mark.parametrize("bad", BAD, ids=["+inf", "-inf", "nan"])
+def test_direct_gives_im2cols_pattern(path, where, bad):
+    """conv_algo="direct" (kernels/conv/direct_cpu.py) sums directly too: the same pattern."""
+    x_shape, w_shape, stride, padding = LAYERS[path]
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    gy = rng.standard_normal(_conv(x, w, stride, padding, "im2col")[0].shape)
+    {"input": x, "weight": w, "grad": gy}[where].reshape(-1)[7] = bad
+    for a, b in zip(_conv(x, w, stride, padding, "direct", gy),
+                    _conv(x, w, stride, padding, "im2col", gy)):
+        _same_pattern(a, b)

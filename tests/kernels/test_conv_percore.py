@@ -52,8 +52,9 @@ def test_float32_is_close_to_float64():
 
 def test_selected_by_conv_algo(monkeypatch):
     """percore: the layers auto runs by im2col (AlexNet's conv1) go to percore_cpu; those it
-    runs by Winograd (AlexNet's conv3) stay there. auto does the same for a batch with an
-    image for every core while PERCORE_IN_AUTO is on; a smaller batch runs cpu.py."""
+    runs by Winograd (AlexNet's conv3) stay there. Where auto does not run the direct loop, it
+    does the same for a batch with an image for every core while PERCORE_IN_AUTO is on; a
+    smaller batch runs cpu.py."""
     from minidl import kernels
     from minidl.kernels.conv import cpu, dispatch, winograd_cpu
     from minidl.kernels.threads import cpu_threads
@@ -69,6 +70,7 @@ def test_selected_by_conv_algo(monkeypatch):
         assert conv_kernels(*specs["conv3"]) is winograd_cpu
         assert dispatch.choose(specs["conv1"][0].shape, specs["conv1"][1]) == "percore"
     with kernels.use(conv_algo="auto"):
+        monkeypatch.setattr(dispatch, "DIRECT_IN_AUTO", False)   # (it goes before percore)
         monkeypatch.setattr(dispatch, "PERCORE_IN_AUTO", True)   # the switch NOTES.md names
         assert conv_kernels(*specs["conv1"]) is conv_percore
         assert conv_kernels(*specs["conv3"]) is winograd_cpu

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import minidl.kernels as kernels
 from kernel_cases import (alexnet_float32_errors, assert_close, assert_conv_equals_torch,
-                          conv2d_direct, gradcheck_under_winograd, kernels_for, pick)
+                          auto_im2col, conv2d_direct, gradcheck_under_winograd, kernels_for,
+                          pick)
 from minidl.kernels.conv import cpu, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.rewrites import phases
 from minidl.kernels.conv.spec import make_spec
@@ -112,9 +113,8 @@ def test_phase_conv_equals_torch(case):
 
 def test_dispatch_rule():
     conv1 = ((32, 3, 224, 224), (96, 3, 11, 11), (4, 4), (1, 1), 1)
-    assert pick(*conv1) == "percore"   # auto: im2col, one image per core (phases measured no
-    #                                    faster than im2col there)
-    assert pick((1,) + conv1[0][1:], *conv1[1:]) == "im2col"   # batch 1: cpu.py splits it
+    assert pick(*conv1) == auto_im2col()     # auto: measured no faster than im2col there
+    assert pick((1,) + conv1[0][1:], *conv1[1:]) == auto_im2col(1)   # a batch of one
     x = np.zeros((1, 3, 64, 64), np.float32)
     with kernels.use(conv_algo="winograd"):
         assert pick(*conv1) == "phases"

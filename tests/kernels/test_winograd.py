@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 import minidl.kernels as kernels
 from kernel_cases import (NEEDS, assert_close, assert_computes_only_what_is_asked,
-                          assert_conv_equals_torch, conv2d_direct, gradcheck_under_winograd,
-                          kernels_for, pick)
+                          assert_conv_equals_torch, auto_im2col, conv2d_direct,
+                          gradcheck_under_winograd, kernels_for, pick)
 from minidl.kernels.conv import cpu, reference, winograd_cpu, winograd_reference
 from minidl.kernels.conv.spec import make_spec
 
@@ -125,12 +125,12 @@ def test_dispatch_rule_and_the_switch():
     assert pick(x.shape, (64, 64, 3, 3), (1, 1), (1, 1), 1) == "winograd"
     for w, s, d in [((64, 64, 3, 3), (2, 2), (1, 1)), ((64, 64, 3, 3), (1, 1), (2, 2)),
                     ((64, 64, 1, 3), (1, 1), (1, 1))]:
-        # Winograd cannot run these: im2col always, auto's one image per core (5×5 and
-        # strided 11×11 layers go to blocks.py / phases.py: their own tests)
-        for name, algo in (("auto", "percore"), ("winograd", "im2col")):
+        for name in ("auto", "winograd"):     # Winograd cannot run these: im2col always
+            # (5×5 and strided 11×11 layers go to blocks.py / phases.py: their own tests)
             with kernels.use(conv_algo=name):
-                assert pick(x.shape, w, s, d, 1) == algo
-    assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == "percore"   # C = 3
+                assert pick(x.shape, w, s, d, 1) == ("im2col" if name == "winograd"
+                                                     else auto_im2col())
+    assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == auto_im2col()  # C = 3
     with kernels.use(conv_algo="winograd"):
         assert pick((8, 3, 224, 224), (64, 3, 3, 3), (1, 1), (1, 1), 1) == "winograd"
     with kernels.use(conv_algo="im2col"):
