@@ -47,8 +47,8 @@ def test_smoke_conv_and_ops_with_blas_override_removed(tmp_path):
         assert f"## {heading}" in text
     assert "GFLOP/s" in text and "GB/s" in text
     conv = table_rows(text, "Convolution layers")
-    # each of AlexNet's im2col layers again by percore_cpu.py, in the row below it
-    assert [(r.split("|")[1].strip(), r.split("|")[3].strip() == "percore (opt-in)")
+    # AlexNet's im2col layers again by percore_cpu.py (auto's choice without AVX-512), below
+    assert [(r.split("|")[1].strip(), r.split("|")[3].strip() == "percore (auto without AVX-512)")
             for r in conv] == [("AlexNet conv1", False), ("AlexNet conv1", True),
                                ("AlexNet conv2", False), ("AlexNet conv2", True)]
     ops = table_rows(text, "LRN, max-pool")
