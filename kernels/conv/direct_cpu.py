@@ -12,15 +12,15 @@ input pixel) and hands BLAS a matrix product whose inner dimension is short (363
 convolution reads the input in place and keeps its partial sums in registers, as oneDNN does:
 
     weights repacked as wp (groups, OCg/16, Cg, KH, KW, 16)   (16 output channels side by side)
-    for each image n, group g, block of 16 output channels, output row oh, tile of Q columns:
-        acc (Q × 16) = 0                                # Q AVX-512 registers
+    for each image n, group g, P blocks of 16 output channels, output row oh, tile of Q columns:
+        acc (P × Q × 16) = 0                            # P*Q AVX-512 registers
         for k = (c, kh, kw):                            # Cg*KH*KW steps
-            acc[q, :] += wp[g, block, c, kh, kw, :] * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
-        y[n, block's channels, oh, ow0:ow0+Q] = acc + b
+            acc[p, q, :] += wp[g, block p, c, kh, kw, :] * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
+        y[n, the blocks' channels, oh, ow0:ow0+Q] = acc + b
 
-Each step is one vector load, Q broadcasts and Q fused multiply-adds (`simd.py`'s tile_fma:
+Each step is P vector loads, Q broadcasts and P*Q fused multiply-adds (`simd.py`'s tile_fma:
 the tile is an SSA value, so the accumulators stay in registers for the whole loop over k;
-Q = 9 or 14, whichever wastes fewer columns of the row). The input is first copied with its
+`_forward_tile` picks P and Q). The input is first copied with its
 padding (xp: zero rows and columns around it, and enough extra columns that the last tile of
 a row may overhang), so the loop has no bounds test. Channel counts that are not a multiple
 of 16 are padded with zero weights; the padded lanes are computed and not stored.
@@ -53,7 +53,10 @@ from .bias_cpu import bias_grad
 from .simd import L, tile_add, tile_fma, tile_store, tile_zero
 
 NCHUNK = 8          # image chunks of the weight gradient (fixed: the sum's order never changes)
-FORWARD_Q = (9, 14)  # output columns per forward tile (the one that wastes fewer is used)
+# forward tiles: P blocks of 16 output channels -> the output columns Q it may take (the one
+# that wastes fewer columns of a row is used); P*Q accumulators + P weight vectors + one
+# broadcast fit the 32 vector registers
+FORWARD_Q = {1: (9, 14), 2: (9, 10), 3: (6, 7)}
 WEIGHT_Q = (3, 5, 7, 11)   # kernel columns per weight-gradient tile
 BAND_BYTES = 256 << 10     # the weight gradient's band of gy (its rows stay in the L2 cache)
 
@@ -63,12 +66,18 @@ def _tile_shape(P, Q):
 
 
 def _forward_tile(OW, OCg):
-    """(P, Q): blocks of 16 output channels and output columns per forward tile. One block:
-    on this machine (Zen 4: one 512-bit FMA per cycle) two blocks were no faster (their
-    broadcasts serve two FMAs, but the loads were not the limit), and waste more lanes when
-    the block count is odd (AlexNet conv2's input gradient: 48 channels a group)."""
-    Q = min(FORWARD_Q, key=lambda q: (-(-OW // q) * q, -q))
-    return 1, Q
+    """(P, Q): blocks of 16 output channels and output columns per forward tile. P = 3 when
+    the group's blocks come in threes, else 2 when they pair, else 1, so that no block is
+    computed for nothing. Each step of the loop over k loads P weight vectors and broadcasts
+    Q inputs for P*Q FMAs: with P = 1 the broadcasts (a shuffle each, on the port of the
+    second FMA unit of an Intel core) cap the FMAs at half the peak. Measured on an Ice Lake
+    Xeon (benchmarks/NOTES.md, issue 25): AlexNet's conv1 forward 51 ms with (3, 7) against
+    72 with (1, 14), conv2's 80 with (2, 9) against 124, conv2's input gradient (48 channels
+    a group: 3 blocks) 89 with (3, 7) against 129."""
+    blocks = -(-OCg // L)
+    P = 3 if blocks % 3 == 0 else 2 if blocks % 2 == 0 else 1
+    Q = min(FORWARD_Q[P], key=lambda q: (-(-OW // q) * q, -q))
+    return P, Q
 
 
 def _tasks(count):

@@ -2,8 +2,8 @@
 
 Forward and the three gradients against the float64 im2col reference (`reference.py`) and,
 for the forward, the naive five-loop `naive.py`; float32 and float64; shapes that exercise
-each edge of the tiles: stride, padding, dilation, groups, output channels not a multiple
-of 16, odd sizes, a row that is not a whole number of tiles, kernels wider than a
+each edge of the tiles (1, 2 and 3 blocks of 16 channels): stride, padding, dilation,
+groups, output channels not a multiple of 16, odd sizes, a row that is not a whole number of tiles, kernels wider than a
 weight-gradient tile, the input gradient's strided fallback. Then against PyTorch, a
 hypothesis sweep of geometries, the dispatch (``use(conv_algo="direct")``) and a float64
 gradient check through autograd.
@@ -26,7 +26,8 @@ CASES = [(3, 3, 8, 11, 4, 2, 1, 1, 35),     # AlexNet conv1's kind: 11×11 strid
          (9, 5, 20, 7, 1, 4, 1, 1, 10),     # more images than weight-gradient chunks
          (2, 3, 17, 3, 1, 1, 2, 1, 13),     # dilated; 17 channels
          (1, 2, 33, 13, 1, 6, 1, 1, 15),    # a kernel wider than a weight-gradient tile
-         (2, 2, 5, 4, 3, 9, 1, 1, 4)]       # padding beyond the kernel: gx by the fallback
+         (2, 2, 5, 4, 3, 9, 1, 1, 4),       # padding beyond the kernel: gx by the fallback
+         (2, 3, 40, 5, 1, 2, 1, 1, 11)]     # 3 blocks (the last partial): the 3-block tile
 
 
 def _arrays(N, C, OC, k, s, p, d, g, size, dtype, seed=0):
