@@ -69,8 +69,9 @@ def _forward_tile(OW, OCg):
     """(P, Q): blocks of 16 output channels and output columns per forward tile. P = 3 when
     the group's blocks come in threes, else 2 when they pair, else 1, so that no block is
     computed for nothing. Each step of the loop over k loads P weight vectors and broadcasts
-    Q inputs for P*Q FMAs: with P = 1 the broadcasts (a shuffle each, on the port of the
-    second FMA unit of an Intel core) cap the FMAs at half the peak. Measured on an Ice Lake
+    Q inputs for P*Q FMAs: with P = 1 every FMA carries a load of its own (LLVM folds the
+    broadcast into it, an indexed address that the core splits in two), so the loads and
+    the front end, not the two FMA units of an Intel core, set the pace. Measured on an Ice Lake
     Xeon (benchmarks/NOTES.md, issue 25): AlexNet's conv1 forward 51 ms with (3, 7) against
     72 with (1, 14), conv2's 80 with (2, 9) against 124, conv2's input gradient (48 channels
     a group: 3 blocks) 89 with (3, 7) against 129."""
