@@ -88,6 +88,9 @@ class Net:
                           weight_decay=WEIGHT_DECAY)
                 opt.zero_grad()
                 self._loss(*self._batch(x, y), dropout=False).backward()
+                # all gradients in one schedule: realised one by one, each .numpy() would run
+                # the whole backward again (16 times for AlexNet)
+                Tensor.realize(*(v.grad for v in self.params.values()))
                 grads = {k: v.grad.numpy() for k, v in self.params.items()}
                 opt.step()
             return {k: v.numpy() for k, v in self.params.items()}, grads
