@@ -4,6 +4,7 @@
     python benchmarks/run.py --quick    # fewer repeats, no profile: under 2 minutes
     python benchmarks/run.py --out /tmp/r.md --sections nets,ops
     python benchmarks/run.py --peers    # and JAX, tinygrad (pip install 'minidl[peers]')
+    python benchmarks/run.py --sections peers --peers=tinygrad --nets alexnet --out R.md
 
 Writes benchmarks/RESULTS.md: the machine (CPU, cores, BLAS and which of its kernels ran, Numba's
 threading layer), the versions, every figure as median (min–max) over several runs after a
@@ -122,6 +123,9 @@ def parse(argv=None):
                     help="add the peers section: JAX (jit) and tinygrad (TinyJit) training steps "
                          "against minidl's, each in its own process (those installed); "
                          "--peers=jax for one of them")
+    ap.add_argument("--nets", default=None,
+                    help="comma-separated subset of alexnet,vgg16 for the nets, peers and "
+                         "contention sections (default: the mode's)")
     ap.add_argument("--budget", type=float, default=None,
                     help="seconds after which disturbed runs are no longer rerun "
                          "(default: 80 quick, 600 full, 0 smoke)")
@@ -160,6 +164,9 @@ def main(argv=None):
         {"quick": 80, "full": 600, "smoke": 0}[args.mode]
     cfg = Config(args.mode, use_torch, Budget(seconds))
     cfg.peers = args.peers
+    if args.nets:
+        cfg.nets = tuple(n for n in cfg.nets if n in args.nets.split(","))
+        cfg.contention_nets = tuple(n for n in cfg.contention_nets if n in cfg.nets)
     sections = []
     with tempfile.TemporaryDirectory(prefix="minidl-bench-") as tmp, \
             Worker("minidl") as cfg.minidl, \
