@@ -4,7 +4,7 @@
     python benchmarks/run.py --quick    # fewer repeats, no profile: under 2 minutes
     python benchmarks/run.py --out /tmp/r.md --sections nets,ops
     python benchmarks/run.py --peers    # and JAX, tinygrad (pip install 'minidl[peers]')
-    python benchmarks/run.py --sections peers --peers=tinygrad --nets alexnet --out R.md
+    python benchmarks/run.py --sections peers --peers=tinygrad --nets alexnet --alexnet-batch 2
 
 Writes benchmarks/RESULTS.md: the machine (CPU, cores, BLAS and which of its kernels ran, Numba's
 threading layer), the versions, every figure as median (min–max) over several runs after a
@@ -126,6 +126,9 @@ def parse(argv=None):
     ap.add_argument("--nets", default=None,
                     help="comma-separated subset of alexnet,vgg16 for the nets, peers and "
                          "contention sections (default: the mode's)")
+    ap.add_argument("--alexnet-batch", type=int, default=None,
+                    help="AlexNet's batch in every section that runs AlexNet (default: the "
+                         "mode's, 32 in full and quick; the targets are stated at 32)")
     ap.add_argument("--budget", type=float, default=None,
                     help="seconds after which disturbed runs are no longer rerun "
                          "(default: 80 quick, 600 full, 0 smoke)")
@@ -164,6 +167,8 @@ def main(argv=None):
         {"quick": 80, "full": 600, "smoke": 0}[args.mode]
     cfg = Config(args.mode, use_torch, Budget(seconds))
     cfg.peers = args.peers
+    if args.alexnet_batch:
+        cfg.alexnet_batch = args.alexnet_batch
     if args.nets:
         cfg.nets = tuple(n for n in cfg.nets if n in args.nets.split(","))
         cfg.contention_nets = tuple(n for n in cfg.contention_nets if n in cfg.nets)
