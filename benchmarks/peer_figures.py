@@ -28,7 +28,7 @@ LABELS = {"minidl": "minidl", "torch": "PyTorch", "jax": "JAX (jit, XLA)",
 GOAL = 1.0   # the target: minidl's step ≤ 1.0× every peer's
 
 
-def _ratio(r):
+def _ratio_text(r):
     """Two decimals, or two significant digits below 0.1 (tinygrad's ratios are ~0.004)."""
     return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
 
@@ -126,9 +126,9 @@ def _peer_row(cfg, sec, arch, others_cols, peers):
     row = [NAMES[arch], n, spread(by["minidl"])]
     for p in others_cols:
         r = by["minidl"].median / by[p].median
-        row += [spread(by[p]), f"**{_ratio(r)}**"]
+        row += [spread(by[p]), f"**{_ratio_text(r)}**"]
         if p in peers:
             sec.targets.append(Target(
                 "3", f"{NAMES[arch]} training step, batch {n}, against {LABELS[p]}",
-                f"minidl/{LABELS[p].split()[0]} ≤ {GOAL}", _ratio(r), r <= GOAL, round=3))
+                f"minidl/{LABELS[p].split()[0]} ≤ {GOAL}", _ratio_text(r), r <= GOAL, round=3))
     return row + [others(*ts)]

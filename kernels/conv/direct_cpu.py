@@ -15,7 +15,8 @@ convolution reads the input in place and keeps its partial sums in registers, as
     for each image n, group g, P blocks of 16 output channels, output row oh, tile of Q columns:
         acc (P × Q × 16) = 0                            # P*Q AVX-512 registers
         for k = (c, kh, kw):                            # Cg*KH*KW steps
-            acc[p, q, :] += wp[g, block p, c, kh, kw, :] * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
+            acc[p, q, :] += wp[g, block p, c, kh, kw, :]
+                            * x[n, c, oh*sh + kh*dh, (ow0 + q)*sw + kw*dw]
         y[n, the blocks' channels, oh, ow0:ow0+Q] = acc + b
 
 Each step is P vector loads, Q broadcasts and P*Q fused multiply-adds (`simd.py`'s tile_fma:
@@ -71,8 +72,8 @@ def _forward_tile(OW, OCg):
     computed for nothing. Each step of the loop over k loads P weight vectors and broadcasts
     Q inputs for P*Q FMAs: with P = 1 every FMA carries a load of its own (LLVM folds the
     broadcast into it, an indexed address that the core splits in two), so the loads and
-    the front end, not the two FMA units of an Intel core, set the pace. Measured on an Ice Lake
-    Xeon (benchmarks/NOTES.md, issue 25): AlexNet's conv1 forward 51 ms with (3, 7) against
+    the front end, not the two FMA units of an Intel core, set the pace. Measured on an
+    Ice Lake Xeon (benchmarks/NOTES.md, issue 25): AlexNet's conv1 forward 51 ms with (3, 7) against
     72 with (1, 14), conv2's 80 with (2, 9) against 124, conv2's input gradient (48 channels
     a group: 3 blocks) 89 with (3, 7) against 129."""
     blocks = -(-OCg // L)
