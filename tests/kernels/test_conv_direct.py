@@ -5,8 +5,8 @@ for the forward, the naive five-loop `naive.py`; float32 and float64; shapes tha
 each edge of the tiles (1, 2 and 3 blocks of 16 channels): stride, padding, dilation,
 groups, output channels not a multiple of 16, odd sizes, a row that is not a whole number
 of tiles, kernels wider than a weight-gradient tile, the input gradient's strided
-fallback. Then against PyTorch, a hypothesis sweep of geometries, the dispatch (``use(conv_algo="direct")``) and a float64
-gradient check through autograd.
+fallback. Then against PyTorch, a hypothesis sweep of geometries, the dispatch
+(``use(conv_algo="direct")``) and a float64 gradient check through autograd.
 """
 import numpy as np
 import pytest
